@@ -1,0 +1,62 @@
+/**
+ * xoshiro128** — a small, fast, seedable PRNG whose whole state is four uint32 words, so
+ * a run's noise stream can be checkpointed and resumed bit-exactly.
+ */
+export class Rng {
+  private s: Uint32Array;
+
+  constructor(seed: number | Uint32Array) {
+    if (typeof seed !== 'number') { this.s = Uint32Array.from(seed); return; }
+    // SplitMix32 expands the seed so nearby seeds give unrelated streams.
+    let x = seed >>> 0;
+    this.s = new Uint32Array(4).map(() => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    });
+    if (this.s.every((w) => w === 0)) this.s[0] = 1;
+  }
+
+  /** The state to checkpoint; `new Rng(state)` resumes the same stream. */
+  get state(): Uint32Array {
+    return this.s.slice();
+  }
+
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+
+  /** Uniform in the open interval (0, 1): safe for log u and log(1 − u). */
+  uniform(): number {
+    return ((this.nextUint32() >>> 8) + 0.5) / 16777216;
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    return Math.sqrt(-2 * Math.log(this.uniform())) * Math.cos(2 * Math.PI * this.uniform());
+  }
+
+  fillUniform(out: Float32Array | Float64Array, lo = 0, hi = 1): typeof out {
+    for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * this.uniform();
+    return out;
+  }
+
+  fillNormal(out: Float32Array | Float64Array, std = 1): typeof out {
+    for (let i = 0; i < out.length; i++) out[i] = std * this.normal();
+    return out;
+  }
+
+  int(n: number): number {
+    return this.nextUint32() % n;
+  }
+}
+
+const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
