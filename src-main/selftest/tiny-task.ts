@@ -1,0 +1,113 @@
+/**
+ * The engine's composite check: a 1-layer, hidden-8 encoder trained by diff pruning
+ * (Hard-Concrete gates, expected-L0 penalty, dense head, softmax cross-entropy, AdamW)
+ * on a small separable problem. Used by `taskpack doctor` and the engine's tests.
+ */
+import * as g from '../graph/index.js';
+import type { NDArray, Tensor } from '../graph/index.js';
+import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
+import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
+import { diffPruned, diffTrainables, noiseName, groupNoiseName } from '../train/diff-params.js';
+import { fillLogisticNoise } from '../train/hard-concrete.js';
+import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
+import { Rng } from '../train/rng.js';
+import { buildStepGraph, momentInputs, paramInput, type StepGraph, type Trainable } from '../train/step-graph.js';
+
+export const TINY_CONFIG: EncoderConfig = { vocab: 16, hidden: 8, layers: 1, heads: 2, ffn: 16, maxLen: 8, classes: 2 };
+
+export interface TinyTask {
+  config: EncoderConfig;
+  graph: StepGraph;
+  trainables: Trainable[];
+  /** The initial state feeds: parameters, zero moments. */
+  initialState(): Record<string, NDArray>;
+  /** Feeds for step t (1-based): a batch, noise, step and learning rates. */
+  stepFeeds(t: number): Record<string, NDArray>;
+}
+
+const f32 = (shape: number[], data: Float32Array): NDArray => ({ dtype: 'float32', shape, data });
+
+export interface TinyTaskOptions {
+  structured?: boolean;
+  lambda?: number;
+  batch?: number;
+  seq?: number;
+  seed?: number;
+  optimizer?: AdamWConfig;
+  lr?: { diff: number; gates: number; head: number };
+}
+
+/** Class 0 sentences use tokens from the lower half of the vocabulary, class 1 the upper. */
+export function tinyBatch(rng: Rng, cfg: EncoderConfig, batch: number, seq: number): Record<string, NDArray> {
+  const ids = new Int32Array(batch * seq), mask = new Float32Array(batch * seq), labels = new Int32Array(batch);
+  const half = cfg.vocab / 2;
+  for (let b = 0; b < batch; b++) {
+    labels[b] = b % 2;
+    const len = 2 + rng.int(seq - 1);
+    for (let t = 0; t < seq; t++) {
+      if (t >= len) continue;
+      ids[b * seq + t] = labels[b] * half + rng.int(half);
+      mask[b * seq + t] = 1;
+    }
+  }
+  return {
+    ids: { dtype: 'int32', shape: [batch, seq], data: ids },
+    mask: f32([batch, seq], mask),
+    labels: { dtype: 'int32', shape: [batch], data: labels },
+    positions: { dtype: 'int32', shape: [seq], data: Int32Array.from({ length: seq }, (_, i) => i) },
+  };
+}
+
+export function tinyDiffPruningTask(o: TinyTaskOptions = {}): TinyTask {
+  const cfg = TINY_CONFIG;
+  const { structured = true, lambda = 1e-3, batch = 8, seq = 6, seed = 1 } = o;
+  const lr = o.lr ?? { diff: 1e-2, gates: 1e-1, head: 1e-2 };
+  const rng = new Rng(seed);
+  const baseShapes = encoderParamShapes(cfg);
+  const base = initParams(baseShapes, rng);
+  const head = initParams(headParamShapes(cfg), rng);
+  const trainables: Trainable[] = [
+    ...diffTrainables(baseShapes, { structured }),
+    ...Object.entries(headParamShapes(cfg)).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
+  ];
+  const graph = buildStepGraph(trainables, (p) => {
+    const x = encoderInputs();
+    const labels = g.input('labels', 'int32', ['batch']);
+    const frozen = (n: string) => g.constant({ dtype: 'float32', shape: baseShapes[n], data: base[n] }, 'float32', `base.${n}`);
+    const diff = diffPruned(baseShapes, frozen, p, { structured });
+    const paramFn = (n: string): Tensor => (n.startsWith('head.') ? p(n) : diff.param(n));
+    const logits = classifierLogits(cfg, paramFn, x);
+    const taskLoss = softmaxCrossEntropy(logits, labels);
+    return {
+      loss: g.add(taskLoss, g.mul(diff.expectedL0, lambda)),
+      metrics: { taskLoss, expectedL0: diff.expectedL0, correct: correctCount(logits, labels) },
+    };
+  }, o.optimizer ?? DEFAULT_ADAMW);
+
+  const dataRng = new Rng(seed + 1);
+  const noiseRng = new Rng(seed + 2);
+  return {
+    config: cfg, graph, trainables,
+    initialState() {
+      const s: Record<string, NDArray> = {};
+      for (const t of trainables) {
+        const shape = t.shape as number[];
+        const n = shape.reduce((a, b) => a * b, 1);
+        const init = t.group === 'head' ? head[t.name] : new Float32Array(n).fill(t.group === 'gates' ? 5 : 0);
+        s[paramInput(t.name)] = f32(shape, init);
+        for (const m of momentInputs(t.name)) s[m] = f32(shape, new Float32Array(n));
+      }
+      return s;
+    },
+    stepFeeds(t) {
+      const feeds: Record<string, NDArray> = { ...tinyBatch(dataRng, cfg, batch, seq) };
+      for (const [n, shape] of Object.entries(baseShapes)) {
+        feeds[noiseName(n)] = f32(shape, fillLogisticNoise(new Float32Array(shape.reduce((a, b) => a * b, 1)), () => noiseRng.uniform()));
+        if (structured) feeds[groupNoiseName(n)] = f32([1], fillLogisticNoise(new Float32Array(1), () => noiseRng.uniform()));
+      }
+      feeds.step = f32([], Float32Array.of(t));
+      for (const [k, v] of Object.entries(lr)) feeds[`lr.${k}`] = f32([], Float32Array.of(v));
+      return feeds;
+    },
+  };
+}

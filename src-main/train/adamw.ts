@@ -1,0 +1,58 @@
+/**
+ * AdamW appended to the training graph: global-norm clipping, bias-corrected moments,
+ * decoupled weight decay, and one learning-rate input per parameter group (the schedule
+ * is computed in JS and fed each step, so warm-up and decay cost the graph nothing).
+ */
+import * as g from '../graph/index.js';
+import type { Tensor } from '../graph/index.js';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value; 0 disables clipping. */
+  clipNorm: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1 };
+
+export interface AdamSlot {
+  param: Tensor;
+  grad: Tensor;
+  m: Tensor;
+  v: Tensor;
+  /** Learning-rate input of this parameter's group. */
+  lr: Tensor;
+  decay: boolean;
+}
+
+export interface AdamUpdate { param: Tensor; m: Tensor; v: Tensor }
+
+/**
+ * With t the 1-based step and ĝ = g·min(1, c/‖g‖):
+ *   m′ = β₁m + (1−β₁)ĝ,  v′ = β₂v + (1−β₂)ĝ²,
+ *   p′ = p − lr·( m′/(1−β₁ᵗ) / (√(v′/(1−β₂ᵗ)) + ε) + λ·p ).
+ */
+export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig): { updates: AdamUpdate[]; gradNorm: Tensor } {
+  const sq = slots.map((s) => g.reduceSum(g.square(s.grad)));
+  const gradNorm = g.sqrt(sq.reduce((a, b) => g.add(a, b)));
+  const scale = cfg.clipNorm > 0 ? g.minimum(g.div(cfg.clipNorm, g.maximum(gradNorm, 1e-12)), 1) : null;
+  const bc1 = g.sub(1, g.pow(g.constant(cfg.beta1), step));
+  const bc2 = g.sub(1, g.pow(g.constant(cfg.beta2), step));
+  const updates = slots.map((s) => {
+    const gr = scale ? g.mul(s.grad, scale) : s.grad;
+    const m = g.add(g.mul(s.m, cfg.beta1), g.mul(gr, 1 - cfg.beta1));
+    const v = g.add(g.mul(s.v, cfg.beta2), g.mul(g.square(gr), 1 - cfg.beta2));
+    let dir = g.div(g.div(m, bc1), g.add(g.sqrt(g.div(v, bc2)), cfg.eps));
+    if (s.decay && cfg.weightDecay > 0) dir = g.add(dir, g.mul(s.param, cfg.weightDecay));
+    return { param: g.sub(s.param, g.mul(s.lr, dir)), m, v };
+  });
+  return { updates, gradNorm };
+}
+
+/** Linear warm-up to `peak` over `warmup` steps, then linear decay to 0 at `total`. */
+export function warmupLinear(step: number, peak: number, warmup: number, total: number): number {
+  if (step < warmup) return (peak * (step + 1)) / warmup;
+  return peak * Math.max(0, (total - step) / Math.max(1, total - warmup));
+}

@@ -1,0 +1,64 @@
+/**
+ * Diff pruning's parameterisation (Guo, Rush & Kim 2021): each frozen base tensor θ gets a
+ * dense trainable diff w and Hard-Concrete gate logits α, and the model sees
+ *   θ_task = θ + z ⊙ w                       (unstructured)
+ *   θ_task = θ + z ⊙ z^j ⊙ w                 (structured: one group gate per tensor)
+ * with the expected-L0 penalty Σ σ(α − c) (structured: Σ_j Σ_{i∈j} σ(α_i − c)·σ(α^j − c)).
+ */
+import * as g from '../graph/index.js';
+import type { Tensor } from '../graph/index.js';
+import { gateOpenProbability, hardConcreteGate } from './hard-concrete.js';
+import type { Trainable } from './step-graph.js';
+
+export interface DiffPruningOptions {
+  structured: boolean;
+}
+
+export const diffName = (n: string) => `diff.${n}`;
+export const gateName = (n: string) => `gate.${n}`;
+export const groupGateName = (n: string) => `groupgate.${n}`;
+export const noiseName = (n: string) => `noise.${n}`;
+export const groupNoiseName = (n: string) => `groupnoise.${n}`;
+
+/** The trainables diff pruning adds for a set of base tensors. */
+export function diffTrainables(shapes: Record<string, number[]>, o: DiffPruningOptions): Trainable[] {
+  return Object.entries(shapes).flatMap(([n, shape]) => [
+    { name: diffName(n), shape, group: 'diff', decay: false },
+    { name: gateName(n), shape, group: 'gates', decay: false },
+    ...(o.structured ? [{ name: groupGateName(n), shape: [1], group: 'gates', decay: false }] : []),
+  ]);
+}
+
+export interface DiffPruned {
+  /** θ_task for a base tensor. */
+  param(name: string): Tensor;
+  /** The expected number of nonzeros in δ (the L0 penalty before λ). */
+  expectedL0: Tensor;
+}
+
+/**
+ * Builds θ + δ for each base tensor. `base(n)` is the frozen θ (a constant or an input);
+ * `trainable(n)` looks up the step graph's trainable inputs. Logistic noise comes in as
+ * inputs `noise.<n>` (and `groupnoise.<n>`).
+ */
+export function diffPruned(shapes: Record<string, number[]>, base: (n: string) => Tensor,
+  trainable: (n: string) => Tensor, o: DiffPruningOptions): DiffPruned {
+  const penalties: Tensor[] = [];
+  const params = new Map<string, Tensor>();
+  for (const [n, shape] of Object.entries(shapes)) {
+    const alpha = trainable(gateName(n));
+    let z = hardConcreteGate(alpha, g.input(noiseName(n), 'float32', shape));
+    let open = gateOpenProbability(alpha);
+    if (o.structured) {
+      const groupAlpha = trainable(groupGateName(n));
+      z = g.mul(z, hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1])));
+      open = g.mul(open, gateOpenProbability(groupAlpha));
+    }
+    penalties.push(g.reduceSum(open));
+    params.set(n, g.add(base(n), g.mul(z, trainable(diffName(n)))));
+  }
+  return {
+    param: (n) => params.get(n) ?? (() => { throw new Error(`no base tensor '${n}'`); })(),
+    expectedL0: penalties.reduce((a, b) => g.add(a, b)),
+  };
+}
