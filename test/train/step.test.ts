@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
 import { openStepLoop } from '../../src-main/runtime/index.js';
-import { tinyDiffPruningTask } from '../../src-main/selftest/tiny-task.js';
+import { syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
 import { Rng } from '../../src-main/train/rng.js';
@@ -38,7 +38,7 @@ function genericPoint(feeds: Record<string, NDArray>, rng: Rng) {
 
 for (const structured of [false, true]) {
   test(`composite step: full gradient check (${structured ? 'structured' : 'unstructured'} gates)`, () => {
-    const task = tinyDiffPruningTask({ structured });
+    const task = syntheticTask({ method: structured ? 'diff-structured' : 'diff' });
     const rng = new Rng(3);
     const feeds = genericPoint({ ...task.initialState(), ...task.stepFeeds(1) }, rng);
     const wrt = task.graph.inputs.filter((t) => t.name!.startsWith('p.'));
@@ -48,7 +48,7 @@ for (const structured of [false, true]) {
 }
 
 test('composite step: 20 AdamW steps on ORT track the float64 interpreter and reduce the loss', async () => {
-  const task = tinyDiffPruningTask({ structured: true });
+  const task = syntheticTask({ method: 'diff-structured' });
   const { bytes } = compileStep(task.graph);
   const state0 = task.initialState();
   const loop = await openStepLoop(bytes, { provider: 'cpu' }, task.graph.stateBinding, toHostAll(state0));

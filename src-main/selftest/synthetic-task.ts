@@ -1,7 +1,8 @@
 /**
- * The engine's composite check: a 1-layer, hidden-8 encoder trained by diff pruning
+ * A synthetic diff-pruning task: an encoder of any size trained by diff pruning
  * (Hard-Concrete gates, expected-L0 penalty, dense head, softmax cross-entropy, AdamW)
- * on a small separable problem. Used by `taskpack doctor` and the engine's tests.
+ * on a separable token problem. At TINY_CONFIG (1 layer, hidden 8) it is the engine's
+ * composite check in `taskpack doctor` and the tests; larger, it is the step benchmark.
  */
 import * as g from '../graph/index.js';
 import type { NDArray, Tensor } from '../graph/index.js';
@@ -11,11 +12,11 @@ import { diffPruned, diffTrainables, noiseName, groupNoiseName } from '../train/
 import { fillLogisticNoise } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
 import { Rng } from '../train/rng.js';
-import { buildStepGraph, momentInputs, paramInput, type StepGraph, type Trainable } from '../train/step-graph.js';
+import { buildStepGraph, momentInputs, paramInput, type Objective, type StepGraph, type Trainable } from '../train/step-graph.js';
 
 export const TINY_CONFIG: EncoderConfig = { vocab: 16, hidden: 8, layers: 1, heads: 2, ffn: 16, maxLen: 8, classes: 2 };
 
-export interface TinyTask {
+export interface SyntheticTask {
   config: EncoderConfig;
   graph: StepGraph;
   trainables: Trainable[];
@@ -27,18 +28,23 @@ export interface TinyTask {
 
 const f32 = (shape: number[], data: Float32Array): NDArray => ({ dtype: 'float32', shape, data });
 
-export interface TinyTaskOptions {
-  structured?: boolean;
+export type SyntheticMethod = 'diff-structured' | 'diff' | 'full';
+
+export interface SyntheticTaskOptions {
+  config?: EncoderConfig;
+  /** Diff pruning with structured or unstructured gates, or full finetuning (for comparison). */
+  method?: SyntheticMethod;
   lambda?: number;
   batch?: number;
   seq?: number;
   seed?: number;
   optimizer?: AdamWConfig;
-  lr?: { diff: number; gates: number; head: number };
+  /** Learning rate per parameter group (diff, gates, head; base for full finetuning). */
+  lr?: Record<string, number>;
 }
 
 /** Class 0 sentences use tokens from the lower half of the vocabulary, class 1 the upper. */
-export function tinyBatch(rng: Rng, cfg: EncoderConfig, batch: number, seq: number): Record<string, NDArray> {
+export function syntheticBatch(rng: Rng, cfg: EncoderConfig, batch: number, seq: number): Record<string, NDArray> {
   const ids = new Int32Array(batch * seq), mask = new Float32Array(batch * seq), labels = new Int32Array(batch);
   const half = cfg.vocab / 2;
   for (let b = 0; b < batch; b++) {
@@ -58,21 +64,29 @@ export function tinyBatch(rng: Rng, cfg: EncoderConfig, batch: number, seq: numb
   };
 }
 
-export function tinyDiffPruningTask(o: TinyTaskOptions = {}): TinyTask {
-  const cfg = TINY_CONFIG;
-  const { structured = true, lambda = 1e-3, batch = 8, seq = 6, seed = 1 } = o;
-  const lr = o.lr ?? { diff: 1e-2, gates: 1e-1, head: 1e-2 };
+export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
+  const cfg = o.config ?? TINY_CONFIG;
+  const { method = 'diff-structured', lambda = 1e-3, batch = 8, seq = 6, seed = 1 } = o;
+  const structured = method === 'diff-structured';
+  const full = method === 'full';
+  const lr = o.lr ?? (full ? { base: 1e-2, head: 1e-2 } : { diff: 1e-2, gates: 1e-1, head: 1e-2 });
   const rng = new Rng(seed);
   const baseShapes = encoderParamShapes(cfg);
   const base = initParams(baseShapes, rng);
   const head = initParams(headParamShapes(cfg), rng);
   const trainables: Trainable[] = [
-    ...diffTrainables(baseShapes, { structured }),
+    ...(full ? Object.entries(baseShapes).map(([name, shape]) => ({ name, shape, group: 'base', decay: true }))
+      : diffTrainables(baseShapes, { structured })),
     ...Object.entries(headParamShapes(cfg)).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
   ];
-  const graph = buildStepGraph(trainables, (p) => {
+  const graph = buildStepGraph(trainables, (p): Objective => {
     const x = encoderInputs();
     const labels = g.input('labels', 'int32', ['batch']);
+    if (full) {
+      const logits = classifierLogits(cfg, p, x);
+      const taskLoss = softmaxCrossEntropy(logits, labels);
+      return { loss: taskLoss, metrics: { taskLoss, correct: correctCount(logits, labels) } };
+    }
     const frozen = (n: string) => g.constant({ dtype: 'float32', shape: baseShapes[n], data: base[n] }, 'float32', `base.${n}`);
     const diff = diffPruned(baseShapes, frozen, p, { structured });
     const paramFn = (n: string): Tensor => (n.startsWith('head.') ? p(n) : diff.param(n));
@@ -93,15 +107,16 @@ export function tinyDiffPruningTask(o: TinyTaskOptions = {}): TinyTask {
       for (const t of trainables) {
         const shape = t.shape as number[];
         const n = shape.reduce((a, b) => a * b, 1);
-        const init = t.group === 'head' ? head[t.name] : new Float32Array(n).fill(t.group === 'gates' ? 5 : 0);
+        const init = t.group === 'head' ? head[t.name] : t.group === 'base' ? base[t.name].slice()
+          : new Float32Array(n).fill(t.group === 'gates' ? 5 : 0);
         s[paramInput(t.name)] = f32(shape, init);
         for (const m of momentInputs(t.name)) s[m] = f32(shape, new Float32Array(n));
       }
       return s;
     },
     stepFeeds(t) {
-      const feeds: Record<string, NDArray> = { ...tinyBatch(dataRng, cfg, batch, seq) };
-      for (const [n, shape] of Object.entries(baseShapes)) {
+      const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
+      for (const [n, shape] of full ? [] : Object.entries(baseShapes)) {
         feeds[noiseName(n)] = f32(shape, fillLogisticNoise(new Float32Array(shape.reduce((a, b) => a * b, 1)), () => noiseRng.uniform()));
         if (structured) feeds[groupNoiseName(n)] = f32([1], fillLogisticNoise(new Float32Array(1), () => noiseRng.uniform()));
       }
