@@ -9,7 +9,7 @@ import type { NDArray, Tensor } from '../graph/index.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
 import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
 import { diffPruned, diffTrainables, noiseName, groupNoiseName } from '../train/diff-params.js';
-import { fillLogisticNoise } from '../train/hard-concrete.js';
+import { fillLogisticNoise, STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
 import { Rng } from '../train/rng.js';
 import { buildStepGraph, momentInputs, paramInput, type Objective, type StepGraph, type Trainable } from '../train/step-graph.js';
@@ -125,4 +125,31 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       return feeds;
     },
   };
+}
+
+/**
+ * A generic point for gradient checks: random diffs and gate logits, with the noise moved
+ * so that no stretched gate sits within 0.05 of the clip at 0 or 1 (finite differences
+ * must not straddle a kink).
+ */
+export function genericPoint(feeds: Record<string, NDArray>, rng: Rng): Record<string, NDArray> {
+  const out = { ...feeds };
+  const redraw = (v: NDArray, f: () => number): NDArray => ({ ...v, data: Float64Array.from(v.data, f) });
+  for (const [k, v] of Object.entries(feeds)) {
+    if (k.startsWith('p.diff.')) out[k] = redraw(v, () => 0.1 * (2 * rng.uniform() - 1));
+    if (k.startsWith('p.gate.') || k.startsWith('p.groupgate.')) out[k] = redraw(v, () => 2 * rng.uniform() - 1);
+  }
+  for (const [k, v] of Object.entries(out)) {
+    const kind = k.startsWith('noise.') ? 'gate' : k.startsWith('groupnoise.') ? 'groupgate' : null;
+    if (!kind) continue;
+    const alpha = out[`p.${kind}.${k.slice(k.indexOf('.') + 1)}`];
+    out[k] = { ...v, data: Float64Array.from(v.data, (noise, i) => {
+      for (;;) {
+        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(noise + alpha.data[i]))) + STRETCH_LEFT;
+        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return noise;
+        noise = 4 * (2 * rng.uniform() - 1);
+      }
+    }) };
+  }
+  return out;
 }

@@ -8,33 +8,9 @@ import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
 import { openStepLoop } from '../../src-main/runtime/index.js';
-import { syntheticTask } from '../../src-main/selftest/synthetic-task.js';
+import { genericPoint, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
-import { STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
 import { Rng } from '../../src-main/train/rng.js';
-
-/** Random gate logits and diffs, with noise moved so no stretched gate sits near the clip at 0 or 1. */
-function genericPoint(feeds: Record<string, NDArray>, rng: Rng) {
-  const out = { ...feeds };
-  for (const [k, v] of Object.entries(feeds)) {
-    if (k.startsWith('p.diff.')) out[k] = { ...v, data: Float64Array.from(v.data, () => 0.1 * (2 * rng.uniform() - 1)) };
-    if (k.startsWith('p.gate.') || k.startsWith('p.groupgate.')) out[k] = { ...v, data: Float64Array.from(v.data, () => 2 * rng.uniform() - 1) };
-  }
-  for (const [k, v] of Object.entries(out)) {
-    if (!k.startsWith('noise.') && !k.startsWith('groupnoise.')) continue;
-    const alpha = out[`p.${k.startsWith('noise.') ? 'gate' : 'groupgate'}.${k.slice(k.indexOf('.') + 1)}`];
-    out[k] = { ...v, data: Float64Array.from(v.data, (nz, i) => {
-      for (let tries = 0; ; tries++) {
-        const s = 1 / (1 + Math.exp(-(nz + alpha.data[i])));
-        const bar = s * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT;
-        if (Math.abs(bar) > 0.05 && Math.abs(bar - 1) > 0.05) return nz;
-        nz = 4 * (2 * rng.uniform() - 1);
-        assert.ok(tries < 100);
-      }
-    }) };
-  }
-  return out;
-}
 
 for (const structured of [false, true]) {
   test(`composite step: full gradient check (${structured ? 'structured' : 'unstructured'} gates)`, () => {

@@ -1,0 +1,42 @@
+/**
+ * The shape every CLI command has. `--json` and `--help` are added by the frame (run.ts),
+ * so a command only declares its own options and returns data plus a human rendering.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import type { Services } from '../ipc/handlers.js';
+
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CommandContext {
+  services: Services;
+  /** The user-data directory (TASKPACK_HOME or the platform default). */
+  home: string;
+  json: boolean;
+  /** Progress and logs: always stderr, so stdout stays one JSON document. */
+  log(line: string): void;
+}
+
+export interface CommandOutcome<R = unknown> {
+  /** Printed as the JSON document under --json. */
+  value: R;
+  /** Printed on stdout otherwise. */
+  human: string;
+  /** Set when the command ran but its verdict is a failure: exit 1 with this one-line error. */
+  failure?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line, shown in the command list. */
+  summary: string;
+  /** Arguments after the name, e.g. `[--port P]`. */
+  synopsis: string;
+  options: OptionsConfig;
+  /** How many positional arguments the command takes (default 0). */
+  maxPositionals?: number;
+  run(ctx: CommandContext, values: OptionValues, positionals: string[]): Promise<CommandOutcome>;
+}
+
+/** A mistake in how the command was called: exit 2, with the command's usage. */
+export class UsageError extends Error {}

@@ -1,0 +1,6 @@
+/** The command table: one file per command, listed here in the order `--help` shows them. */
+import type { CommandSpec } from '../command.js';
+import { doctorCommand } from './doctor.js';
+import { serveCommand } from './serve.js';
+
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, serveCommand];

@@ -1,0 +1,186 @@
+/**
+ * The dev host (`taskpack serve`): the built renderer and `POST /api/<channel>` on
+ * 127.0.0.1, calling the same validated handlers as Electron's ipcMain. It exists so the
+ * renderer can be used and tested in a real browser where Electron cannot be installed.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IpcErrorCode, IpcResult } from '../ipc/contract.js';
+import { dispatch, errorLine, ipcFailure, type HandlerTable } from '../ipc/handlers.js';
+import { isChannel } from '../ipc/contract.js';
+import { rendererDistDir } from '../paths.js';
+import { resolveRendererFile } from '../renderer-files.js';
+import { rendererSecurityHeaders } from '../security/csp.js';
+import { rejectForeignRequest } from './request-guard.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const API_PREFIX = '/api/';
+
+export interface DevHostOptions {
+  handlers: HandlerTable;
+  /** 0 picks a free port. */
+  port?: number;
+  rendererDir?: string;
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface DevHost {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const STATUS_BY_ERROR: Readonly<Record<IpcErrorCode, number>> = {
+  'invalid-args': 400,
+  'unknown-channel': 404,
+  forbidden: 403,
+  failed: 500,
+  transport: 502,
+};
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
+  const rendererDir = options.rendererDir ?? rendererDistDir();
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = options.log ?? (() => {});
+  let port = 0;
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) log(`dev host: ${errorLine(err)}`);
+      if (status === 413) res.setHeader('Connection', 'close');
+      if (!res.headersSent) sendJson(res, status, ipcFailure('invalid-args', err instanceof HttpError ? err.message : 'internal error'));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = rejectForeignRequest(req.headers, port);
+    if (refusal) return sendText(res, 403, `forbidden: ${refusal}`);
+    const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (pathname.startsWith(API_PREFIX)) return handleApi(req, res, pathname.slice(API_PREFIX.length));
+    return handleStatic(req, res, pathname);
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, rawChannel: string): Promise<void> {
+    const channel = safeDecode(rawChannel);
+    if (!channel || !isChannel(channel)) {
+      return sendJson(res, 404, ipcFailure('unknown-channel', `unknown channel: ${(channel ?? rawChannel).slice(0, 64)}`));
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, ipcFailure('invalid-args', 'use POST'));
+    }
+    // A JSON content type cannot be sent cross-origin without a CORS preflight we never answer.
+    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      return sendJson(res, 415, ipcFailure('invalid-args', 'expected Content-Type: application/json'));
+    }
+    const body = await readBody(req, maxBodyBytes);
+    let args: unknown;
+    try {
+      args = body.length === 0 ? {} : JSON.parse(body);
+    } catch {
+      return sendJson(res, 400, ipcFailure('invalid-args', 'request body is not valid JSON'));
+    }
+    const started = Date.now();
+    const result = await dispatch(options.handlers, channel, args);
+    log(`POST /api/${channel} → ${result.ok ? 'ok' : result.error.code} (${Date.now() - started} ms)`);
+    return sendJson(res, result.ok ? 200 : STATUS_BY_ERROR[result.error.code], result);
+  }
+
+  async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendText(res, 405, 'method not allowed');
+    }
+    const file = resolveRendererFile(rendererDir, pathname);
+    if (!file) return sendText(res, 404, pathname === '/' ? 'renderer not built: run `npm run build:renderer`' : 'not found');
+    const content = await readFile(file.path);
+    res.writeHead(200, {
+      ...rendererSecurityHeaders(),
+      'Content-Type': file.contentType,
+      'Content-Length': content.length,
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : content);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads the body as UTF-8, refusing (413) as soon as it exceeds the limit. */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, `request body over ${limit} bytes`);
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.resume(); // discard instead of buffering; the 413 closes the connection
+      return reject(tooLarge());
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume();
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: IpcResult<unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(text);
+}

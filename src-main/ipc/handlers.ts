@@ -1,0 +1,69 @@
+/**
+ * Channel handlers as plain functions: validate the (untrusted) arguments, call a service,
+ * wrap the outcome as an IpcResult. No electron import: Electron's ipcMain wiring
+ * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
+ */
+import type { AppInfo, ArgsOf, Channel, DoctorReport, IpcErrorCode, IpcResult, ResultOf } from './contract.js';
+import { CHANNELS, isChannel } from './contract.js';
+import { ARG_SCHEMAS, describeIssues } from './schemas.js';
+
+export interface DoctorOptions {
+  /** Progress lines (the CLI sends them to stderr). */
+  log?: (line: string) => void;
+}
+
+/** What the handlers need from the rest of the app; tests pass fakes. */
+export interface Services {
+  appInfo(): AppInfo | Promise<AppInfo>;
+  runDoctor(options?: DoctorOptions): Promise<DoctorReport>;
+}
+
+type Implementations = {
+  readonly [C in Channel]: (args: ArgsOf<C>, services: Services) => ResultOf<C> | Promise<ResultOf<C>>;
+};
+
+const IMPLEMENTATIONS: Implementations = {
+  'app:info': (_args, services) => services.appInfo(),
+  'system:doctor': (_args, services) => services.runDoctor(),
+};
+
+export type Handler<C extends Channel> = (rawArgs: unknown) => Promise<IpcResult<ResultOf<C>>>;
+export type HandlerTable = { readonly [C in Channel]: Handler<C> };
+
+export function ipcFailure(code: IpcErrorCode, message: string): { ok: false; error: { code: IpcErrorCode; message: string } } {
+  return { ok: false, error: { code, message } };
+}
+
+function makeHandler<C extends Channel>(channel: C, services: Services): Handler<C> {
+  const schema = ARG_SCHEMAS[channel];
+  const implementation = IMPLEMENTATIONS[channel] as Implementations[C];
+  return async (rawArgs) => {
+    const parsed = schema.safeParse(rawArgs);
+    if (!parsed.success) {
+      return ipcFailure('invalid-args', `invalid arguments for ${channel}: ${describeIssues(parsed.error)}`);
+    }
+    try {
+      return { ok: true, value: await implementation(parsed.data, services) };
+    } catch (err) {
+      return ipcFailure('failed', `${channel} failed: ${errorLine(err)}`);
+    }
+  };
+}
+
+export function createHandlers(services: Services): HandlerTable {
+  const table = {} as Record<Channel, Handler<Channel>>;
+  for (const channel of CHANNELS) table[channel] = makeHandler(channel, services);
+  return Object.freeze(table) as HandlerTable;
+}
+
+/** Routes a channel name that came from outside (IPC, HTTP path) to its handler. */
+export function dispatch(handlers: HandlerTable, channel: string, rawArgs: unknown): Promise<IpcResult<unknown>> {
+  if (!isChannel(channel)) return Promise.resolve(ipcFailure('unknown-channel', `unknown channel: ${channel.slice(0, 64)}`));
+  return handlers[channel](rawArgs);
+}
+
+/** First line of an error's message: errors cross to the UI, stacks stay in the main process. */
+export function errorLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n', 1)[0] || 'unknown error';
+}

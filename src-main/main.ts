@@ -1,0 +1,125 @@
+/**
+ * Electron main process: thin wiring only. The renderer is untrusted: it runs sandboxed
+ * and context-isolated without Node, is served from disk over a private app:// scheme
+ * with a strict CSP, may not navigate, open windows, reach the network or get any
+ * permission, and talks to the services only through the validated IPC handlers.
+ */
+import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAppServices } from './app-services.js';
+import { registerIpcHandlers } from './ipc/electron-bridge.js';
+import { createHandlers } from './ipc/handlers.js';
+import { rendererDistDir, userDataDir } from './paths.js';
+import { resolveRendererFile } from './renderer-files.js';
+import { rendererSecurityHeaders } from './security/csp.js';
+
+const SCHEME = 'app';
+const HOST = 'renderer';
+const ENTRY_URL = `${SCHEME}://${HOST}/index.html`;
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+// Before `ready`: a standard, secure scheme gives the renderer a real origin (not file://),
+// which ES module scripts (loaded in CORS mode, vite adds `crossorigin`) need.
+protocol.registerSchemesAsPrivileged([
+  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
+]);
+app.setPath('userData', userDataDir()); // the CLI and the app share one user-data directory
+app.enableSandbox(); // every renderer sandboxed, whatever a window asks for
+
+function isAppUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return url.protocol === `${SCHEME}:` && url.host === HOST;
+  } catch {
+    return false;
+  }
+}
+
+async function serveRendererFile(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const file = url.host === HOST && request.method === 'GET' ? resolveRendererFile(rendererDistDir(), url.pathname) : null;
+  if (!file) return new Response('not found', { status: 404 });
+  return new Response(await readFile(file.path), {
+    headers: { ...rendererSecurityHeaders(), 'Content-Type': file.contentType },
+  });
+}
+
+/** Only the top frame of our own page may call IPC handlers. */
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && isAppUrl(frame.url);
+}
+
+function lockDownContents(contents: WebContents): void {
+  // The UI is a single page: any navigation is either a bug or an attack.
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+function lockDownSession(): void {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  // No remote content: only our own scheme (and devtools) may be fetched at all.
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    callback({ cancel: !isAppUrl(details.url) && !details.url.startsWith('devtools://') });
+  });
+}
+
+async function createWindow(): Promise<BrowserWindow> {
+  const window = new BrowserWindow({
+    width: 1120,
+    height: 760,
+    minWidth: 720,
+    minHeight: 520,
+    show: false,
+    title: 'TaskPack Studio',
+    backgroundColor: '#f5f6f8',
+    webPreferences: {
+      preload: join(HERE, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  await window.loadURL(ENTRY_URL);
+  return window;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('web-contents-created', (_event, contents) => lockDownContents(contents));
+  app.on('second-instance', () => {
+    const [window] = BrowserWindow.getAllWindows();
+    if (window) {
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    }
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  await app.whenReady();
+  protocol.handle(SCHEME, serveRendererFile);
+  lockDownSession();
+  registerIpcHandlers(ipcMain, createHandlers(createAppServices()), isTrustedSender);
+  await createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * runtime/'s public face: host tensors and plain types only, no onnxruntime type.
+ *
+ * The app runs sessions in a RuntimeWorker (session.run blocks the thread it runs on for
+ * the whole run). openSession and openStepLoop run in the calling thread: for scripts,
+ * benchmarks and tests that have no event loop to keep alive.
+ */
+import type { OpenOptions, ProviderChoice } from './providers.js';
+import { RuntimeSession, type SessionInfo } from './session.js';
+import { StepLoop, type StateBinding } from './stepLoop.js';
+import type { HostTensor } from './tensor.js';
+
+export {
+  detectProviders,
+  listedProviders,
+  type ExternalDataEntry,
+  type OpenOptions,
+  type ProviderChoice,
+  type ProviderName,
+  type ProviderStatus,
+} from './providers.js';
+export type { SessionInfo, ValueMeta } from './session.js';
+export type { StateBinding } from './stepLoop.js';
+export {
+  hostTensor,
+  numel,
+  scalarF32,
+  scalarValue,
+  HOST_DTYPES,
+  type HostData,
+  type HostDataOf,
+  type HostDType,
+  type HostTensor,
+} from './tensor.js';
+export { RuntimeWorker, WorkerLoop, WorkerSession, type WorkerOpenOptions } from './runtimeWorker.js';
+
+/** A session in this thread, host tensors in and out. */
+export interface HostSession extends ProviderChoice {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  info(): SessionInfo;
+  run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void>;
+}
+
+/** A step loop in this thread (see StepLoop). */
+export interface HostStepLoop {
+  readonly steps: number;
+  info(): SessionInfo;
+  step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  readState(): Promise<Record<string, HostTensor>>;
+  stateLocations(): Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Open a model in this thread on the requested provider; on failure it falls back to the
+ * CPU (unless fallbackToCpu is false) and says why in `fallbackReason`.
+ */
+export function openSession(model: Uint8Array, opts: OpenOptions): Promise<HostSession> {
+  return RuntimeSession.open(model, opts);
+}
+
+/** Open a training-step model in this thread and loop over it (state fed back each step). */
+export async function openStepLoop(
+  model: Uint8Array,
+  opts: OpenOptions,
+  binding: StateBinding,
+  initialState: Record<string, HostTensor>,
+): Promise<HostStepLoop> {
+  const loop = await StepLoop.open(model, opts, binding, initialState);
+  return {
+    get steps() {
+      return loop.steps;
+    },
+    info: () => loop.session.info(),
+    step: (batch) => loop.step(batch),
+    readState: () => loop.readState(),
+    stateLocations: () => loop.stateLocations(),
+    dispose: () => loop.dispose(),
+  };
+}

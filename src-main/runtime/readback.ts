@@ -1,0 +1,56 @@
+/**
+ * Reading GPU-resident tensors back to the host.
+ *
+ * `getData()` on a 'gpu-buffer' tensor aborts the whole process under onnxruntime-node, so
+ * values are read through a one-node Identity session on the WebGPU EP whose output is
+ * left on the CPU: ORT itself copies device → host. The Identity sessions (one per dtype)
+ * must live in the same process as the producing session (they share the WebGPU device),
+ * and the producing session must stay alive until the read is done.
+ */
+import { ort } from './ort.js';
+import { fromOrtCpu, isHostDType, type HostDType, type HostTensor } from './tensor.js';
+import { identityModel } from './tinyModel.js';
+import { ensureXdgRuntimeDir } from './providers.js';
+
+export class GpuReader {
+  private readonly sessions = new Map<HostDType, Promise<ort.InferenceSession>>();
+  private disposed = false;
+
+  private sessionFor(dtype: HostDType): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(dtype);
+    if (!s) {
+      ensureXdgRuntimeDir();
+      // No disable_cpu_ep_fallback here: should Identity of some dtype not run on WebGPU,
+      // ORT still copies the device buffer to the host itself, which is all we need.
+      s = ort.InferenceSession.create(identityModel(dtype), { executionProviders: ['webgpu'] });
+      this.sessions.set(dtype, s);
+      s.catch(() => this.sessions.delete(dtype));
+    }
+    return s;
+  }
+
+  /** A host copy of any tensor: CPU tensors are taken as they are, GPU ones read back. */
+  async read(t: ort.Tensor): Promise<HostTensor> {
+    if (this.disposed) throw new Error('GpuReader: disposed');
+    if (t.location === 'cpu') return fromOrtCpu(t);
+    if (t.location !== 'gpu-buffer') throw new Error(`GpuReader: cannot read a tensor on '${t.location}'`);
+    if (!isHostDType(t.type)) throw new TypeError(`GpuReader: dtype '${t.type}' is not a host dtype`);
+    const session = await this.sessionFor(t.type);
+    const y = (await session.run({ x: t })).y;
+    if (!y) throw new Error('GpuReader: Identity gave no output');
+    return fromOrtCpu(y);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) {
+      try {
+        await (await s).release();
+      } catch {
+        /* a session that failed to open has nothing to release */
+      }
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The training loop's inner part: run a step model again and again, feeding each step's
+ * new state outputs back as the next step's state inputs.
+ *
+ * CPU: the state is fed zero-copy; ORT copies each output into a fresh buffer, which
+ * becomes the next step's input as is (no second copy).
+ * WebGPU (or another GPU provider): the session was opened with the state outputs as
+ * `gpuOutputs`, so the state stays resident on the GPU between steps; only the other
+ * (small) outputs come back to the host. Each GPU state tensor is disposed right after
+ * the run that consumed it, and the session outlives all of them.
+ */
+import type { ort } from './ort.js';
+import type { OpenOptions } from './providers.js';
+import { RuntimeSession } from './session.js';
+import { fromOrtCpu, numel, toOrt, type HostTensor } from './tensor.js';
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8 };
+
+/** stateOutputName → stateInputName. */
+export type StateBinding = Record<string, string>;
+
+export class StepLoop {
+  private state: Map<string, ort.Tensor>;
+  private readonly outToIn: [string, string][];
+  private readonly stateInputs: Set<string>;
+  private readonly stateOutputs: Set<string>;
+  private tail: Promise<unknown> = Promise.resolve();
+  private stepCount = 0;
+  private closed = false;
+
+  private constructor(
+    readonly session: RuntimeSession,
+    binding: StateBinding,
+    initial: Map<string, ort.Tensor>,
+    private readonly ownsSession: boolean,
+  ) {
+    this.outToIn = Object.entries(binding);
+    this.stateInputs = new Set(this.outToIn.map(([, i]) => i));
+    this.stateOutputs = new Set(this.outToIn.map(([o]) => o));
+    this.state = initial;
+  }
+
+  /**
+   * Check the binding against the model and take the initial state. The loop owns the
+   * initial arrays from here on (they are fed without a copy): do not modify them.
+   */
+  static create(
+    session: RuntimeSession,
+    binding: StateBinding,
+    initialState: Record<string, HostTensor>,
+    ownsSession = false,
+  ): StepLoop {
+    const info = session.info();
+    const inputs = new Map(info.inputs.map((m) => [m.name, m]));
+    const outputs = new Map(info.outputs.map((m) => [m.name, m]));
+    const seenInputs = new Set<string>();
+    for (const [out, inp] of Object.entries(binding)) {
+      if (!outputs.has(out)) throw new Error(`state binding: the model has no output '${out}'`);
+      if (!inputs.has(inp)) throw new Error(`state binding: the model has no input '${inp}'`);
+      if (seenInputs.has(inp)) throw new Error(`state binding: input '${inp}' is bound twice`);
+      seenInputs.add(inp);
+      const o = outputs.get(out)!;
+      const i = inputs.get(inp)!;
+      if (o.dtype !== i.dtype) throw new Error(`state binding: '${out}' is ${o.dtype} but '${inp}' is ${i.dtype}`);
+    }
+    const initial = new Map<string, ort.Tensor>();
+    for (const inp of seenInputs) {
+      const t = initialState[inp];
+      if (!t) throw new Error(`initial state lacks '${inp}'`);
+      const meta = inputs.get(inp)!;
+      if (meta.dtype !== t.dtype) throw new Error(`initial state '${inp}': model wants ${meta.dtype}, got ${t.dtype}`);
+      const fixed = meta.shape.length === t.dims.length && meta.shape.every((d, k) => typeof d !== 'number' || d === t.dims[k]);
+      if (meta.shape.length > 0 && !fixed) {
+        throw new Error(`initial state '${inp}': model wants [${meta.shape.join(',')}], got [${t.dims.join(',')}]`);
+      }
+      initial.set(inp, toOrt(t));
+    }
+    for (const name of Object.keys(initialState)) {
+      if (!seenInputs.has(name)) throw new Error(`initial state has '${name}', which no state output feeds`);
+    }
+    return new StepLoop(session, binding, initial, ownsSession);
+  }
+
+  /**
+   * Open a step model and start a loop over it that owns the session. On a GPU provider
+   * the state outputs are kept on the GPU (added to opts.gpuOutputs).
+   */
+  static async open(
+    model: Uint8Array,
+    opts: OpenOptions,
+    binding: StateBinding,
+    initialState: Record<string, HostTensor>,
+  ): Promise<StepLoop> {
+    const gpuOutputs = [...new Set([...(opts.gpuOutputs ?? []), ...Object.keys(binding)])];
+    const session = await RuntimeSession.open(model, { ...opts, gpuOutputs });
+    try {
+      return StepLoop.create(session, binding, initialState, true);
+    } catch (e) {
+      await session.dispose();
+      throw e;
+    }
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** Where each state tensor lives now ('cpu' or 'gpu-buffer'), by state input name. */
+  stateLocations(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, t] of this.state) out[name] = t.location;
+    return out;
+  }
+
+  /** Calls run one after another, in call order, whatever the caller awaits. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private live(): void {
+    if (this.closed) throw new Error('StepLoop: used after dispose');
+  }
+
+  /**
+   * One step: `batch` holds every non-state input. Returns the non-state outputs (loss,
+   * metrics) on the host. If the run fails, the state is left as it was.
+   */
+  step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    return this.serial(async () => {
+      this.live();
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(batch)) {
+        if (this.stateInputs.has(name)) throw new Error(`batch feeds '${name}', which is state`);
+        feeds[name] = toOrt(t);
+      }
+      for (const [name, t] of this.state) feeds[name] = t;
+      const out = await this.session.runOrt(feeds);
+
+      const next = new Map<string, ort.Tensor>();
+      for (const [o, i] of this.outToIn) next.set(i, out[o]!);
+      const result: Record<string, HostTensor> = {};
+      try {
+        for (const [name, t] of Object.entries(out)) {
+          if (!this.stateOutputs.has(name)) result[name] = await this.session.toHost(t);
+        }
+      } finally {
+        for (const [name, t] of Object.entries(out)) {
+          if (!this.stateOutputs.has(name) && t.location !== 'cpu') t.dispose();
+        }
+        // The old state's last use was this run: free its GPU buffers now.
+        const old = this.state;
+        this.state = next;
+        for (const t of old.values()) if (t.location !== 'cpu') t.dispose();
+        this.stepCount++;
+      }
+      return result;
+    });
+  }
+
+  /** Host copies of the current state, by state input name (safe to keep or transfer). */
+  readState(): Promise<Record<string, HostTensor>> {
+    return this.serial(async () => {
+      this.live();
+      const out: Record<string, HostTensor> = {};
+      for (const [name, t] of this.state) {
+        if (t.location === 'cpu') {
+          const h = fromOrtCpu(t);
+          out[name] = { ...h, data: h.data.slice() } as HostTensor;
+        } else {
+          out[name] = await this.session.toHost(t);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Bytes of state held. */
+  stateBytes(): number {
+    let n = 0;
+    for (const t of this.state.values()) n += numel(t.dims) * (BYTES[t.type] ?? 4);
+    return n;
+  }
+
+  /**
+   * Dispose the GPU state, then the session if the loop owns it (StepLoop.open); a session
+   * handed to StepLoop.create stays the caller's, to dispose after this.
+   */
+  dispose(): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const t of this.state.values()) if (t.location !== 'cpu') t.dispose();
+      this.state.clear();
+      if (this.ownsSession) await this.session.dispose();
+    });
+  }
+}

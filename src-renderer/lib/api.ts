@@ -1,0 +1,60 @@
+/**
+ * The renderer's only way out: `window.taskpack.invoke` inside Electron (preload bridge),
+ * otherwise `POST /api/<channel>` to the dev host. Either way the answer is the contract's
+ * IpcResult; transport problems become `{ok: false, error: {code: 'transport'}}`.
+ */
+import type { ArgsOf, Channel, IpcErrorCode, IpcResult, ResultOf } from '../../src-main/ipc/contract.js';
+
+export class ApiError extends Error {
+  constructor(readonly code: IpcErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function transportFailure(message: string): { ok: false; error: { code: 'transport'; message: string } } {
+  return { ok: false, error: { code: 'transport', message } };
+}
+
+function isIpcResult(body: unknown): body is IpcResult<unknown> {
+  if (typeof body !== 'object' || body === null || !('ok' in body)) return false;
+  if (body.ok === true) return 'value' in body;
+  return body.ok === false && 'error' in body && typeof body.error === 'object' && body.error !== null;
+}
+
+async function invokeOverHttp<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<IpcResult<ResultOf<C>>> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/${encodeURIComponent(channel)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(args),
+    });
+  } catch (err) {
+    return transportFailure(`cannot reach the dev host (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    return transportFailure(`the dev host answered HTTP ${response.status} without a result`);
+  }
+  return isIpcResult(body) ? (body as IpcResult<ResultOf<C>>) : transportFailure('the dev host sent a malformed result');
+}
+
+export async function invoke<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<IpcResult<ResultOf<C>>> {
+  const bridge = window.taskpack;
+  if (!bridge) return invokeOverHttp(channel, args);
+  try {
+    return await bridge.invoke(channel, args);
+  } catch (err) {
+    return transportFailure(`IPC failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Like invoke, but unwraps the value and throws ApiError on failure. */
+export async function call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>> {
+  const result = await invoke(channel, args);
+  if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+  return result.value;
+}
