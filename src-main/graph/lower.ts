@@ -82,11 +82,27 @@ export function lower(outputs: Readonly<Record<string, Tensor>>, opts: LowerOpti
     }
     throw new Error(`lower: symbolic dim '${sym}' appears in no graph input`);
   };
+  /**
+   * A value already in the graph whose whole shape is a given symbolic shape: Shape() of it
+   * is the cheapest run-time shape, and keeps the graph free of int64 shape arithmetic
+   * (Concat/Mul), which ONNX Runtime pins to the CPU even in a WebGPU session.
+   */
+  const carriers = new Map<string, string>();
+  const carry = (t: Tensor, name: string) => {
+    if (t.shape.some((d) => typeof d !== 'number') && !carriers.has(`${t.shape}`)) carriers.set(`${t.shape}`, name);
+  };
+  declared.forEach((t) => carry(t, t.name!));
   const shape = (dims: Shape): string => {
     if (dims.every((d) => typeof d === 'number')) return int64s(dims as number[]);
     const key = `shape:${dims}`;
     const hit = cache.get(key);
     if (hit) return hit;
+    const carrier = carriers.get(`${dims}`);
+    if (carrier) {
+      const name = emit('Shape', [carrier]);
+      cache.set(key, name);
+      return name;
+    }
     const parts = dims.map((d: Dim) => {
       if (typeof d === 'number') return int64s([d]);
       return d.split('*').map((p) => (/^\d+$/.test(p) ? int64s([Number(p)]) : symbolSize(p)))
@@ -112,6 +128,7 @@ export function lower(outputs: Readonly<Record<string, Tensor>>, opts: LowerOpti
       emit, fresh: freshName, int64s, int64, scalar, shape,
     };
     OPS[t.op].emit(ctx);
+    carry(t, name);
   });
 
   for (const [k, t] of Object.entries(outputs)) if (names.get(t) !== k) emit('Identity', [names.get(t)!], {}, k);

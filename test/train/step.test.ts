@@ -11,6 +11,7 @@ import { openStepLoop } from '../../src-main/runtime/index.js';
 import { genericPoint, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { Rng } from '../../src-main/train/rng.js';
+import { webgpuSkipReason } from '../runtime/support.js';
 
 for (const structured of [false, true]) {
   test(`composite step: full gradient check (${structured ? 'structured' : 'unstructured'} gates)`, () => {
@@ -57,4 +58,37 @@ test('composite step: 20 AdamW steps on ORT track the float64 interpreter and re
   }
   const head = losses.slice(0, 3).reduce((a, b) => a + b) / 3, tail = losses.slice(-3).reduce((a, b) => a + b) / 3;
   assert.ok(tail < 0.7 * head, `task loss should fall: first steps ${head.toFixed(4)}, last steps ${tail.toFixed(4)}`);
+});
+
+test('composite step on WebGPU (no CPU fallback) matches the CPU within 1e-4; the state stays on the GPU', async (t) => {
+  const skip = await webgpuSkipReason();
+  if (skip) return t.skip(skip);
+  const task = syntheticTask({ method: 'diff-structured' });
+  const { bytes } = compileStep(task.graph);
+  const open = (provider: 'cpu' | 'webgpu') => openStepLoop(bytes,
+    provider === 'cpu' ? { provider } : { provider, disableCpuFallback: true, fallbackToCpu: false },
+    task.graph.stateBinding, toHostAll(task.initialState()));
+  const gpu = await open('webgpu'), cpu = await open('cpu');
+  try {
+    assert.equal(gpu.info().provider, 'webgpu');
+    for (let t = 1; t <= 10; t++) {
+      const feeds = task.stepFeeds(t);
+      const [a, b] = [await gpu.step(toHostAll(feeds)), await cpu.step(toHostAll(feeds))];
+      for (const k of task.graph.scalars) {
+        const x = Number(a[k].data[0]), y = Number(b[k].data[0]);
+        assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y)), `step ${t} ${k}: WebGPU ${x} vs CPU ${y}`);
+      }
+      assert.ok(Object.values(gpu.stateLocations()).every((l) => l === 'gpu-buffer'), `step ${t}: state left the GPU`);
+    }
+    const [gs, cs] = [await gpu.readState(), await cpu.readState()];
+    for (const name of Object.keys(cs)) {
+      const x = gs[name].data as Float32Array, y = cs[name].data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i])));
+      assert.ok(worst <= 1e-4, `${name}: WebGPU vs CPU max deviation ${worst.toExponential(2)}`);
+    }
+  } finally {
+    await gpu.dispose();
+    await cpu.dispose();
+  }
 });

@@ -1,11 +1,22 @@
 /** Layout ops: reshape, transpose, broadcast, concatenation, slicing, padding, (un)squeeze. */
 import * as g from '../api.js';
-import { attr, type OpDef } from '../op.js';
+import { attr, type EmitCtx, type OpDef } from '../op.js';
 import { alloc, broadcastIndex, reshapeNd, transposeNd } from '../nd.js';
 import { broadcastShapes, dimProduct, dimQuotient, ShapeError } from '../shape.js';
 import { sizeOf, type Dim, type NDArray, type Tensor } from '../tensor.js';
 
 /** Copies the block [start, end) of x along axis into out at offset `at` along the same axis. */
+/**
+ * Reshape's target as a constant where it can be one: 0 keeps the input's dim at that
+ * position, -1 takes what is left. Symbolic targets then need no run-time shape
+ * arithmetic, which ONNX Runtime would place on the CPU even in a WebGPU session.
+ */
+function reshapeTarget(c: EmitCtx, from: readonly Dim[], to: readonly Dim[]): string {
+  const spec = to.map((d, i) => (typeof d === 'number' ? d : from[i] === d ? 0 : undefined));
+  const open = spec.filter((d) => d === undefined).length;
+  return open <= 1 ? c.int64s(spec.map((d) => d ?? -1)) : c.shape(to as Dim[]);
+}
+
 function copyAlong(x: NDArray, axis: number, start: number, end: number, out: NDArray, at: number) {
   const inner = sizeOf(x.shape.slice(axis + 1));
   const outer = sizeOf(x.shape.slice(0, axis));
@@ -35,7 +46,7 @@ export const layoutOps = {
       if (!holes && dimProduct(shape) !== total) throw new ShapeError(`Reshape: [${x.shape}] has ${total} elements, [${shape}] has ${dimProduct(shape)}`);
       return { dtype: x.dtype, shape };
     },
-    emit: (c) => void c.emit('Reshape', [c.input(0), c.shape(c.node.shape)], {}, c.output),
+    emit: (c) => void c.emit('Reshape', [c.input(0), reshapeTarget(c, c.node.inputs[0].shape, c.node.shape)], {}, c.output),
     eval: ([x], n, env) => reshapeNd(x, n.shape.map((d) => env.dim(d))),
     vjp: (gy, n) => [g.reshape(gy, n.inputs[0].shape)],
   },
