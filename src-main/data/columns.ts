@@ -43,12 +43,17 @@ export function chooseColumns(file: string, header: readonly string[] | undefine
   };
   const stats = Array.from({ length: width }, (_, c) => columnStats(records, c));
 
-  const label = req.labelCol !== undefined ? resolve(req.labelCol, '--label-col') : byName(LABEL_NAMES, []) ?? guessLabel(stats);
+  // Columns the user named, or whose header names text, are not label candidates.
+  const userText = req.textCol !== undefined ? resolve(req.textCol, '--text-col') : undefined;
+  const userPair = req.pairCol !== undefined && req.pairCol !== NO_PAIR ? resolve(req.pairCol, '--pair-col') : undefined;
+  const textLike = header ? header.flatMap((h, c) => (TEXT_NAMES.includes(h.trim().toLowerCase()) || PAIR_NAMES.includes(h.trim().toLowerCase()) ? [c] : [])) : [];
+  const notLabel = [userText, userPair, ...textLike].filter((c): c is number => c !== undefined);
+  const label = req.labelCol !== undefined ? resolve(req.labelCol, '--label-col') : byName(LABEL_NAMES, []) ?? guessLabel(stats, notLabel);
   if (label === undefined) throw new DataError(file, undefined, `cannot tell which column holds the label (${describe(header, width)}): name it with --label-col`);
-  const text = req.textCol !== undefined ? resolve(req.textCol, '--text-col') : byName(TEXT_NAMES, [label]) ?? longest(stats, [label]);
+  const text = userText ?? byName(TEXT_NAMES, [label, ...(userPair !== undefined ? [userPair] : [])]) ?? longest(stats, [label, ...(userPair !== undefined ? [userPair] : [])]);
   if (text === undefined) throw new DataError(file, undefined, `cannot tell which column holds the text (${describe(header, width)}): name it with --text-col`);
   let pair: number | undefined;
-  if (req.pairCol !== undefined) pair = req.pairCol === NO_PAIR ? undefined : resolve(req.pairCol, '--pair-col');
+  if (req.pairCol !== undefined) pair = userPair;
   else if (req.textCol === undefined) pair = header ? byName(PAIR_NAMES, [label, text]) : guessPair(stats, text, [label, text]);
   if (new Set([text, pair, label].filter((c) => c !== undefined)).size !== (pair === undefined ? 2 : 3)) {
     throw new DataError(file, undefined, 'the text, pair and label columns must be different columns');
@@ -75,11 +80,11 @@ const describe = (header: readonly string[] | undefined, width: number) =>
   header ? `columns: ${header.map((h) => `'${h.trim()}'`).join(', ')}` : `${width} columns, no header: use indices 0–${width - 1}`;
 
 /** Integer classes first, then few-valued strings, then a real-valued score; fewest values wins. */
-function guessLabel(stats: ColumnStats[]): number | undefined {
+function guessLabel(stats: ColumnStats[], exclude: number[]): number | undefined {
   const rank = (s: ColumnStats) => (s.integer && isCategorical(s) ? 0 : isCategorical(s) && !s.numeric && s.meanLength > 0 ? 1 : s.numeric && !s.integer ? 2 : 3);
   let best: number | undefined;
   stats.forEach((s, c) => {
-    if (rank(s) === 3 || s.distinct < 2) return;
+    if (rank(s) === 3 || s.distinct < 2 || exclude.includes(c)) return;
     if (best === undefined || rank(s) < rank(stats[best]) || (rank(s) === rank(stats[best]) && s.distinct < stats[best].distinct)) best = c;
   });
   return best;

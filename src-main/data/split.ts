@@ -3,8 +3,9 @@
  * only labelled file here is GLUE's dev set (the "dev-derived split").
  *
  * Classification stratifies by class; regression by score (rows sorted by target, cut into
- * strata of STRATUM rows). Each stratum sends round(devFraction · size) rows, chosen by a
- * Fisher–Yates shuffle from the seed, to dev. Both parts keep the file's row order.
+ * strata of STRATUM rows). round(devFraction · n) rows go to dev, each stratum giving its
+ * share rounded up or down (largest remainders), chosen by a Fisher–Yates shuffle from the
+ * seed. Both parts keep the file's row order.
  */
 import type { TaskType } from '../model/base.js';
 import { Rng } from '../train/rng.js';
@@ -31,15 +32,29 @@ export function stratifiedDevIndices(targets: ArrayLike<number>, type: TaskType,
   if (!(opts.devFraction > 0 && opts.devFraction < 1)) throw new Error(`devFraction must be in (0, 1), got ${opts.devFraction}`);
   const fraction = opts.maxDev !== undefined ? Math.min(opts.devFraction, opts.maxDev / n) : opts.devFraction;
   const rng = new Rng(opts.seed);
+  const groups = strata(targets, type);
+  const quotas = allocate(groups.map((g) => g.length), fraction);
   const dev: number[] = [];
-  for (const stratum of strata(targets, type)) {
+  groups.forEach((stratum, s) => {
     for (let i = stratum.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       [stratum[i], stratum[j]] = [stratum[j], stratum[i]];
     }
-    dev.push(...stratum.slice(0, Math.round(fraction * stratum.length)));
-  }
+    dev.push(...stratum.slice(0, quotas[s]));
+  });
   return dev.sort((a, b) => a - b);
+}
+
+/**
+ * Largest-remainder apportionment: round(fraction · n) dev rows in all, each stratum getting
+ * floor or ceil of its exact share (ties go to the earlier stratum).
+ */
+function allocate(sizes: number[], fraction: number): number[] {
+  const total = Math.round(fraction * sizes.reduce((a, b) => a + b, 0));
+  const quotas = sizes.map((n) => Math.floor(fraction * n));
+  const byRemainder = sizes.map((n, s) => s).sort((a, b) => fraction * sizes[b] - quotas[b] - (fraction * sizes[a] - quotas[a]) || a - b);
+  for (let k = 0, left = total - quotas.reduce((a, b) => a + b, 0); k < byRemainder.length && left > 0; k++, left--) quotas[byRemainder[k]]++;
+  return quotas;
 }
 
 /** Groups of row indices in a fixed order: classes ascending, or score-sorted runs. */
