@@ -57,9 +57,15 @@ export interface PackBase {
   readonly weights: Weights;
 }
 
+/** A base known by its manifest only (names and shapes, no values): enough to check a pack. */
+export interface PackBaseShapes {
+  readonly fingerprint: string;
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+}
+
 export interface DecodeOptions {
   /** Check that the pack binds to this base: fingerprint, tensor names and shapes. */
-  base?: PackBase;
+  base?: PackBase | PackBaseShapes;
   /** Raw Ed25519 public keys (32 bytes each): a signature by another key is refused. */
   trustedKeys?: readonly Uint8Array[];
   /** Refuse unsigned packs (needs trustedKeys). */
@@ -119,18 +125,19 @@ export function decodePack(bytes: Uint8Array, opts: DecodeOptions = {}): PackCon
 }
 
 /** The pack binds to this base: same fingerprint, diffed tensors present with the same shape, heads new. */
-export function checkAgainstBase(content: PackContent, base: PackBase): void {
+export function checkAgainstBase(content: PackContent, base: PackBase | PackBaseShapes): void {
+  const dimsOf = (name: string) => ('weights' in base ? base.weights.get(name)?.dims : base.shapes.get(name));
   if (content.base.fingerprint !== base.fingerprint) {
     fail('BASE_MISMATCH', `made for base '${content.base.id}' (${content.base.fingerprint.slice(0, 12)}…), not this base (${base.fingerprint.slice(0, 12)}…)`);
   }
   for (const d of content.diffs) {
-    const t = base.weights.get(d.name);
-    if (!t) fail('UNKNOWN_TENSOR', `diff '${d.name}': the base has no such tensor`);
-    if (t!.dims.length !== d.dims.length || t!.dims.some((n, i) => n !== d.dims[i])) {
-      fail('SHAPE_MISMATCH', `diff '${d.name}': shape [${d.dims.join(', ')}], the base's is [${t!.dims.join(', ')}]`);
+    const dims = dimsOf(d.name);
+    if (!dims) return fail('UNKNOWN_TENSOR', `diff '${d.name}': the base has no such tensor`);
+    if (dims.length !== d.dims.length || dims.some((n, i) => n !== d.dims[i])) {
+      fail('SHAPE_MISMATCH', `diff '${d.name}': shape [${d.dims.join(', ')}], the base's is [${dims.join(', ')}]`);
     }
   }
-  for (const t of content.dense) if (base.weights.has(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
+  for (const t of content.dense) if (dimsOf(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
 }
 
 export const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());

@@ -1,0 +1,144 @@
+/** The local pack store: install/list/inspect/export/uninstall, refusals that change nothing, and kill -9 at random moments. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { saveBase } from '../../src-main/model/base-store.js';
+import { decodePack, encodePack, rawPublicKey } from '../../src-main/packs/codec.js';
+import { PackError } from '../../src-main/packs/errors.js';
+import { PackStore } from '../../src-main/packs/store.js';
+import { GOLDEN_PATH, goldenContent, goldenKey, syntheticBase } from './fixtures.js';
+
+const tempHome = () => mkdtempSync(join(tmpdir(), 'taskpack-store-'));
+const golden = () => new Uint8Array(readFileSync(GOLDEN_PATH()));
+
+/** Every file under the store with its bytes: "unchanged" means this is equal. */
+export function snapshotDir(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const p = join(dir, n);
+    if (statSync(p).isFile()) out[n] = readFileSync(p).toString('base64');
+  }
+  return out;
+}
+
+/** Variants of the golden pack (other task names), unsigned. */
+export function variants(n: number): Uint8Array[] {
+  const { signature: _s, ...c } = decodePack(golden());
+  return Array.from({ length: n }, (_, i) => encodePack({ ...c, task: { ...c.task, name: `task ${i}` } }));
+}
+
+test('install, list, inspect, export, uninstall', (t) => {
+  const home = tempHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const store = new PackStore(home);
+  assert.deepEqual(store.list(), []);
+  const { entry, alreadyInstalled } = store.install(golden());
+  assert.equal(alreadyInstalled, false);
+  assert.equal(entry.baseChecked, false, 'the synthetic base is not installed here');
+  assert.equal(entry.task.name, 'golden sentiment');
+  assert.equal(entry.signer, Buffer.from(rawPublicKey(createPublicKey(goldenKey()))).toString('base64'));
+  assert.deepEqual(store.list(), [entry]);
+  assert.equal(store.install(golden()).alreadyInstalled, true);
+  assert.equal(store.list().length, 1);
+  const out = join(home, 'out', 'copy.taskpack');
+  store.export(entry.id.slice(0, 6), out);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), golden());
+  assert.deepEqual(store.read(entry.id).content.task, goldenContent().task);
+  assert.deepEqual(store.verify(), { ok: true, packs: [{ id: entry.id, ok: true }], stray: [] });
+  store.uninstall(entry.id);
+  assert.deepEqual(store.list(), []);
+  assert.deepEqual(readdirSync(store.dir).sort(), ['index.json']);
+  assert.throws(() => store.uninstall(entry.id), /no installed pack/);
+});
+
+test('the installed base is checked: matching fingerprint → baseChecked; same id, other weights → BASE_MISMATCH', (t) => {
+  const home = tempHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const base = syntheticBase();
+  saveBase(home, { id: 'other', architecture: 'bert', displayName: 'x', config: {}, maxLength: 8, weights: base.weights, tokenizerJson: '{}' });
+  const store = new PackStore(home);
+  assert.equal(store.install(golden()).entry.baseChecked, true);
+  const home2 = tempHome();
+  t.after(() => rmSync(home2, { recursive: true, force: true }));
+  saveBase(home2, { id: 'synthetic-tiny', architecture: 'bert', displayName: 'x', config: {}, maxLength: 8, weights: syntheticBase(undefined, 2).weights, tokenizerJson: '{}' });
+  assert.throws(() => new PackStore(home2).install(golden()), (e: unknown) => e instanceof PackError && e.code === 'BASE_MISMATCH');
+});
+
+test('refused packs leave the store byte-for-byte unchanged', (t) => {
+  const home = tempHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const store = new PackStore(home);
+  store.install(variants(1)[0]);
+  const before = snapshotDir(store.dir);
+  const bad = golden();
+  bad[200] ^= 4;
+  assert.throws(() => store.install(bad), (e: unknown) => e instanceof PackError && e.code === 'INTEGRITY');
+  assert.throws(() => store.install(golden().subarray(0, 100)), (e: unknown) => e instanceof PackError && e.code === 'TRUNCATED');
+  // A trusted-keys list without the golden key: its signed pack is refused.
+  writeFileSync(join(store.dir, 'trusted-keys.json'), JSON.stringify({ keys: [{ name: 'someone', publicKey: Buffer.alloc(32, 9).toString('base64') }] }));
+  const withTrust = snapshotDir(store.dir);
+  assert.throws(() => store.install(golden()), (e: unknown) => e instanceof PackError && e.code === 'UNTRUSTED_SIGNER');
+  assert.deepEqual(snapshotDir(store.dir), withTrust);
+  delete withTrust['trusted-keys.json'];
+  assert.deepEqual(withTrust, before);
+});
+
+const CRASH_KILLS = Number(process.env.CRASH_KILLS ?? 100);
+
+test(`crash safety: ${CRASH_KILLS} installs/uninstalls killed (SIGKILL) at random moments leave the store as before or as after`, async (t) => {
+  const root = tempHome();
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const packs = variants(3);
+  const files = packs.map((b, i) => { const f = join(root, `p${i}.taskpack`); writeFileSync(f, b); return f; });
+  const ids = packs.map((b) => decodePack(b) && new PackStore(root).decode(b).digest.slice(0, 16));
+  /** The installed set after operations 0…n−1 (operation j toggles pack j mod 3). */
+  const stateAfter = (n: number) => {
+    const on = [false, false, false];
+    for (let j = 0; j < n; j++) on[j % 3] = !on[j % 3];
+    return ids.filter((_, k) => on[k]).sort();
+  };
+  const here = fileURLToPath(import.meta.url);
+  const child = join(here, '..', `crash-child${here.endsWith('.ts') ? '.ts' : '.js'}`);
+  const execArgv = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  let midOperation = 0;
+  const one = (k: number) => new Promise<void>((resolve, reject) => {
+    const home = join(root, `home${k}`);
+    const proc = spawn(process.execPath, [...execArgv, child, home, ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      if (!out.includes('ready') && (out += d.toString()).includes('ready')) {
+        // Kill somewhere in the next few operations (each is a few fsyncs).
+        setTimeout(() => proc.kill('SIGKILL'), Math.random() * 40);
+      } else out += d.toString();
+    });
+    proc.on('exit', (_code, signal) => {
+      try {
+        assert.equal(signal, 'SIGKILL', `child ${k} exited on its own: ${out}`);
+        const done = [...out.matchAll(/done (\d+)/g)].map((m) => Number(m[1]));
+        const completed = done.length ? done[done.length - 1] + 1 : 0;
+        const store = new PackStore(home);
+        const listed = store.list().map((e) => e.id).sort();
+        const ok = [stateAfter(completed), stateAfter(completed + 1)].some((s) => JSON.stringify(s) === JSON.stringify(listed));
+        assert.ok(ok, `child ${k}: after ${completed} operations the store lists [${listed}]`);
+        const v = store.verify();
+        assert.ok(v.ok, JSON.stringify(v));
+        if (stateAfter(completed).join() !== stateAfter(completed + 1).join() && v.stray.length > 0) midOperation++;
+        // The next change sweeps what the crash left; the store stays usable.
+        store.install(packs[0]);
+        assert.deepEqual(store.verify().stray, []);
+        resolve();
+      } catch (e) { reject(e); }
+    });
+  });
+  const parallel = 4;
+  for (let k = 0; k < CRASH_KILLS; k += parallel) {
+    await Promise.all(Array.from({ length: Math.min(parallel, CRASH_KILLS - k) }, (_, i) => one(k + i)));
+  }
+  t.diagnostic(`${CRASH_KILLS} kills; ${midOperation} left a stray file (killed between the pack write and the index commit, or during a write)`);
+});
