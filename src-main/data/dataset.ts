@@ -101,9 +101,10 @@ const definedOnly = <T extends object>(o: T): Partial<T> =>
 
 function detectFormat(file: string, text: string): DataFormat {
   const ext = extname(file).toLowerCase();
-  if (ext === '.jsonl' || ext === '.ndjson' || text.trimStart().startsWith('{')) return 'jsonl';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv') return 'csv';
   if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (text.trimStart().startsWith('{')) return 'jsonl';
   if (looksLikeTrec(text)) return 'trec';
   const head = lines(text.slice(0, 65536)).slice(0, 20);
   if (head.every((l) => l.text.includes('\t'))) return 'tsv';

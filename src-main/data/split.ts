@@ -88,6 +88,12 @@ export function splitDataset(ds: Dataset, opts: SplitOptions): { train: Dataset;
   return { train: part('train'), dev: part('dev') };
 }
 
+/** A stratified sample of `n` rows (e.g. a small CI subset of SST-2), in file order. */
+export function stratifiedSample(ds: Dataset, n: number, seed: number): Dataset {
+  if (n >= ds.rows.length) return ds;
+  return splitDataset(ds, { seed, devFraction: n / ds.rows.length }).dev;
+}
+
 /**
  * Training and dev data for a run: the dev file imported with the training file's columns,
  * task type and labels, or — without one — a seeded stratified split of the training file.

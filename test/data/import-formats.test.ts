@@ -75,6 +75,9 @@ test('JSONL: keys are columns; numbers, booleans and strings as labels', () => {
   const ds = importDataset(fixture('data.jsonl', '{"text":"a b","premise":"p","stars":4.5}\n\n{"text":"c","premise":"q","stars":1}\n'), { pairCol: 'premise' });
   assert.deepEqual(ds.task, { type: 'regression', outputs: 1, pair: true });
   assert.deepEqual(ds.rows, [{ text: 'a b', pair: 'p', label: 4.5 }, { text: 'c', pair: 'q', label: 1 }]);
+  assert.equal(importDataset(fixture('records', '{"text":"a","label":"x"}\n{"text":"b","label":"y"}\n')).source.format, 'jsonl', 'sniffed without an extension');
+  assert.equal(importDataset(fixture('questions', 'DESC:def What is a dog ?\nNUM:date When ?\n')).source.format, 'trec');
+  assert.equal(importDataset(fixture('tabbed', 'a b\tx\nc d\ty\n')).source.format, 'tsv');
   const bools = importDataset(fixture('bools.ndjson', '{"sentence":"yes","label":true}\n{"sentence":"no","label":false}\n'));
   assert.deepEqual(bools.labels, ['false', 'true']);
 });

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { DataError } from '../../src-main/data/errors.js';
 import { importDataset } from '../../src-main/data/dataset.js';
-import { loadTrainDev, splitDataset, stratifiedDevIndices } from '../../src-main/data/split.js';
+import { loadTrainDev, splitDataset, stratifiedDevIndices, stratifiedSample } from '../../src-main/data/split.js';
 import { Rng } from '../../src-main/train/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskpack-split-'));
@@ -71,6 +71,9 @@ test('splitDataset and loadTrainDev: parts with their own fingerprints; a dev fi
   assert.deepEqual([...countBy(dev.rows.map((r) => r.label))].sort(), [[0, 5], [1, 5]]);
   assert.notEqual(train.fingerprint, whole.fingerprint);
   assert.deepEqual(train.source.split, { part: 'train', seed: 9, devFraction: 0.25 });
+  const sample = stratifiedSample(whole, 8, 4);
+  assert.deepEqual([...countBy(sample.rows.map((r) => r.label))].sort(), [[0, 4], [1, 4]]);
+  assert.equal(stratifiedSample(whole, 100, 4), whole);
   assert.deepEqual(loadTrainDev(trainPath, undefined, { seed: 9, devFraction: 0.25 }).dev.rows, dev.rows);
   const withDev = loadTrainDev(trainPath, devPath, { seed: 9 });
   assert.equal(withDev.train.rows.length, 40);
