@@ -77,7 +77,7 @@ test('JSONL: keys are columns; numbers, booleans and strings as labels', () => {
   assert.deepEqual(ds.rows, [{ text: 'a b', pair: 'p', label: 4.5 }, { text: 'c', pair: 'q', label: 1 }]);
   assert.equal(importDataset(fixture('records', '{"text":"a","label":"x"}\n{"text":"b","label":"y"}\n')).source.format, 'jsonl', 'sniffed without an extension');
   assert.equal(importDataset(fixture('questions', 'DESC:def What is a dog ?\nNUM:date When ?\n')).source.format, 'trec');
-  assert.equal(importDataset(fixture('tabbed', 'a b\tx\nc d\ty\n')).source.format, 'tsv');
+  assert.equal(importDataset(fixture('tabbed', 'a b\tx\nc d\ty\ne f\tx\n')).source.format, 'tsv');
   const bools = importDataset(fixture('bools.ndjson', '{"sentence":"yes","label":true}\n{"sentence":"no","label":false}\n'));
   assert.deepEqual(bools.labels, ['false', 'true']);
 });
