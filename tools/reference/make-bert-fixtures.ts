@@ -31,6 +31,7 @@ const singles = [
   'A [SEP] inside and [CLS] too',
   'ÀÉÎÕÜ ñ ß Ωmega 😀 emoji',
   "don't stop-believing... (ok?) $100 #1 @home",
+  'rare 𠀀ideograph𠀁s and an unassigned a\u0378b code point',
 ];
 const pairs = [
   { text: 'How old are you?', pair: 'I am six years old.' },

@@ -141,6 +141,9 @@ function templateIds(json: Record<string, any>, file: string): { cls: number; se
   return { cls: idOf(c), sep: idOf(s) };
 }
 
+/** BERT's CJK blocks beyond the BMP (the BMP ones the library handles). */
+const ASTRAL_CJK = /[\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{2F800}-\u{2FA1F}]/gu;
+
 export class BertTokenizer {
   /** Ids of [CLS], [SEP] and the padding token. */
   readonly cls: number;
@@ -149,6 +152,9 @@ export class BertTokenizer {
   /** One more than the largest id the tokenizer can emit. */
   readonly idLimit: number;
   private readonly tok: Tokenizer;
+  /** BertNormalizer steps the library gets wrong, done here before it runs (see prepare). */
+  private readonly fixCjk: boolean;
+  private readonly fixUnassigned: boolean;
 
   constructor(readonly json: string, file = 'tokenizer.json') {
     let parsed: Record<string, any>;
@@ -166,15 +172,30 @@ export class BertTokenizer {
     } catch (e) {
       throw new BertImportError(`${file}: @huggingface/tokenizers cannot load it (${(e as Error).message})`);
     }
+    const norm = parsed.normalizer;
+    this.fixCjk = norm?.type === 'BertNormalizer' && norm.handle_chinese_chars !== false;
+    this.fixUnassigned = norm?.type === 'BertNormalizer' && norm.clean_text !== false;
     this.pad = Number.isInteger(parsed.padding?.pad_id) ? parsed.padding.pad_id : this.tok.token_to_id('[PAD]') ?? 0;
     for (const [what, id] of [['cls', this.cls], ['sep', this.sep], ['pad', this.pad]] as const) {
       if (id >= this.idLimit) throw new BertImportError(`${file}: ${what} id ${id} is outside the vocabulary`);
     }
   }
 
+  /**
+   * The library's BertNormalizer walks UTF-16 units, so it misses CJK ideographs outside
+   * the BMP (Extension B and later), and its control-character test omits unassigned
+   * code points (Cn), which BERT drops. Both steps commute with the rest of the
+   * normaliser, so doing them first gives BERT's result.
+   */
+  private prepare(text: string): string {
+    if (this.fixUnassigned) text = text.replace(/\p{Cn}/gu, '');
+    if (this.fixCjk) text = text.replace(ASTRAL_CJK, ' $& ');
+    return text;
+  }
+
   /** WordPiece ids of one text, without special tokens. */
   tokenize(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    return this.tok.encode(this.prepare(text), { add_special_tokens: false }).ids;
   }
 
   /** [CLS] a [SEP] (b [SEP]) with token types, truncated longest-first to maxLength. */
