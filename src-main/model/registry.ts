@@ -1,0 +1,109 @@
+/**
+ * The bases a user has: the shipped ones declared in resources/bases.json (converted from
+ * their npm package into the canonical store on first use) and any imported ones.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { projectRoot } from '../paths.js';
+import type { BaseModel } from './base.js';
+import { BaseStoreError, listBaseIds, loadStoredBase, readBaseManifest, saveBase, type BaseManifest } from './base-store.js';
+import { baseFromStored } from './load-base.js';
+import { convertUseLite } from './use-lite-convert.js';
+
+export interface ShippedBase {
+  id: string;
+  architecture: 'use-lite';
+  displayName: string;
+  license: string;
+  /** An npm dependency holding a TF.js graph model and its vocab (paths inside the package). */
+  source: { npm: string; version: string; model: string; vocab: string };
+}
+
+export interface BaseListing {
+  id: string;
+  architecture: string;
+  displayName: string;
+  shipped: boolean;
+  /** Converted into the store already (a shipped base converts on first use). */
+  installed: boolean;
+  fingerprint?: string;
+  maxLength?: number;
+  parameters?: number;
+}
+
+export type Log = (line: string) => void;
+
+let shippedCache: ShippedBase[] | undefined;
+
+export function shippedBases(): ShippedBase[] {
+  if (!shippedCache) {
+    const file = join(projectRoot(), 'resources', 'bases.json');
+    shippedCache = (JSON.parse(readFileSync(file, 'utf8')) as { shipped: ShippedBase[] }).shipped;
+  }
+  return shippedCache;
+}
+
+/** The base used when none is named: the first shipped one. */
+export const defaultBaseId = (): string => shippedBases()[0].id;
+
+const parameters = (m: BaseManifest) => m.tensors.reduce((a, t) => a + t.dims.reduce((x, y) => x * y, 1), 0);
+
+function listing(m: BaseManifest, shipped: boolean): BaseListing {
+  return { id: m.id, architecture: m.architecture, displayName: m.displayName, shipped, installed: true, fingerprint: m.fingerprint, maxLength: m.maxLength, parameters: parameters(m) };
+}
+
+/** Shipped bases first (in declaration order), then the imported ones by id. */
+export function listBases(home: string): BaseListing[] {
+  const installed = new Set(listBaseIds(home));
+  const shipped = shippedBases().map((s): BaseListing =>
+    installed.has(s.id) ? listing(readBaseManifest(home, s.id), true) : { id: s.id, architecture: s.architecture, displayName: s.displayName, shipped: true, installed: false });
+  const shippedIds = new Set(shipped.map((s) => s.id));
+  return [...shipped, ...[...installed].filter((id) => !shippedIds.has(id)).map((id) => listing(readBaseManifest(home, id), false))];
+}
+
+/** Where an npm dependency is installed. */
+function packageDir(name: string, version: string): string {
+  const require = createRequire(join(projectRoot(), 'package.json'));
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve(`${name}/package.json`);
+  } catch {
+    throw new BaseStoreError(`the shipped base's package ${name} is not installed (run npm ci)`);
+  }
+  const found = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { version?: string }).version;
+  if (found !== version) throw new BaseStoreError(`${name} is version ${found}, the shipped base is declared from ${version}`);
+  return dirname(manifestPath);
+}
+
+/**
+ * Convert a shipped base into the store unless it is there already. Idempotent, and safe
+ * against a concurrent conversion (the store's atomic rename lets exactly one win).
+ */
+export function ensureShippedBase(home: string, id: string = defaultBaseId(), log: Log = () => {}): BaseManifest {
+  const spec = shippedBases().find((s) => s.id === id);
+  if (!spec) throw new BaseStoreError(`'${id}' is not a shipped base (shipped: ${shippedBases().map((s) => s.id).join(', ')})`);
+  if (listBaseIds(home).includes(id)) return readBaseManifest(home, id);
+  const started = Date.now();
+  log(`converting the shipped base '${id}' from ${spec.source.npm}@${spec.source.version} (first use)…`);
+  const dir = packageDir(spec.source.npm, spec.source.version);
+  const converted = convertUseLite(join(dir, spec.source.model), join(dir, spec.source.vocab));
+  log(`  read ${converted.weights.size} tensors (${([...converted.weights.values()].reduce((a, t) => a + t.data.length, 0) / 1e6).toFixed(2)} M parameters); writing the base store…`);
+  try {
+    const manifest = saveBase(home, {
+      id, architecture: spec.architecture, displayName: spec.displayName, config: converted.config,
+      maxLength: converted.config.maxLength, weights: converted.weights, tokenizerJson: converted.tokenizerJson,
+    });
+    log(`  base '${id}' ready in ${((Date.now() - started) / 1000).toFixed(1)} s (fingerprint ${manifest.fingerprint.slice(0, 16)}…)`);
+    return manifest;
+  } catch (e) {
+    if (listBaseIds(home).includes(id)) return readBaseManifest(home, id); // another process won the race
+    throw e;
+  }
+}
+
+/** A base ready to build graphs with; a shipped base is converted first if needed. */
+export function loadBase(home: string, id: string = defaultBaseId(), log: Log = () => {}): BaseModel {
+  if (shippedBases().some((s) => s.id === id)) ensureShippedBase(home, id, log);
+  return baseFromStored(loadStoredBase(home, id));
+}
