@@ -43,14 +43,17 @@ export function chooseColumns(file: string, header: readonly string[] | undefine
   };
   const stats = Array.from({ length: width }, (_, c) => columnStats(records, c));
 
-  // Columns the user named, or whose header names text, are not label candidates.
+  // Columns the user named for text, or whose header names text, are not label candidates.
   const userText = req.textCol !== undefined ? resolve(req.textCol, '--text-col') : undefined;
   const userPair = req.pairCol !== undefined && req.pairCol !== NO_PAIR ? resolve(req.pairCol, '--pair-col') : undefined;
+  const userTexts = [userText, userPair].filter((c): c is number => c !== undefined);
   const textLike = header ? header.flatMap((h, c) => (TEXT_NAMES.includes(h.trim().toLowerCase()) || PAIR_NAMES.includes(h.trim().toLowerCase()) ? [c] : [])) : [];
-  const notLabel = [userText, userPair, ...textLike].filter((c): c is number => c !== undefined);
-  const label = req.labelCol !== undefined ? resolve(req.labelCol, '--label-col') : byName(LABEL_NAMES, []) ?? guessLabel(stats, notLabel);
+  const label = req.labelCol !== undefined
+    ? resolve(req.labelCol, '--label-col')
+    : byName(LABEL_NAMES, userTexts) ?? guessLabel(stats, [...userTexts, ...textLike]);
   if (label === undefined) throw new DataError(file, undefined, `cannot tell which column holds the label (${describe(header, width)}): name it with --label-col`);
-  const text = userText ?? byName(TEXT_NAMES, [label, ...(userPair !== undefined ? [userPair] : [])]) ?? longest(stats, [label, ...(userPair !== undefined ? [userPair] : [])]);
+  const taken = [label, ...userTexts];
+  const text = userText ?? byName(TEXT_NAMES, taken) ?? longest(stats, taken);
   if (text === undefined) throw new DataError(file, undefined, `cannot tell which column holds the text (${describe(header, width)}): name it with --text-col`);
   let pair: number | undefined;
   if (req.pairCol !== undefined) pair = userPair;

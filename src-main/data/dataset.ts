@@ -66,7 +66,7 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   if (opts.format === 'parallel' && !parallel) throw new DataError(file, undefined, 'expected parallel files s1.<split>, s2.<split> and labels.<split> side by side');
   if (parallel) {
     const { encoding, ...table } = readParallel(parallel);
-    return build(file, table, { format: 'parallel', encoding, header: false }, opts, undefined);
+    return build(file, table, { format: 'parallel', encoding, header: false }, opts);
   }
   let bytes: Buffer;
   try {
@@ -79,8 +79,8 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   const { text, encoding } = decodeText(bytes, file);
   if (text.trim() === '') throw new DataError(file, undefined, 'the file is empty');
   const format = opts.format ?? detectFormat(file, text);
-  if (format === 'jsonl') return build(file, readJsonl(text, file), { format, encoding, header: true }, opts, undefined);
-  if (format === 'trec') return build(file, readTrec(text, file), { format, encoding, header: false }, opts, undefined);
+  if (format === 'jsonl') return build(file, readJsonl(text, file), { format, encoding, header: true }, opts);
+  if (format === 'trec') return build(file, readTrec(text, file), { format, encoding, header: false }, opts);
 
   const quoting = format === 'csv' ? opts.quoting ?? true : opts.quoting ?? tsvUsesQuoting(text);
   const records = parseDelimited(text, file, { delimiter: format === 'csv' ? ',' : '\t', quoting });
@@ -93,7 +93,7 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   const request: ImportOptions = layout
     ? { textCol: layout.text, pairCol: layout.pair ?? NO_PAIR, labelCol: layout.label, taskType: layout.type, ...definedOnly(opts) }
     : opts;
-  return build(file, table, { format, encoding, header, quoting, ...(layout ? { glue } : {}) }, request, header ? undefined : records[0]?.fields.length);
+  return build(file, table, { format, encoding, header, quoting, ...(layout ? { glue } : {}) }, request);
 }
 
 const definedOnly = <T extends object>(o: T): Partial<T> =>
@@ -112,10 +112,10 @@ function detectFormat(file: string, text: string): DataFormat {
   throw new DataError(file, undefined, 'cannot detect the format: expected TSV, CSV, JSONL, TREC label lines or s1/s2/labels files (or pass the format)');
 }
 
-function build(file: string, table: Table, source: Omit<Dataset['source'], 'path'>, opts: ImportOptions, headerlessWidth: number | undefined): Dataset {
+function build(file: string, table: Table, source: Omit<Dataset['source'], 'path'>, opts: ImportOptions): Dataset {
   const { header, records } = table;
   if (records.length === 0) throw new DataError(file, undefined, header.length ? 'no data rows after the header' : 'no data rows');
-  const width = header.length ? header.length : headerlessWidth ?? records[0].fields.length;
+  const width = header.length || records[0].fields.length;
   const kind = source.format === 'csv' ? 'comma-separated' : 'tab-separated';
   for (const r of records) {
     if (r.fields.length !== width) {
