@@ -76,9 +76,10 @@ export function convertUseLite(modelJsonPath: string, vocabPath: string): Conver
   if (vocab.length > config.vocabSize) throw new UseConvertError(`vocab.json has ${vocab.length} pieces but the embedding table only ${config.vocabSize} rows`);
   const shapes = useLiteWeightShapes(config);
   const weights = new Map<string, WeightTensor>();
-  for (const [name, tfName] of Object.entries(tfNames(config))) {
+  const names = tfNames(config);
+  for (const [name, want] of Object.entries(shapes)) {
+    const tfName = names[name];
     const t = tensor(model, tfName, name);
-    const want = shapes[name];
     // Conv2D kernels are [1, 1, in, out]: the same bytes as a [in, out] matrix.
     const dims = t.shape.length === 4 && t.shape[0] === 1 && t.shape[1] === 1 ? t.shape.slice(2) : t.shape;
     if (dims.join('x') !== want.join('x')) throw new UseConvertError(`weight ${tfName} (${name}) has shape [${t.shape.join(', ')}], expected [${want.join(', ')}]`);

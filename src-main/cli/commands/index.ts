@@ -1,6 +1,8 @@
 /** The command table: one file per command, listed here in the order `--help` shows them. */
 import type { CommandSpec } from '../command.js';
+import { baseCommand } from './base.js';
 import { doctorCommand } from './doctor.js';
+import { embedCommand } from './embed.js';
 import { serveCommand } from './serve.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, serveCommand];

@@ -1,0 +1,62 @@
+/**
+ * `taskpack base list | info [ID] | import DIR`: the installed bases (the shipped one first,
+ * converted on first use) and their details. `import` (Hugging Face BERT folders) is the
+ * BERT import's branch, kept separate below.
+ */
+import { readBaseManifest } from '../../model/base-store.js';
+import { defaultBaseId, ensureShippedBase, listBases, shippedBases, type BaseListing } from '../../model/registry.js';
+import { UsageError, type CommandContext, type CommandOutcome, type CommandSpec, type OptionValues } from '../command.js';
+
+export const baseCommand: CommandSpec = {
+  name: 'base',
+  summary: 'base models installed (the shipped one first), their details, and importing a Hugging Face BERT folder',
+  synopsis: 'list | info [ID] | import DIR',
+  options: {},
+  maxPositionals: 2,
+  async run(ctx, values, positionals) {
+    const [sub, arg] = positionals;
+    switch (sub) {
+      case 'list':
+        if (arg !== undefined) throw new UsageError(`'base list' takes no argument, got '${arg}'`);
+        return listOutcome(ctx);
+      case 'info':
+        return infoOutcome(ctx, arg ?? defaultBaseId());
+      case 'import':
+        return importOutcome(ctx, values, arg);
+      case undefined:
+        throw new UsageError('missing subcommand (list, info or import)');
+      default:
+        throw new UsageError(`unknown subcommand '${sub}' (list, info or import)`);
+    }
+  },
+};
+
+function listOutcome(ctx: CommandContext): CommandOutcome {
+  const bases = listBases(ctx.home);
+  const row = (b: BaseListing) =>
+    `${b.id.padEnd(24)} ${b.architecture.padEnd(9)} ${b.shipped ? 'shipped' : 'imported'}  ${b.installed ? `${((b.parameters ?? 0) / 1e6).toFixed(1)} M params  ${b.fingerprint?.slice(0, 12)}` : '(converted on first use)'}  ${b.displayName}`;
+  return { value: { bases }, human: bases.length ? bases.map(row).join('\n') : 'no bases' };
+}
+
+function infoOutcome(ctx: CommandContext, id: string): CommandOutcome {
+  const shipped = shippedBases().some((s) => s.id === id);
+  const m = shipped ? ensureShippedBase(ctx.home, id, ctx.log) : readBaseManifest(ctx.home, id);
+  const parameters = m.tensors.reduce((a, t) => a + t.dims.reduce((x, y) => x * y, 1), 0);
+  const value = {
+    id: m.id, architecture: m.architecture, displayName: m.displayName, shipped, fingerprint: m.fingerprint,
+    maxLength: m.maxLength, parameters, config: m.config, tensors: m.tensors.map(({ name, dims }) => ({ name, dims })),
+  };
+  const human = [
+    `${m.id}  ${m.displayName} (${m.architecture}${shipped ? ', shipped' : ''})`,
+    `fingerprint ${m.fingerprint}`,
+    `${m.tensors.length} tensors, ${(parameters / 1e6).toFixed(2)} M parameters, max length ${m.maxLength}`,
+    ...m.tensors.map((t) => `  ${t.name.padEnd(20)} [${t.dims.join(', ')}]`),
+  ].join('\n');
+  return { value, human };
+}
+
+// ── import: Hugging Face BERT folders (filled in by the BERT import, model/bert/) ──────────
+async function importOutcome(_ctx: CommandContext, _values: OptionValues, dir: string | undefined): Promise<CommandOutcome> {
+  if (dir === undefined) throw new UsageError("'base import' needs a folder");
+  throw new Error('base import is not available in this build yet');
+}
