@@ -5,6 +5,7 @@
  * column, the text the longest remaining one, the pair a second long, varied column.
  * `--pair-col none` turns the pair off.
  */
+import { LABEL_NAMES, PAIR_NAMES, TEXT_NAMES } from './column-names.js';
 import { DataError } from './errors.js';
 import { columnStats, isCategorical, type ColumnStats, type RawRecord } from './table.js';
 
@@ -23,11 +24,6 @@ export interface ColumnChoice {
   /** Header names, or the index as a string in header-less files. */
   names: { text: string; pair?: string; label: string };
 }
-
-/** Lower-case header names in order of preference. */
-const LABEL_NAMES = ['label', 'labels', 'gold_label', 'class', 'category', 'target', 'score', 'quality', 'is_duplicate', 'sentiment', 'y'];
-const TEXT_NAMES = ['text', 'text_a', 'question', 'question1', 'sentence1', 'premise', '#1 string', 's1', 'sentence', 'message', 'sms', 'content', 'review', 'document', 'tweet'];
-const PAIR_NAMES = ['pair', 'text_pair', 'text_b', 'sentence2', 'question2', 'hypothesis', '#2 string', 's2', 'sentence'];
 
 export const NO_PAIR = 'none';
 

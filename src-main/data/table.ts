@@ -5,6 +5,7 @@
  * exports do) and whether the first record is a header.
  */
 import { CsvError, parse } from 'csv-parse/sync';
+import { isKnownColumnName } from './column-names.js';
 import { DataError } from './errors.js';
 
 export interface RawRecord {
@@ -78,7 +79,8 @@ const SAMPLE = 500;
  * Is the first record a header? Each column votes, in the spirit of Python's
  * csv.Sniffer.has_header: a column that is numeric below, or takes few distinct values
  * below, votes "header" when the first record's value does not fit it and "data" when it
- * does. Free-text columns do not vote; a tie means data.
+ * does; any other column votes "header" when its first value is a well-known column name
+ * (`text`, `label`, …) seen nowhere below. Free text does not vote; a tie means data.
  */
 export function looksLikeHeader(records: readonly RawRecord[]): boolean {
   if (records.length < 2) return false;
@@ -98,7 +100,7 @@ export function looksLikeHeader(records: readonly RawRecord[]): boolean {
     if (distinct.size <= Math.max(2, Math.min(20, column.length / 4))) {
       if (distinct.has(value)) data++;
       else header++;
-    }
+    } else if (isKnownColumnName(value) && !distinct.has(value)) header++;
   });
   return header > data;
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import fc from 'fast-check';
 import { importDataset, type ImportOptions } from '../../src-main/data/dataset.js';
 import { DataError } from '../../src-main/data/errors.js';
 
@@ -164,4 +165,24 @@ test('importing reads only: the fixture folder is unchanged by failures', () => 
   const before = readdirSync(dir, { recursive: true }).sort();
   assert.throws(() => importDataset(join(dir, 'cols.tsv')));
   assert.deepEqual(readdirSync(dir, { recursive: true }).sort(), before);
+});
+
+test('property: rows written as TSV, CSV and JSONL import back identically, with one fingerprint', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ',', '"', "'", 'é', '€', '1', '.'), minLength: 1, maxLength: 12 })
+    .filter((t) => t.trim() !== '');
+  const rows = fc.array(fc.record({ text, label: fc.constantFrom('neg', 'pos', 'neutral') }), { minLength: 2, maxLength: 20 })
+    .filter((rs) => new Set(rs.map((r) => r.label)).size >= 2);
+  const csvField = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  let n = 0;
+  fc.assert(fc.property(rows, (rs) => {
+    n++;
+    const tsv = importDataset(fixture(`rt${n}.tsv`, `text\tlabel\n${rs.map((r) => `${r.text}\t${r.label}`).join('\n')}\n`), { quoting: false });
+    const csv = importDataset(fixture(`rt${n}.csv`, `text,label\r\n${rs.map((r) => `${csvField(r.text)},${r.label}`).join('\r\n')}`));
+    const jsonl = importDataset(fixture(`rt${n}.jsonl`, rs.map((r) => JSON.stringify(r)).join('\n')));
+    const expected = rs.map((r) => ({ text: r.text.trim(), label: r.label }));
+    for (const ds of [tsv, csv, jsonl]) {
+      assert.deepEqual(ds.rows.map((r) => ({ text: r.text, label: ds.labels[r.label] })), expected, ds.source.format);
+      assert.equal(ds.fingerprint, tsv.fingerprint);
+    }
+  }), { numRuns: 60 });
 });
