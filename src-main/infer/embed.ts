@@ -39,6 +39,8 @@ export interface EmbedderOptions {
   /** Texts per run (default 64). */
   batchSize?: number;
   intraOpThreads?: number;
+  /** Run on the requested provider or fail: no whole-session or per-node CPU fallback. */
+  strictProvider?: boolean;
 }
 
 export class Embedder {
@@ -53,6 +55,7 @@ export class Embedder {
     const session = await openSession(embeddingModel(base), {
       provider: opts.provider ?? 'cpu',
       ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
+      ...(opts.strictProvider ? { disableCpuFallback: true, fallbackToCpu: false } : {}),
     });
     return new Embedder(base, session, opts.batchSize ?? 64);
   }
