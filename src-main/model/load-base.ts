@@ -4,13 +4,14 @@
  */
 import type { Architecture, BaseModel } from './base.js';
 import { BaseStoreError, type StoredBase } from './base-store.js';
+import { loadBertBase } from './bert/model.js';
 import { UseLite } from './use-lite.js';
 
 type Loader = (stored: StoredBase) => BaseModel;
 
 const LOADERS: Partial<Record<Architecture, Loader>> = {
   'use-lite': (s) => UseLite.fromStored(s),
-  // 'bert': added by the BERT import (model/bert/).
+  bert: (s) => loadBertBase(s),
 };
 
 /** Build a loaded base; an architecture without a loader is a clear error. */

@@ -4,14 +4,15 @@
  * BERT import's branch, kept separate below.
  */
 import { readBaseManifest } from '../../model/base-store.js';
+import { idFromFolder, importBertFolder } from '../../model/bert/import.js';
 import { defaultBaseId, ensureShippedBase, listBases, shippedBases, type BaseListing } from '../../model/registry.js';
 import { UsageError, type CommandContext, type CommandOutcome, type CommandSpec, type OptionValues } from '../command.js';
 
 export const baseCommand: CommandSpec = {
   name: 'base',
   summary: 'base models installed (the shipped one first), their details, and importing a Hugging Face BERT folder',
-  synopsis: 'list | info [ID] | import DIR',
-  options: {},
+  synopsis: 'list | info [ID] | import DIR [--id ID]',
+  options: { id: { type: 'string' } },
   maxPositionals: 2,
   async run(ctx, values, positionals) {
     const [sub, arg] = positionals;
@@ -55,8 +56,20 @@ function infoOutcome(ctx: CommandContext, id: string): CommandOutcome {
   return { value, human };
 }
 
-// ── import: Hugging Face BERT folders (filled in by the BERT import, model/bert/) ──────────
-async function importOutcome(_ctx: CommandContext, _values: OptionValues, dir: string | undefined): Promise<CommandOutcome> {
+// ── import: Hugging Face BERT folders (model/bert/) ──────────────────────────────────────
+async function importOutcome(ctx: CommandContext, values: OptionValues, dir: string | undefined): Promise<CommandOutcome> {
   if (dir === undefined) throw new UsageError("'base import' needs a folder");
-  throw new Error('base import is not available in this build yet');
+  if (values.id !== undefined && typeof values.id !== 'string') throw new UsageError('--id takes one value');
+  const id = (values.id as string | undefined) ?? idFromFolder(dir);
+  if (shippedBases().some((s) => s.id === id)) throw new UsageError(`'${id}' is the id of a shipped base; choose another with --id`);
+  ctx.log(`importing ${dir} as '${id}'…`);
+  const { manifest, sources, ignored } = importBertFolder(dir, ctx.home, { id });
+  const parameters = manifest.tensors.reduce((a, t) => a + t.dims.reduce((x, y) => x * y, 1), 0);
+  const value = { id: manifest.id, architecture: manifest.architecture, fingerprint: manifest.fingerprint, maxLength: manifest.maxLength, parameters, config: manifest.config, sources, ignored };
+  const human = [
+    `imported ${manifest.id} (bert, ${(parameters / 1e6).toFixed(2)} M parameters) from ${sources.weights} + ${sources.tokenizer}`,
+    `fingerprint ${manifest.fingerprint}`,
+    ...(ignored.length ? [`ignored ${ignored.length} checkpoint tensors not used by the encoder: ${ignored.join(', ')}`] : []),
+  ].join('\n');
+  return { value, human };
 }
