@@ -4,9 +4,11 @@
  * reproducible on any engine, forever.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encoderParamShapes, type EncoderConfig } from '../../src-main/model/encoder.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from '../../src-main/model/weights.js';
+import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import type { PackContent } from '../../src-main/packs/format.js';
 import { sparseDiffFromDense } from '../../src-main/packs/sparse.js';
 import { projectRoot } from '../../src-main/paths.js';
@@ -84,3 +86,21 @@ export function goldenContent(): PackContent {
     dense: Object.entries(head).map(([name, t]) => ({ name, ...t })),
   };
 }
+
+/** Every file under the store with its bytes: "unchanged" means this is equal. */
+export function snapshotDir(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const p = join(dir, n);
+    if (statSync(p).isFile()) out[n] = readFileSync(p).toString('base64');
+  }
+  return out;
+}
+
+/** Variants of the golden pack (other task names), unsigned. */
+export function variants(n: number): Uint8Array[] {
+  const { signature: _s, ...c } = decodePack(new Uint8Array(readFileSync(GOLDEN_PATH())));
+  return Array.from({ length: n }, (_, i) => encodePack({ ...c, task: { ...c.task, name: `task ${i}` } }));
+}
+

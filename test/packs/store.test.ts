@@ -11,27 +11,10 @@ import { saveBase } from '../../src-main/model/base-store.js';
 import { decodePack, encodePack, rawPublicKey } from '../../src-main/packs/codec.js';
 import { PackError } from '../../src-main/packs/errors.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { GOLDEN_PATH, goldenContent, goldenKey, syntheticBase } from './fixtures.js';
+import { GOLDEN_PATH, goldenContent, goldenKey, snapshotDir, syntheticBase, variants } from './fixtures.js';
 
 const tempHome = () => mkdtempSync(join(tmpdir(), 'taskpack-store-'));
 const golden = () => new Uint8Array(readFileSync(GOLDEN_PATH()));
-
-/** Every file under the store with its bytes: "unchanged" means this is equal. */
-export function snapshotDir(dir: string): Record<string, string> {
-  if (!existsSync(dir)) return {};
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
-    const p = join(dir, n);
-    if (statSync(p).isFile()) out[n] = readFileSync(p).toString('base64');
-  }
-  return out;
-}
-
-/** Variants of the golden pack (other task names), unsigned. */
-export function variants(n: number): Uint8Array[] {
-  const { signature: _s, ...c } = decodePack(golden());
-  return Array.from({ length: n }, (_, i) => encodePack({ ...c, task: { ...c.task, name: `task ${i}` } }));
-}
 
 test('install, list, inspect, export, uninstall', (t) => {
   const home = tempHome();

@@ -1,0 +1,298 @@
+/**
+ * Fuzzing the strict decoder with fast-check: every mutated pack gives a PackError with the
+ * expected code (never another exception), and a store refusing it is left byte-identical.
+ * CI runs FUZZ_RUNS (default 2,400) cases spread over the properties; `npm run fuzz` 100,000.
+ * Structural mutations are re-sealed with a valid digest so they reach the body checks.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
+import { Packr, Unpackr } from 'msgpackr';
+import { saveBase } from '../../src-main/model/base-store.js';
+import { decodePack } from '../../src-main/packs/codec.js';
+import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
+import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC } from '../../src-main/packs/format.js';
+import { PackStore } from '../../src-main/packs/store.js';
+import { GOLDEN_PATH, snapshotDir, syntheticBase } from './fixtures.js';
+
+const PROPERTIES = 12;
+const RUNS = Math.max(1, Math.ceil(Number(process.env.FUZZ_RUNS ?? 2400) / PROPERTIES));
+const params = { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined };
+
+const base = syntheticBase();
+const signed = new Uint8Array(readFileSync(GOLDEN_PATH()));
+const unsigned = signed.slice(0, signed.length - 96);
+const packr = new Packr({ moreTypes: true, useRecords: false });
+const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false });
+
+// One store (with the pack's base installed and one pack in it) that every refusal must leave as it was.
+const home = mkdtempSync(join(tmpdir(), 'taskpack-fuzz-'));
+saveBase(home, { id: 'synthetic-tiny', architecture: 'bert', displayName: 'fuzz', config: {}, maxLength: 8, weights: base.weights, tokenizerJson: '{}' });
+const store = new PackStore(home);
+const installedId = store.install(unsigned).entry.id;
+const storeBefore = snapshotDir(store.dir);
+let cases = 0;
+
+function refused(bytes: Uint8Array, codes: readonly PackErrorCode[]): boolean {
+  cases++;
+  for (const attempt of [() => decodePack(bytes, { base }), () => store.install(bytes)]) {
+    try {
+      attempt();
+    } catch (e) {
+      if (!(e instanceof PackError)) throw new Error(`not a PackError: ${(e as Error)?.stack ?? e}`);
+      if (!codes.includes(e.code)) throw new Error(`expected ${codes.join('|')}, got ${e.message}`);
+      continue;
+    }
+    throw new Error(`accepted a mutated pack (expected ${codes.join('|')})`);
+  }
+  return true;
+}
+
+after(() => {
+  assert.deepEqual(snapshotDir(store.dir), storeBefore, 'the store changed');
+  assert.deepEqual(store.list().map((p) => p.id), [installedId]);
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** header + body + digest (+ signature block bytes, not re-signed). */
+function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + body.length + DIGEST_BYTES + trailer.length);
+  const view = new DataView(out.buffer);
+  out.set(PACK_MAGIC);
+  view.setUint16(8, 1, true);
+  view.setUint32(12, body.length, true);
+  out.set(body, HEADER_BYTES);
+  out.set(createHash('sha256').update(out.subarray(0, HEADER_BYTES + body.length)).digest(), HEADER_BYTES + body.length);
+  out.set(trailer, HEADER_BYTES + body.length + DIGEST_BYTES);
+  return out;
+}
+
+type Tree = Map<string, unknown>;
+const tree = (): Tree => unpackr.unpack(unsigned.subarray(HEADER_BYTES, unsigned.length - DIGEST_BYTES)) as Tree;
+const reseal = (t: Tree) => seal(packr.pack(t));
+const diff = (t: Tree, k: number) => (t.get('diffs') as Tree[])[k];
+const at = (t: Tree, ...path: (string | number)[]) => path.reduce<unknown>((v, p) => (typeof p === 'number' ? (v as unknown[])[p] : (v as Tree).get(p)), t);
+
+function varints(gaps: number[]): Buffer {
+  const out: number[] = [];
+  for (let v of gaps) {
+    while (v >= 0x80) { out.push((v & 0x7f) | 0x80); v = Math.floor(v / 128); }
+    out.push(v);
+  }
+  return Buffer.from(out);
+}
+/** diffs[0] is gap-coded float16 over l0.attn.qkv.w [8, 24]. */
+const gapDiff = () => {
+  const t = tree(), d = diff(t, 0);
+  const bytes = d.get('indices') as Uint8Array;
+  const gaps: number[] = [];
+  for (let pos = 0; pos < bytes.length;) {
+    let v = 0, s = 1, b;
+    do { b = bytes[pos++]; v += (b & 0x7f) * s; s *= 128; } while (b & 0x80);
+    gaps.push(v);
+  }
+  return { t, d, gaps };
+};
+
+test('bit flips anywhere: a specific error by region, never a crash', () => {
+  fc.assert(fc.property(fc.boolean(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }), (isSigned, flips) => {
+    const bytes = (isSigned ? signed : unsigned).slice();
+    for (const [pos, bit] of flips) bytes[pos % bytes.length] ^= 1 << bit;
+    if (Buffer.compare(bytes, isSigned ? signed : unsigned) === 0) return true; // flips cancelled out
+    const first = Math.min(...flips.map(([p]) => p % bytes.length).filter((p) => bytes[p] !== (isSigned ? signed : unsigned)[p]));
+    const codes: PackErrorCode[] = first < 8 ? ['BAD_MAGIC'] : first < 10 ? ['UNSUPPORTED_VERSION'] : first < 12 ? ['SCHEMA']
+      : first < 16 ? ['TRUNCATED', 'TRAILING_BYTES', 'INTEGRITY'] : first < unsigned.length ? ['INTEGRITY'] : ['BAD_SIGNATURE'];
+    return refused(bytes, codes);
+  }), params);
+});
+
+test('truncation and extension at any length', () => {
+  fc.assert(fc.property(fc.boolean(), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 200 }), (isSigned, cut, extra) => {
+    const full = isSigned ? signed : unsigned;
+    const n = cut % full.length;
+    if (isSigned && n === unsigned.length) {
+      // Cutting the whole signature block leaves a valid unsigned pack; a store that requires signatures refuses it.
+      assert.equal(decodePack(full.subarray(0, n)).signature, undefined);
+      try { decodePack(full.subarray(0, n), { requireSignature: true }); } catch (e) { return (e as PackError).code === 'UNSIGNED'; }
+      return false;
+    }
+    const codes: PackErrorCode[] = n < HEADER_BYTES + 8 ? ['TRUNCATED', 'BAD_MAGIC', 'UNSUPPORTED_VERSION', 'SCHEMA'] : ['TRUNCATED', 'TRAILING_BYTES', 'INTEGRITY'];
+    refused(full.subarray(0, n), codes);
+    const longer = new Uint8Array(full.length + extra.length);
+    longer.set(full);
+    longer.set(extra, full.length);
+    return refused(longer, ['TRAILING_BYTES', 'BAD_SIGNATURE', 'TOO_LARGE']);
+  }), params);
+});
+
+test('lying counts: nnz, value bytes, dims', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 }), fc.integer({ min: -1000, max: 1000 }).filter((d) => d !== 0), fc.constantFrom('nnz', 'values', 'dims'), (k, delta, field) => {
+    const t = tree(), d = diff(t, k);
+    if (field === 'nnz') d.set('nnz', Math.max(0, (d.get('nnz') as number) + delta));
+    if (field === 'values') {
+      const v = d.get('values') as Buffer;
+      d.set('values', delta > 0 ? Buffer.concat([v, Buffer.alloc(delta)]) : v.subarray(0, Math.max(0, v.length + delta)));
+    }
+    if (field === 'dims') d.set('dims', [Math.max(1, (d.get('dims') as number[])[0] + delta), ...(d.get('dims') as number[]).slice(1)]);
+    if (field === 'nnz' && d.get('nnz') === diff(tree(), k).get('nnz')) return true;
+    if (field === 'values' && (d.get('values') as Buffer).length === (diff(tree(), k).get('values') as Buffer).length) return true;
+    const codes: PackErrorCode[] = field === 'dims' ? ['COUNT_MISMATCH', 'INDEX_OUT_OF_RANGE', 'NON_CANONICAL', 'SHAPE_MISMATCH'] : ['COUNT_MISMATCH'];
+    return refused(reseal(t), codes);
+  }), params);
+});
+
+test('out-of-range and unsorted indices', () => {
+  fc.assert(fc.property(fc.nat(), fc.constantFrom('range', 'repeat', 'back'), fc.integer({ min: 0, max: 1e6 }), (pick, how, amount) => {
+    const { t, d, gaps } = gapDiff();
+    const k = pick % gaps.length;
+    const numel = 8 * 24;
+    const before = gaps.slice(0, k).reduce((a, g) => a + g, -1);
+    if (how === 'range') gaps[k] = numel - before + amount; // index k lands at numel + amount
+    if (how === 'repeat') gaps[k] = 0;
+    if (how === 'back') { gaps[k] = 0; gaps.splice(k, 0, 0); }
+    d.set('indices', varints(gaps));
+    d.set('nnz', how === 'back' ? gaps.length : d.get('nnz'));
+    if (how === 'back') d.set('values', Buffer.concat([d.get('values') as Buffer, Buffer.alloc(2)]));
+    return refused(reseal(t), how === 'range' ? ['INDEX_OUT_OF_RANGE'] : ['INDEX_NOT_INCREASING']);
+  }), params);
+});
+
+test('NaN and ±Infinity in values, scales and the head', () => {
+  const nanF32 = fc.oneof(fc.constant(0x7f800000), fc.constant(0xff800000), fc.integer({ min: 0x7f800001, max: 0x7fffffff }), fc.integer({ min: 0xff800001, max: 0xffffffff }));
+  fc.assert(fc.property(fc.constantFrom('float16', 'float32', 'scale', 'dense'), fc.nat(), nanF32, fc.integer({ min: 0, max: 0x3ff }), (where, pick, bits32, mant16) => {
+    const t = tree();
+    if (where === 'float16') {
+      const v = Buffer.from(diff(t, 0).get('values') as Buffer);
+      v.writeUInt16LE(0x7c00 | mant16 | (pick & 1 ? 0x8000 : 0), 2 * (pick % (v.length / 2)));
+      diff(t, 0).set('values', v);
+    } else if (where === 'float32') {
+      const v = Buffer.from(diff(t, 2).get('values') as Buffer);
+      v.writeUInt32LE(bits32 >>> 0, 4 * (pick % (v.length / 4)));
+      diff(t, 2).set('values', v);
+    } else if (where === 'scale') {
+      diff(t, 1).set('scale', [NaN, Infinity, -Infinity][pick % 3]);
+    } else {
+      const head = (t.get('dense') as Tree[])[pick % 2];
+      const v = Buffer.from(head.get('values') as Buffer);
+      v.writeUInt32LE(bits32 >>> 0, 4 * (pick % (v.length / 4)));
+      head.set('values', v);
+    }
+    return refused(reseal(t), ['NON_FINITE']);
+  }), params);
+});
+
+test('wrong base fingerprint (and malformed ones)', () => {
+  fc.assert(fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ maxLength: 80 }), (hex, junk) => {
+    const t = tree();
+    (t.get('base') as Tree).set('fingerprint', hex);
+    if (hex !== base.fingerprint) refused(reseal(t), ['BASE_MISMATCH']);
+    (t.get('base') as Tree).set('fingerprint', junk);
+    return /^[0-9a-f]{64}$/.test(junk) || refused(reseal(t), ['SCHEMA', 'LIMIT']);
+  }), params);
+});
+
+test('huge declared lengths: counts and dims are bounded before allocation', () => {
+  fc.assert(fc.property(fc.constantFrom('nnz', 'dims', 'rank', 'maxLength'), fc.integer({ min: 2 ** 31 + 1, max: Number.MAX_SAFE_INTEGER }), (field, huge) => {
+    const t = tree(), d = diff(t, 0);
+    if (field === 'nnz') d.set('nnz', huge);
+    if (field === 'dims') d.set('dims', [huge % 2 ** 20 + 2 ** 16, huge % 2 ** 20 + 2 ** 16]);
+    if (field === 'rank') d.set('dims', Array.from({ length: 9 + (huge % 20) }, () => 1));
+    if (field === 'maxLength') (t.get('task') as Tree).set('maxLength', huge);
+    return refused(reseal(t), ['LIMIT']);
+  }), params);
+});
+
+test('msgpack headers declaring huge lengths inside the body: MALFORMED, no allocation', () => {
+  const header = fc.oneof(
+    fc.integer({ min: 1e6, max: 0xffffffff }).map((n) => [0xc6, n]), // bin32
+    fc.integer({ min: 1e6, max: 0xffffffff }).map((n) => [0xdb, n]), // str32
+    fc.integer({ min: 1e6, max: 0xffffffff }).map((n) => [0xdd, n]), // array32
+    fc.integer({ min: 1e6, max: 0xffffffff }).map((n) => [0xdf, n]), // map32
+  );
+  fc.assert(fc.property(fc.constantFrom('diffs', 'task', 'labels'), header, fc.uint8Array({ maxLength: 64 }), (key, [tag, n], tail) => {
+    const h = Buffer.alloc(5);
+    h[0] = tag;
+    h.writeUInt32BE(n, 1);
+    const body = Buffer.concat([Buffer.from([0x81, 0xa0 | key.length]), Buffer.from(key), h, tail]);
+    return refused(seal(body), ['MALFORMED']);
+  }), params);
+});
+
+test('any field replaced by any msgpack value: a PackError or a valid pack, never a crash', () => {
+  const paths: (string | number)[][] = [
+    ['base'], ['base', 'id'], ['task'], ['task', 'labels'], ['task', 'type'], ['task', 'createdAt'], ['provenance', 'hyperParameters'],
+    ['provenance', 'devMetrics'], ['diffs'], ['diffs', 0], ['diffs', 1, 'indexEncoding'], ['diffs', 2, 'valueEncoding'], ['dense', 0, 'dims'], ['dense'],
+  ];
+  const value = fc.oneof(fc.anything({ maxDepth: 2, withMap: true, withNullPrototype: true }), fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)), fc.double());
+  fc.assert(fc.property(fc.constantFrom(...paths), value, (path, v) => {
+    const t = tree();
+    const parent = at(t, ...path.slice(0, -1)), key = path[path.length - 1];
+    if (parent instanceof Map) parent.set(key as string, v);
+    else (parent as unknown[])[key as number] = v;
+    let bytes: Uint8Array;
+    try { bytes = reseal(t); } catch { return true; } // a value msgpackr cannot encode
+    try {
+      decodePack(bytes, { base });
+      return true;
+    } catch (e) {
+      if (!(e instanceof PackError)) throw e;
+      return refused(bytes, [e.code]);
+    }
+  }), params);
+});
+
+test('random bodies with a valid digest: MALFORMED or a schema error, never a crash', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (body) => {
+    try {
+      decodePack(seal(body));
+      return false;
+    } catch (e) {
+      if (!(e instanceof PackError)) throw e;
+      return refused(seal(body), ['MALFORMED', 'SCHEMA']);
+    }
+  }), params);
+});
+
+test('non-canonical encodings: a bitmap where gaps are smaller, overlong varints, unsorted map keys', () => {
+  fc.assert(fc.property(fc.constantFrom('bitmap', 'overlong', 'keys'), fc.nat(), (how, pick) => {
+    const { t, d, gaps } = gapDiff();
+    if (how === 'bitmap') {
+      const bm = Buffer.alloc(24);
+      let i = -1;
+      for (const g of gaps) { i += g; bm[i >> 3] |= 1 << (i & 7); }
+      d.set('indexEncoding', 'bitmap');
+      d.set('indices', bm);
+    }
+    if (how === 'overlong') {
+      const bytes = [...varints(gaps)];
+      const k = pick % gaps.length;
+      let pos = 0;
+      for (let j = 0; j < k; j++) while (bytes[pos++] & 0x80);
+      bytes.splice(pos, 1, bytes[pos] | 0x80, 0x00); // a gap < 128 written in two bytes
+      d.set('indices', Buffer.from(bytes));
+    }
+    if (how === 'keys') (t.get('provenance') as Tree).set('devMetrics', new Map([['zeta', 1], ['alpha', 2]]));
+    return refused(reseal(t), ['NON_CANONICAL']);
+  }), params);
+});
+
+test('prototype pollution: __proto__ keys stay data', () => {
+  fc.assert(fc.property(fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.double({ noNaN: true, noDefaultInfinity: true }), (key, v) => {
+    const t = tree();
+    (t.get('provenance') as Tree).set('hyperParameters', new Map([[key, v]]));
+    const decoded = decodePack(reseal(t), { base });
+    assert.ok(Object.prototype.hasOwnProperty.call(decoded.provenance.hyperParameters, key));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    t.set(key, new Map([['polluted', true]]));
+    refused(reseal(t), ['SCHEMA']);
+    return ({} as Record<string, unknown>).polluted === undefined && Object.getPrototypeOf(decoded.provenance.hyperParameters) === Object.prototype;
+  }), params);
+});
+
+test('the fuzzer ran the cases it was asked for', () => {
+  assert.ok(cases >= Math.min(2000, RUNS * 8), `${cases} refused cases`);
+});
