@@ -84,22 +84,31 @@ export function ensureShippedBase(home: string, id: string = defaultBaseId(), lo
   const spec = shippedBases().find((s) => s.id === id);
   if (!spec) throw new BaseStoreError(`'${id}' is not a shipped base (shipped: ${shippedBases().map((s) => s.id).join(', ')})`);
   if (listBaseIds(home).includes(id)) return readBaseManifest(home, id);
-  const started = Date.now();
   log(`converting the shipped base '${id}' from ${spec.source.npm}@${spec.source.version} (first use)…`);
   const dir = packageDir(spec.source.npm, spec.source.version);
-  const converted = convertUseLite(join(dir, spec.source.model), join(dir, spec.source.vocab));
-  log(`  read ${converted.weights.size} tensors (${([...converted.weights.values()].reduce((a, t) => a + t.data.length, 0) / 1e6).toFixed(2)} M parameters); writing the base store…`);
   try {
-    const manifest = saveBase(home, {
-      id, architecture: spec.architecture, displayName: spec.displayName, config: converted.config,
-      maxLength: converted.config.maxLength, weights: converted.weights, tokenizerJson: converted.tokenizerJson,
-    });
-    log(`  base '${id}' ready in ${((Date.now() - started) / 1000).toFixed(1)} s (fingerprint ${manifest.fingerprint.slice(0, 16)}…)`);
-    return manifest;
+    return installUseLite(home, { id, displayName: spec.displayName }, join(dir, spec.source.model), join(dir, spec.source.vocab), log);
   } catch (e) {
     if (listBaseIds(home).includes(id)) return readBaseManifest(home, id); // another process won the race
     throw e;
   }
+}
+
+/**
+ * Convert a USE-lite TF.js graph model (model.json + shards, vocab.json) into the store.
+ * Every check runs before anything is written; the write itself is atomic.
+ */
+export function installUseLite(home: string, meta: { id: string; displayName: string }, modelJson: string, vocabJson: string, log: Log = () => {}): BaseManifest {
+  const started = Date.now();
+  const converted = convertUseLite(modelJson, vocabJson);
+  const params = [...converted.weights.values()].reduce((a, t) => a + t.data.length, 0);
+  log(`  read ${converted.weights.size} tensors (${(params / 1e6).toFixed(2)} M parameters); writing the base store…`);
+  const manifest = saveBase(home, {
+    ...meta, architecture: 'use-lite', config: converted.config, maxLength: converted.config.maxLength,
+    weights: converted.weights, tokenizerJson: converted.tokenizerJson,
+  });
+  log(`  base '${meta.id}' ready in ${((Date.now() - started) / 1000).toFixed(1)} s (fingerprint ${manifest.fingerprint.slice(0, 16)}…)`);
+  return manifest;
 }
 
 /** A base ready to build graphs with; a shipped base is converted first if needed. */
