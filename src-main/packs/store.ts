@@ -32,6 +32,8 @@ const entrySchema = z.object({
   method: z.string(),
   devMetrics: z.record(z.string(), z.number()),
   nnz: z.number().int().nonnegative(),
+  /** Bytes of the pack's dense new tensors (the head). */
+  denseBytes: z.number().int().nonnegative(),
   signer: z.string().nullable(),
   installedAt: z.string(),
 });
@@ -141,6 +143,7 @@ export class PackStore {
       task: { name: content.task.name, type: content.task.type, labels: content.task.labels },
       method: content.provenance.method, devMetrics: content.provenance.devMetrics,
       nnz: content.diffs.reduce((n, d) => n + d.indices.length, 0),
+      denseBytes: content.dense.reduce((n, t) => n + 4 * t.data.length, 0),
       signer: content.signature ? Buffer.from(content.signature.publicKey).toString('base64') : null,
       installedAt: now.toISOString(),
     };

@@ -3,6 +3,8 @@ import type { CommandSpec } from '../command.js';
 import { baseCommand } from './base.js';
 import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
+import { packCommand } from './pack.js';
 import { serveCommand } from './serve.js';
+import { storageCommand } from './storage.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, packCommand, storageCommand, serveCommand];

@@ -1,0 +1,91 @@
+/** `taskpack pack …` and `taskpack storage` in-process: one JSON document on stdout, exit codes, store effects. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
+import type { Services } from '../../src-main/ipc/handlers.js';
+import { saveBase } from '../../src-main/model/base-store.js';
+import { GOLDEN_PATH, syntheticBase, TINY, variants } from './fixtures.js';
+
+async function cli(home: string, ...argv: string[]) {
+  let stdout = '', stderr = '';
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, {
+    services: () => ({}) as Services, env: { TASKPACK_HOME: home },
+  });
+  return { code, stdout, stderr, json: argv.includes('--json') && code === EXIT_OK ? JSON.parse(stdout) : undefined };
+}
+
+const homeFor = (t: { after(fn: () => void): void }) => {
+  const home = mkdtempSync(join(tmpdir(), 'taskpack-cli-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  return home;
+};
+
+test('pack install → list → inspect → verify → export → uninstall', async (t) => {
+  const home = homeFor(t);
+  const golden = GOLDEN_PATH();
+  const installed = await cli(home, 'pack', 'install', golden, '--json');
+  assert.equal(installed.code, EXIT_OK, installed.stderr);
+  const id = installed.json.installed.id as string;
+  assert.equal((await cli(home, 'pack', 'list', '--json')).json.packs[0].id, id);
+  const report = (await cli(home, 'pack', 'inspect', id, '--json')).json;
+  assert.equal(report.header.digest.slice(0, 16), id);
+  assert.deepEqual(report.diffs.map((d: { indexEncoding: string }) => d.indexEncoding), ['gaps', 'bitmap', 'bitmap']);
+  assert.equal(report.totals.nnz, report.diffs.reduce((a: number, d: { nnz: number }) => a + d.nnz, 0));
+  const verified = await cli(home, 'pack', 'verify', golden, '--json');
+  assert.deepEqual([verified.json.ok, verified.json.signed, verified.json.trusted], [true, true, null]);
+  const out = join(home, 'exported.taskpack');
+  assert.equal((await cli(home, 'pack', 'export', id, '--out', out)).code, EXIT_OK);
+  assert.deepEqual(readFileSync(out), readFileSync(golden));
+  assert.equal((await cli(home, 'pack', 'uninstall', id, '--json')).json.uninstalled.id, id);
+  assert.deepEqual((await cli(home, 'pack', 'list', '--json')).json.packs, []);
+});
+
+test('pack verify of a damaged file: exit 1, one line on stderr, the code in JSON', async (t) => {
+  const home = homeFor(t);
+  const bytes = readFileSync(GOLDEN_PATH());
+  bytes[300] ^= 1;
+  const bad = join(home, 'bad.taskpack');
+  writeFileSync(bad, bytes);
+  const r = await cli(home, 'pack', 'verify', bad, '--json');
+  assert.equal(r.code, EXIT_FAILED);
+  assert.equal(JSON.parse(r.stdout).code, 'INTEGRITY');
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const install = await cli(home, 'pack', 'install', bad);
+  assert.equal(install.code, EXIT_FAILED);
+  assert.match(install.stderr, /^taskpack pack: INTEGRITY: /);
+  assert.equal((await cli(home, 'pack', 'bogus')).code, EXIT_USAGE);
+  assert.equal((await cli(home, 'pack', 'export', 'abcd')).code, EXIT_USAGE);
+});
+
+test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA from the base shapes', async (t) => {
+  const home = homeFor(t);
+  const base = syntheticBase();
+  saveBase(home, { id: 'synthetic-tiny', architecture: 'bert', displayName: 'tiny', config: TINY, maxLength: 8, weights: base.weights, tokenizerJson: '{}' });
+  const packs = variants(2);
+  for (const [i, p] of packs.entries()) {
+    const f = join(home, `p${i}.taskpack`);
+    writeFileSync(f, p);
+    assert.equal((await cli(home, 'pack', 'install', f)).code, EXIT_OK);
+  }
+  const r = (await cli(home, 'storage', '--tasks', '5', '--json')).json;
+  const params = [...base.weights.values()].reduce((a, w) => a + w.data.length, 0);
+  assert.deepEqual(r.base, { id: 'synthetic-tiny', parameters: params, bytes: 4 * params });
+  assert.equal(r.tasks, 5);
+  assert.equal(r.extrapolated, true);
+  assert.deepEqual(r.packs.map((p: { bytes: number; accuracy: number }) => [p.bytes, p.accuracy]), packs.map((p) => [p.length, 0.875]));
+  const byMethod = Object.fromEntries(r.options.map((o: { method: string }) => [o.method, o]));
+  const head = 4 * (TINY.hidden * TINY.classes + TINY.classes);
+  const mean = (packs[0].length + packs[1].length) / 2;
+  assert.equal(byMethod['task packs (measured)'].totalBytes, 4 * params + packs[0].length + packs[1].length + 3 * mean);
+  assert.equal(byMethod['full copies'].totalBytes, 5 * (4 * params + head));
+  // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters.
+  const h = TINY.hidden;
+  for (const m of [64, 256]) assert.equal(byMethod[`adapters (Houlsby, bottleneck ${m})`].perTaskBytes, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
+  // q, k, v and o: r·(h + h) each.
+  for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, attention)`].perTaskBytes, 4 * (4 * rank * 2 * h) + head);
+  assert.equal(byMethod['full copies'].ratioToPacks, byMethod['full copies'].totalBytes / byMethod['task packs (measured)'].totalBytes);
+  assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
+});
