@@ -98,3 +98,20 @@ export function decodeIndices(bytes: Uint8Array, encoding: IndexEncoding, nnz: n
 }
 
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => { let c = 0; for (; b; b &= b - 1) c++; return c; });
+
+/** Expand indices that were validated when the pack was decoded into `out` (no checks: the hot path of a swap). */
+export function expandIndices(bytes: Uint8Array, encoding: IndexEncoding, out: Uint32Array): void {
+  let k = 0;
+  if (encoding === 'bitmap') {
+    for (let byte = 0; byte < bytes.length; byte++) {
+      for (let b = bytes[byte], bit = 0; b !== 0; b >>>= 1, bit++) if (b & 1) out[k++] = byte * 8 + bit;
+    }
+    return;
+  }
+  let prev = -1;
+  for (let pos = 0; pos < bytes.length;) {
+    let b = bytes[pos++], v = b & 0x7f, scale = 128;
+    while (b & 0x80) { b = bytes[pos++]; v += (b & 0x7f) * scale; scale *= 128; }
+    out[k++] = prev += v;
+  }
+}
