@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../../src-main/paths.js';
 import { dataPath } from '../data/real-data.js';
@@ -54,4 +56,82 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** What the TF.js reference needs of @tensorflow/tfjs (imported lazily: it is heavy). */
+export interface TfjsUseReference {
+  /** Embeddings [idLists.length × 512] of tokenised texts, as the graph's sparse input. */
+  embed(idLists: readonly (readonly number[])[]): Promise<Float32Array>;
+  backend: string;
+}
+
+/**
+ * TF.js executing the package's model.json from disk (a file IO handler: no network) on the
+ * given backend ('cpu': the pure-JS kernels; 'wasm' for the benchmark).
+ */
+export async function tfjsUseReference(backend: 'cpu' | 'wasm' = 'cpu'): Promise<TfjsUseReference> {
+  const tf = await import('@tensorflow/tfjs');
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend '${backend}' did not initialise`);
+  const dir = useModelDir();
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: object; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+  };
+  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const model = await tf.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never,
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    }),
+  });
+  return {
+    backend,
+    async embed(idLists) {
+      const indices: number[] = [];
+      const values: number[] = [];
+      idLists.forEach((ids, row) => ids.forEach((id, col) => {
+        indices.push(row, col);
+        values.push(id);
+      }));
+      const feeds = { indices: tf.tensor2d(indices, [values.length, 2], 'int32'), values: tf.tensor1d(values, 'int32') };
+      const out = (await model.executeAsync(feeds)) as import('@tensorflow/tfjs').Tensor;
+      const data = (await out.data()) as Float32Array;
+      if (out.shape[0] !== idLists.length) throw new Error(`TF.js returned ${out.shape[0]} rows for ${idLists.length} texts (an empty text last?)`);
+      tf.dispose([out, feeds.indices, feeds.values]);
+      return data;
+    },
+  };
+}
+
+/**
+ * The TF.js CPU reference in `threads` worker threads, batches handed out as workers free
+ * up. The worker is TypeScript under tsx (started through tsx's loader, as runtime/ does)
+ * and JavaScript from dist/.
+ */
+export async function parallelTfjsEmbed(batches: readonly (readonly (readonly number[])[])[], threads = Math.min(2, availableParallelism())): Promise<Float32Array[]> {
+  const ts = /\.[cm]?ts$/.test(new URL(import.meta.url).pathname);
+  const url = new URL(ts ? './use-tfjs-worker.ts' : './use-tfjs-worker.js', import.meta.url);
+  const start = ts
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`
+    : url;
+  const results = new Array<Float32Array>(batches.length);
+  let next = 0;
+  const runWorker = () => new Promise<void>((resolve, reject) => {
+    const w = new Worker(start, { eval: ts });
+    let current = -1;
+    const feed = () => {
+      if (next >= batches.length) return void w.terminate().then(() => resolve());
+      current = next++;
+      w.postMessage(batches[current]);
+    };
+    w.on('message', (m: { ready?: boolean; out?: Float32Array; error?: string }) => {
+      if (m.error) return reject(new Error(`TF.js worker: ${m.error}`));
+      if (m.out) results[current] = m.out;
+      feed();
+    });
+    w.on('error', reject);
+  });
+  await Promise.all(Array.from({ length: Math.max(1, threads) }, runWorker));
+  return results;
 }

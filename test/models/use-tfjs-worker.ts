@@ -1,0 +1,15 @@
+/** A worker thread running the TF.js reference (parity tests spread TF.js's slow CPU kernels over the cores). */
+import { parentPort } from 'node:worker_threads';
+import { tfjsUseReference } from './use-helpers.js';
+
+const port = parentPort!;
+const reference = await tfjsUseReference('cpu');
+port.on('message', async (batch: number[][]) => {
+  try {
+    const out = await reference.embed(batch);
+    port.postMessage({ out }, [out.buffer as ArrayBuffer]);
+  } catch (e) {
+    port.postMessage({ error: (e as Error).message });
+  }
+});
+port.postMessage({ ready: true });
