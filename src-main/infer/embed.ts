@@ -3,11 +3,13 @@
  * sequence dims, compiled once per base; texts sorted by length into buckets so each batch
  * pads to a similar length; the base weights fed as inputs (zero-copy on the CPU).
  */
+import { lengthBuckets } from '../data/batching.js';
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import { paramInputs, weightFeeds } from '../model/param-inputs.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
+import { Rng } from '../train/rng.js';
 
 /** embed() takes single texts; the task only selects the input set. */
 const SINGLE: TaskSpec = { type: 'regression', outputs: 1, pair: false };
@@ -20,18 +22,6 @@ export function embeddingModel(base: BaseModel): Uint8Array {
   const out = base.embed(params.p, inputs);
   const graph = g.lower({ [EMBEDDING_OUTPUT]: out }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-embed` });
   return encodeModel(graph).bytes;
-}
-
-/**
- * Groups text indices into batches of at most `batchSize`, texts of similar length together
- * (character length stands in for token count: cheap, and close enough to cut padding).
- */
-export function lengthBuckets(texts: readonly string[], batchSize: number): number[][] {
-  if (!(batchSize >= 1)) throw new RangeError(`batch size must be ≥ 1, got ${batchSize}`);
-  const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length || a - b);
-  const out: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
-  return out;
 }
 
 export interface EmbedderOptions {
@@ -72,7 +62,10 @@ export class Embedder {
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const out = new Array<Float32Array>(texts.length);
     const dim = this.base.embeddingDim;
-    for (const bucket of lengthBuckets(texts, this.batchSize)) {
+    // One sorting pool over all texts: batches of similar length (character length stands in
+    // for token count: cheap, and close enough to cut padding); order is restored below.
+    const lengths = texts.map((t) => t.length);
+    for (const bucket of lengthBuckets(lengths, this.batchSize, new Rng(1), Number.POSITIVE_INFINITY)) {
       const feeds = { ...this.base.encode(bucket.map((i) => ({ text: texts[i] })), SINGLE), ...this.weights };
       const result = (await this.session.run(feeds, [EMBEDDING_OUTPUT]))[EMBEDDING_OUTPUT].data as Float32Array;
       bucket.forEach((i, row) => (out[i] = result.slice(row * dim, (row + 1) * dim)));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import { runCli } from '../../src-main/cli/run.js';
-import { Embedder, lengthBuckets } from '../../src-main/infer/embed.js';
+import { Embedder } from '../../src-main/infer/embed.js';
 import type { TaskSpec } from '../../src-main/model/base.js';
 import { paramInputs, weightFeeds } from '../../src-main/model/param-inputs.js';
 import { loadBase } from '../../src-main/model/registry.js';
@@ -26,13 +26,6 @@ const home = mkdtempSync(join(tmpdir(), 'use-model-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 const base = loadBase(home);
 const TEXTS = ['the film is a delight', 'a dull , lifeless movie .', '', 'Hello!', 'What is the capital of France? It is Paris, of course.'];
-
-test('lengthBuckets: every index once, batches of similar length, at most the batch size', () => {
-  const texts = ['aaaa', 'a', 'aaaaaaa', 'aa', 'aaaaa', 'aaa', ''];
-  const buckets = lengthBuckets(texts, 3);
-  assert.deepEqual(buckets, [[6, 1, 3], [5, 0, 4], [2]]);
-  assert.throws(() => lengthBuckets(texts, 0), /batch size/);
-});
 
 test('one compiled graph serves any batch and sequence length; padding changes nothing', async () => {
   const embedder = await Embedder.open(base, { batchSize: 64 });
