@@ -6,6 +6,7 @@
  */
 import * as g from '../graph/index.js';
 import { classifierLogits, encoderInputs, type EncoderConfig } from '../model/encoder.js';
+import type { ParamFn } from '../model/layers.js';
 import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
 import type { ExternalDataEntry, HostTensor } from '../runtime/index.js';
@@ -21,6 +22,11 @@ type TensorMap = ReadonlyMap<string, WeightTensor>;
  */
 export function encoderClassifierModel(config: EncoderConfig, weights: TensorMap, binding: WeightBinding): { bytes: Uint8Array; externalData: ExternalDataEntry[] } {
   const x = encoderInputs();
+  return classifierModel((p) => classifierLogits(config, p, x), [x.ids, x.mask, x.positions], weights, binding);
+}
+
+/** The same for any graph builder over a ParamFn (e.g. a BaseModel's taskOutputs). */
+export function classifierModel(build: (p: ParamFn) => g.Tensor, tokenInputs: g.Tensor[], weights: TensorMap, binding: WeightBinding): { bytes: Uint8Array; externalData: ExternalDataEntry[] } {
   const leaves = new Map<string, g.Tensor>();
   const p = (name: string) => {
     let t = leaves.get(name);
@@ -34,8 +40,8 @@ export function encoderClassifierModel(config: EncoderConfig, weights: TensorMap
     }
     return t;
   };
-  const logits = classifierLogits(config, p, x);
-  const inputs = [x.ids, x.mask, x.positions, ...(binding === 'inputs' ? leaves.values() : [])];
+  const logits = build(p);
+  const inputs = [...tokenInputs, ...(binding === 'inputs' ? leaves.values() : [])];
   const graph = g.lower({ logits }, { inputs, name: 'classifier' });
   const { bytes, externalData } = encodeModel(graph, binding === 'initializers' ? { externalDataPath: 'weights.bin' } : {});
   return { bytes, externalData };

@@ -58,7 +58,8 @@ export function mergeDense(base: Weights, content: Pick<PackContent, 'diffs' | '
     const delta = new Float32Array(numelOf(d.dims));
     const values = dequantize(d.values);
     d.indices.forEach((i, k) => (delta[i] = values[k]));
-    const data = Float32Array.from(b!.data, (x, i) => (delta[i] === 0 ? x : x + delta[i]));
+    const src = b!.data, data = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) data[i] = delta[i] === 0 ? src[i] : src[i] + delta[i];
     out.set(d.name, { dims: b!.dims, data });
   }
   for (const t of content.dense) out.set(t.name, { dims: t.dims, data: t.data });
