@@ -71,7 +71,10 @@ export interface TfjsUseReference {
  */
 export async function tfjsUseReference(backend: 'cpu' | 'wasm' = 'cpu'): Promise<TfjsUseReference> {
   const tf = await import('@tensorflow/tfjs');
-  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (backend === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerMissingWasmKernels(tf);
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend '${backend}' did not initialise`);
   const dir = useModelDir();
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
@@ -134,4 +137,43 @@ export async function parallelTfjsEmbed(batches: readonly (readonly (readonly nu
   });
   await Promise.all(Array.from({ length: Math.max(1, threads) }, runWorker));
   return results;
+}
+
+type Tfjs = typeof import('@tensorflow/tfjs');
+type TensorInfo = import('@tensorflow/tfjs').TensorInfo;
+interface WasmBackendApi {
+  readSync(dataId: object): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Int32Array | Float32Array | Uint8Array;
+}
+
+/**
+ * tfjs-backend-wasm 3.21 has no SparseToDense kernel, and the USE graph builds its token
+ * mask with it (int32, batch × seq elements). A plain JS version, for the benchmark's WASM
+ * runs only; every float op stays in WASM.
+ */
+let wasmKernelsRegistered = false;
+function registerMissingWasmKernels(tf: Tfjs): void {
+  if (wasmKernelsRegistered) return;
+  wasmKernelsRegistered = true;
+  const strides = (shape: number[]) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  tf.registerKernel({
+    kernelName: 'SparseToDense', backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackendApi;
+      const { sparseIndices, sparseValues, defaultValue } = inputs as unknown as Record<string, TensorInfo>;
+      const shape = [...(attrs as { outputShape: number[] }).outputShape];
+      const idx = b.readSync(sparseIndices.dataId), vals = b.readSync(sparseValues.dataId);
+      const out = b.makeOutput(shape, sparseValues.dtype);
+      const arr = b.typedArrayFromHeap(out);
+      arr.fill(b.readSync(defaultValue.dataId)[0]);
+      const st = strides(shape), rank = shape.length, n = sparseIndices.shape[0] ?? 1;
+      for (let i = 0; i < n; i++) {
+        let off = 0;
+        for (let d = 0; d < rank; d++) off += idx[i * rank + d] * st[d];
+        arr[off] = vals.length === 1 ? vals[0] : vals[i];
+      }
+      return out;
+    },
+  });
 }
