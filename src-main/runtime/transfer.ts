@@ -4,7 +4,7 @@
  * Buffer from its pool, a slice) are copied into a buffer of their own first, so the
  * sender's memory is never detached behind its back and only the view's bytes travel.
  */
-import type { HostData, HostTensor } from './tensor.js';
+import { numel, type HostData, type HostTensor } from './tensor.js';
 
 function owns(data: HostData): boolean {
   return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
@@ -26,6 +26,10 @@ export function forTransfer(
   const out: Record<string, HostTensor> = {};
   const listed = new Set(transfer);
   for (const [name, t] of Object.entries(tensors)) {
+    // postMessage silently drops a message whose transfer list holds a detached buffer.
+    if (t.data.length !== numel(t.dims)) {
+      throw new RangeError(`tensor '${name}': [${t.dims.join(',')}] needs ${numel(t.dims)} values, has ${t.data.length} (a buffer already handed to the worker?)`);
+    }
     const data = compact(t.data);
     out[name] = { dtype: t.dtype, dims: [...t.dims], data } as HostTensor;
     const buf = data.buffer as ArrayBuffer;

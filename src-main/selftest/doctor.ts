@@ -66,18 +66,20 @@ async function checkProvider(worker: RuntimeWorker, provider: ProviderName, byte
   binding: Record<string, string>, state: Record<string, NDArray>, feeds: Record<string, NDArray>[],
   ref: Record<string, NDArray>): Promise<ProviderCheck> {
   const gpu = provider !== 'cpu';
+  // Tensors sent to the worker are handed over (detached here): each provider gets copies.
+  const send = (xs: Record<string, NDArray>) => toHostAll(structuredClone(xs));
   try {
     const loop = await worker.openLoop(bytes, {
       provider, fallbackToCpu: false, disableCpuFallback: gpu, gpuOutputs: gpu ? Object.keys(binding) : [],
-    }, binding, toHostAll(state));
+    }, binding, send(state));
     try {
-      const scalars = await loop.step(toHostAll(feeds[0]));
+      const scalars = await loop.step(send(feeds[0]));
       const next = await loop.readState();
       let maxRelErr = 0;
       for (const [k, v] of Object.entries(scalars)) maxRelErr = Math.max(maxRelErr, tensorRelErr(v, ref[k]));
       for (const [out, inp] of Object.entries(binding)) maxRelErr = Math.max(maxRelErr, tensorRelErr(next[inp], ref[out]));
       const t0 = performance.now();
-      for (let i = 1; i <= TIMED_STEPS; i++) await loop.step(toHostAll(feeds[i]));
+      for (let i = 1; i <= TIMED_STEPS; i++) await loop.step(send(feeds[i]));
       const stepMs = (performance.now() - t0) / TIMED_STEPS;
       const ok = maxRelErr <= STEP_TOLERANCE;
       return { name: provider, ok, stepMs: round(stepMs, 2), maxRelErr, ...(ok ? {} : { reason: `differs from the float64 reference by ${maxRelErr.toExponential(2)}` }) };

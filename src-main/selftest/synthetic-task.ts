@@ -107,7 +107,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       for (const t of trainables) {
         const shape = t.shape as number[];
         const n = shape.reduce((a, b) => a * b, 1);
-        const init = t.group === 'head' ? head[t.name] : t.group === 'base' ? base[t.name].slice()
+        const init = t.group === 'head' ? head[t.name].slice() : t.group === 'base' ? base[t.name].slice()
           : new Float32Array(n).fill(t.group === 'gates' ? 5 : 0);
         s[paramInput(t.name)] = f32(shape, init);
         for (const m of momentInputs(t.name)) s[m] = f32(shape, new Float32Array(n));

@@ -64,3 +64,9 @@ test('the hand-encoded one-node models load and run (bool, int64, float64 Identi
   assert.deepEqual(s.info().inputs[1], { name: 'b', dtype: 'int32', shape: ['n'] });
   await s.dispose();
 });
+
+test('forTransfer refuses a tensor whose buffer was already handed over (postMessage would drop it silently)', () => {
+  const t = hostTensor('float32', [4], new Float32Array(4));
+  structuredClone(t.data.buffer, { transfer: [t.data.buffer] });
+  assert.throws(() => forTransfer({ w: t }), /tensor 'w': \[4\] needs 4 values, has 0/);
+});
