@@ -3,9 +3,9 @@
  * on SST-2 (lengths = whitespace tokens + 2 special tokens, a tokenizer-free proxy).
  * Run alone: `npx tsx bench/data-import.ts` → bench/results/data-import.json.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { runIfMain } from './results-file.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { epochBatches, lengthBuckets, paddingFraction } from '../src-main/data/batching.js';
 import { importDataset } from '../src-main/data/dataset.js';
 import { projectRoot } from '../src-main/paths.js';
@@ -50,10 +50,4 @@ export async function run(): Promise<object> {
   return { imports, sst2_padding: padding };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await run();
-  const out = join(projectRoot(), 'bench', 'results', 'data-import.json');
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify(result, null, 2));
-}
+await runIfMain(import.meta.url, 'data-import', run);

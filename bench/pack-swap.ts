@@ -9,10 +9,10 @@
  * Run alone: `npx tsx bench/pack-swap.ts` → bench/results/pack-swap.json.
  * (BENCH_SMALL=1 uses a 2-layer, hidden-128 synthetic base for a quick check.)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { runIfMain } from './results-file.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Tensor } from '../src-main/graph/index.js';
@@ -28,7 +28,6 @@ import { mergeDense } from '../src-main/packs/sparse.js';
 import { classifierModel, weightFeeds } from '../src-main/packs/sessions.js';
 import { LiveBase, preparePatch } from '../src-main/packs/swap.js';
 import { quantize, VALUE_ENCODINGS, type ValueEncoding } from '../src-main/packs/values.js';
-import { projectRoot } from '../src-main/paths.js';
 import { openSession, type HostTensor } from '../src-main/runtime/index.js';
 import { Rng } from '../src-main/train/rng.js';
 
@@ -235,10 +234,4 @@ export async function run(): Promise<object> {
   return result;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await run();
-  const out = join(projectRoot(), 'bench', 'results', 'pack-swap.json');
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify(result, null, 2));
-}
+await runIfMain(import.meta.url, 'pack-swap', run);

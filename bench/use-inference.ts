@@ -8,10 +8,10 @@
  * throughput, ort within 1.5× of the floor at batch 64.
  * Run alone: `npx tsx bench/use-inference.ts` → bench/results/use-inference.json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { runIfMain } from './results-file.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { lengthBuckets } from '../src-main/data/batching.js';
 import * as g from '../src-main/graph/index.js';
 import type { Tensor } from '../src-main/graph/index.js';
@@ -168,10 +168,4 @@ export async function run(): Promise<object> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await run();
-  const out = join(projectRoot(), 'bench', 'results', 'use-inference.json');
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify(result, null, 2));
-}
+await runIfMain(import.meta.url, 'use-inference', run);

@@ -13,6 +13,9 @@ import type { Services } from '../../src-main/ipc/handlers.js';
 import { runCli, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../src-main/cli/run.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { cliCommand, FAKE_REPORT, fakeServices, lines, runRealCli } from './helpers.js';
+import { COMMANDS } from '../../src-main/cli/commands/index.js';
+
+const COMMAND_NAMES = COMMANDS.map((c) => c.name);
 
 async function cli(argv: string[], services: Services = fakeServices()) {
   let stdout = '';
@@ -78,7 +81,7 @@ test('a throwing service exits 1 with a one-line error and nothing on stdout', a
 
 test('unknown commands, unknown flags and stray arguments exit 2 with one stderr line naming the usage', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['frobnicate', '--json'], /^taskpack: unknown command 'frobnicate' \(one of: doctor, serve; run 'taskpack --help'\)$/],
+    [['frobnicate', '--json'], new RegExp(`^taskpack: unknown command 'frobnicate' \\(one of: ${COMMAND_NAMES.join(', ')}; run 'taskpack --help'\\)$`)],
     [['doctor', '--bogus'], /^taskpack doctor: unknown option '--bogus' \(usage: taskpack doctor \[--json\]\)$/],
     [['doctor', 'extra'], /^taskpack doctor: unexpected argument 'extra'/],
     [['serve', '--port', 'http'], /^taskpack serve: --port must be an integer .* \(usage: taskpack serve \[--port P\] \[--json\]\)$/],
@@ -100,14 +103,14 @@ test('--help lists the commands; with --json as one document', async () => {
   assert.match(text.stdout, /doctor\s+versions/);
   assert.match(text.stdout, /serve \[--port P\]/);
   const doc = await cli(['--help', '--json']);
-  assert.deepEqual(JSON.parse(doc.stdout).commands.map((c: { name: string }) => c.name), ['doctor', 'serve']);
+  assert.deepEqual(JSON.parse(doc.stdout).commands.map((c: { name: string }) => c.name), COMMAND_NAMES);
 });
 
 test('real CLI: unknown command exits non-zero with exactly one stderr line', async () => {
   const run = await runRealCli(['frobnicate', '--json']);
   assert.notEqual(run.code, 0);
   assert.equal(run.stdout, '');
-  assert.deepEqual(lines(run.stderr), ["taskpack: unknown command 'frobnicate' (one of: doctor, serve; run 'taskpack --help')"]);
+  assert.deepEqual(lines(run.stderr), [`taskpack: unknown command 'frobnicate' (one of: ${COMMAND_NAMES.join(', ')}; run 'taskpack --help')`]);
 });
 
 test('real CLI: serve --json --port 0 prints one JSON document, serves with a CSP, exits 0 on SIGTERM', async () => {

@@ -2,7 +2,7 @@
  * BERT parity: the committed random-initialised fixtures (one safetensors F16 with the
  * real uncased vocab, one pytorch_model.bin saved by torch) are imported, loaded and run,
  * and compared with golden outputs of an independent hand-written PyTorch BERT
- * (tools/reference/bert_reference.py): token ids exactly; last hidden states, pooled and
+ * (test/reference/bert_reference.py): token ids exactly; last hidden states, pooled and
  * mean-pooled outputs within 1e-4 on ORT CPU and in the float64 DSL interpreter.
  */
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * WordPiece parity: our tokenizer (@huggingface/tokenizers + template, truncation and
  * padding) against an independent plain-Python BasicTokenizer + WordpieceTokenizer
- * (tools/reference/bert_tokenize.py), run at test time on real sentences and pairs from
+ * (test/reference/bert_tokenize.py), run at test time on real sentences and pairs from
  * the shared data (never copied into the repo), with the real uncased vocabulary.
  * Hand-written edge cases are covered by the committed goldens (bert-parity.test.ts).
  */
@@ -45,7 +45,7 @@ function realRows(root: string): { singles: Row[]; pairs: Row[] } {
 }
 
 function pythonReference(rows: Row[], maxLength: number): { ids: number[]; type_ids: number[] }[] {
-  const r = spawnSync('python3', [join(projectRoot(), 'tools', 'reference', 'bert_tokenize.py')], {
+  const r = spawnSync('python3', [join(projectRoot(), 'test', 'reference', 'bert_tokenize.py')], {
     input: JSON.stringify({ vocab: vocabPath, lowercase: true, max_length: maxLength, rows }),
     encoding: 'utf8', maxBuffer: 1 << 28,
   });

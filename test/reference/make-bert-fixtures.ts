@@ -2,7 +2,7 @@
  * Writes the small random-initialised BERT fixtures under test/fixtures/bert/ and their
  * golden outputs from the independent PyTorch reference (run once; results committed):
  *
- *   npx tsx tools/reference/make-bert-fixtures.ts      (needs /usr/bin/python3 with python3-torch)
+ *   npx tsx test/reference/make-bert-fixtures.ts      (needs /usr/bin/python3 with python3-torch)
  *
  * tiny-uncased/   config + model.safetensors (F16) + the real uncased vocab.txt + tokenizer_config.json
  * tiny-torch/     config + pytorch_model.bin (written by torch.save; 'bert.' prefix, tied and
@@ -17,7 +17,7 @@ import { projectRoot } from '../../src-main/paths.js';
 import { fixturesDir, randomHfBert, tinyConfig, uncasedVocab, writeSafetensors } from '../../test/models/bert-helpers.js';
 
 const PYTHON = process.env.PYTHON_TORCH ?? '/usr/bin/python3';
-const reference = join(projectRoot(), 'tools', 'reference', 'bert_reference.py');
+const reference = join(projectRoot(), 'test', 'reference', 'bert_reference.py');
 const root = fixturesDir();
 const vocab = uncasedVocab();
 
