@@ -11,6 +11,7 @@
  *     %y = MatMul(%x, %w) {transA=1}  # node_name
  */
 import type { AttrValue, Initializer, OnnxDim, OnnxGraph, OnnxNode, TensorData, ValueInfo } from './ir.js';
+import { fromHalf } from './float16.js';
 
 /** Up to this many leading values of a tensor are printed. */
 const PREVIEW_VALUES = 6;
@@ -106,15 +107,7 @@ type NumericValues = Exclude<TensorData, Uint16Array> | number[];
 
 /** Values as printed: float16 bits decoded, bool as 0/1, int64 as bigint. */
 function numericValues(t: Initializer): NumericValues {
-  if (t.dtype === 'float16') return Array.from(t.data as Uint16Array, halfToFloat);
+  if (t.dtype === 'float16') return Array.from(t.data as Uint16Array, fromHalf);
   return t.data as NumericValues;
 }
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}

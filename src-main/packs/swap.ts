@@ -12,7 +12,8 @@ import type { WeightTensor } from '../model/weights.js';
 import { checkAgainstBase, type PackBase } from './codec.js';
 import type { PackContent } from './format.js';
 import { chooseIndexEncoding, encodeIndices, expandIndices, type IndexEncoding } from './indices.js';
-import { fromHalf, type DiffValues } from './values.js';
+import { fromHalf } from '../onnx/float16.js';
+import type { DiffValues } from './values.js';
 
 interface PatchEntry {
   target: Float32Array;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { projectRoot } from '../../src-main/paths.js';
 import { Rng } from '../../src-main/train/rng.js';
+import { toHalf } from '../../src-main/onnx/float16.js';
 
 export const fixturesDir = () => join(projectRoot(), 'test', 'fixtures', 'bert');
 export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');
@@ -14,38 +15,9 @@ export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '.
 export interface HfTensor { dims: number[]; data: Float32Array }
 export type SafeDType = 'F32' | 'F16' | 'BF16';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 → IEEE half bits, round to nearest even. */
-export function floatToHalfBits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 255) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return h;
-}
-
 /** float32 → bfloat16 bits, round to nearest even. */
 export function floatToBf16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
+  const x = new Uint32Array(Float32Array.of(v).buffer)[0];
   let h = x >>> 16;
   const rem = x & 0xffff;
   if (rem > 0x8000 || (rem === 0x8000 && h & 1)) h++;
@@ -58,7 +30,7 @@ export function encodeTensor(t: HfTensor, dtype: SafeDType): Uint8Array {
   const v = new DataView(out.buffer);
   t.data.forEach((x, i) => {
     if (dtype === 'F32') v.setFloat32(4 * i, x, true);
-    else v.setUint16(2 * i, dtype === 'F16' ? floatToHalfBits(x) : floatToBf16Bits(x), true);
+    else v.setUint16(2 * i, dtype === 'F16' ? toHalf(x) : floatToBf16Bits(x), true);
   });
   return out;
 }

@@ -4,6 +4,7 @@
  * other dtypes (e.g. the int64 position_ids buffer) are read, validated and then ignored.
  */
 import { BertImportError } from './errors.js';
+import { fromHalf } from '../../onnx/float16.js';
 
 /** Element sizes of the safetensors dtype tags (PyTorch storages are mapped onto them). */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = {
@@ -20,16 +21,6 @@ export interface RawTensor {
 
 export const numelOf = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
-/** IEEE half → float32 value. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 /** Float32 copy of a F32/F16/BF16 tensor; any other dtype is an error naming the tensor. */
 export function toFloat32(t: RawTensor, name: string, file: string): Float32Array {
   const n = numelOf(t.dims);
@@ -40,7 +31,7 @@ export function toFloat32(t: RawTensor, name: string, file: string): Float32Arra
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       break;
     case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = fromHalf(view.getUint16(2 * i, true));
       break;
     case 'BF16': {
       const bits = new Uint32Array(out.buffer);
