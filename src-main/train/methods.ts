@@ -1,0 +1,126 @@
+/**
+ * The training methods (DESIGN §3, §6) as phases of step graphs over any base:
+ *   diff / diff-structured: 'l0' (θ + z⊙w with Hard-Concrete gates and λ·E[L0]) → project → 'mask'
+ *   magnitude:              'dense' over every base tensor → project θ_ft − θ → 'mask'
+ *   full / last-layer / bitfit: one 'dense' phase over all / the last layer on / the bias tensors
+ * 'mask' is the fixed-mask finetune θ + m⊙w with the mask an input. The task head is dense,
+ * trained in every phase and never penalised. Frozen base tensors are graph inputs
+ * `frozen.<name>` (fed zero-copy each step; one compiled graph whatever the weights).
+ */
+import * as g from '../graph/index.js';
+import type { Tensor } from '../graph/index.js';
+import type { BaseModel, TaskSpec } from '../model/base.js';
+import { DEFAULT_ADAMW } from './adamw.js';
+import { diffName, diffPruned, diffTrainables } from './diff-params.js';
+import { correctCount, softmaxCrossEntropy } from './losses.js';
+import { buildStepGraph, type Objective, type StepGraph, type Trainable } from './step-graph.js';
+
+export const METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
+export type Method = (typeof METHODS)[number];
+export const isMethod = (m: string): m is Method => (METHODS as readonly string[]).includes(m);
+
+export type PhaseKind = 'l0' | 'dense' | 'mask';
+
+/** The phases a method runs, in order; a projection separates 'l0'/'dense' from 'mask'. */
+export function methodPhases(m: Method): PhaseKind[] {
+  if (m === 'diff' || m === 'diff-structured') return ['l0', 'mask'];
+  if (m === 'magnitude') return ['dense', 'mask'];
+  return ['dense'];
+}
+
+/** Methods whose pack is projected to an exact sparsity over the penalised parameters. */
+export const isSparseMethod = (m: Method) => m === 'diff' || m === 'diff-structured' || m === 'magnitude';
+
+export const frozenName = (n: string) => `frozen.${n}`;
+export const maskName = (n: string) => `mask.${n}`;
+
+/** Names of the transformer layers' tensors: `l<k>.…`. */
+const layerOf = (n: string): number | undefined => {
+  const m = /^l(\d+)\./.exec(n);
+  return m ? Number(m[1]) : undefined;
+};
+
+/** The base tensors a dense phase trains: all (full, magnitude), the last layer and after it, or biases. */
+export function denseTensors(m: Method, shapes: Record<string, number[]>): string[] {
+  const names = Object.keys(shapes);
+  if (m === 'bitfit') return names.filter((n) => n.endsWith('.b'));
+  if (m === 'last-layer') {
+    const last = Math.max(...names.map((n) => layerOf(n) ?? -1));
+    // The last layer plus what follows the layers (USE-lite's tanh dense, BERT's pooler).
+    return names.filter((n) => layerOf(n) === last || (layerOf(n) === undefined && !n.startsWith('emb.')));
+  }
+  return names;
+}
+
+/** Hyper-parameters of the graph (learning rates are fed per step). */
+export interface GraphOptions {
+  /** λ of the expected-L0 penalty. */
+  lambda: number;
+  weightDecay: number;
+}
+
+export interface PhaseGraph {
+  kind: PhaseKind;
+  graph: StepGraph;
+  trainables: Trainable[];
+  /** Base tensors fed as frozen inputs (`frozen.<n>`). */
+  frozen: string[];
+  /** Base tensors wrapped as θ + δ (l0, mask) or trained directly (dense). */
+  adapted: string[];
+}
+
+/** Mean squared error of a [batch, 1] prediction against float32 targets [batch]. */
+function meanSquaredError(pred: Tensor, targets: Tensor): Tensor {
+  const err = g.sub(g.squeeze(pred, [1]), targets);
+  return g.div(g.reduceSum(g.square(err)), g.reduceSum(g.onesLike(err)));
+}
+
+export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method, kind: PhaseKind, o: GraphOptions): PhaseGraph {
+  const shapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+  const adapted = kind === 'dense' ? denseTensors(method, shapes) : Object.keys(shapes);
+  const adaptedSet = new Set(adapted);
+  const frozen = Object.keys(shapes).filter((n) => kind !== 'dense' || !adaptedSet.has(n));
+  const adaptedShapes = Object.fromEntries(adapted.map((n) => [n, shapes[n]]));
+  const headShapes = base.headShapes(task);
+  const structured = method === 'diff-structured';
+  const trainables: Trainable[] = [
+    ...(kind === 'l0' ? diffTrainables(adaptedShapes, { structured })
+      : kind === 'mask' ? adapted.map((n) => ({ name: diffName(n), shape: shapes[n], group: 'diff', decay: false }))
+        : adapted.map((n) => ({ name: n, shape: shapes[n], group: 'base', decay: true }))),
+    ...Object.entries(headShapes).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
+  ];
+  const frozenInputs = new Map<string, Tensor>();
+  const frozenOf = (n: string) => {
+    let t = frozenInputs.get(n);
+    if (!t) frozenInputs.set(n, (t = g.input(frozenName(n), 'float32', shapes[n])));
+    return t;
+  };
+  const graph = buildStepGraph(trainables, (p): Objective => {
+    const inputs = base.inputs(task);
+    const metrics: Record<string, Tensor> = {};
+    let paramFn: (n: string) => Tensor;
+    let penalty: Tensor | undefined;
+    if (kind === 'l0') {
+      const diff = diffPruned(adaptedShapes, frozenOf, p, { structured });
+      paramFn = (n) => (n.startsWith('head.') ? p(n) : diff.param(n));
+      penalty = diff.expectedL0;
+      metrics.expectedL0 = diff.expectedL0;
+    } else if (kind === 'mask') {
+      const masked = new Map(adapted.map((n) => [n, g.add(frozenOf(n), g.mul(g.input(maskName(n), 'float32', shapes[n]), p(diffName(n))))]));
+      paramFn = (n) => (n.startsWith('head.') ? p(n) : masked.get(n)!);
+    } else {
+      paramFn = (n) => (n.startsWith('head.') || adaptedSet.has(n) ? p(n) : frozenOf(n));
+    }
+    const out = base.taskOutputs(paramFn, inputs, task);
+    let taskLoss: Tensor;
+    if (task.type === 'regression') {
+      taskLoss = meanSquaredError(out, g.input('labels', 'float32', ['batch']));
+    } else {
+      const labels = g.input('labels', 'int32', ['batch']);
+      taskLoss = softmaxCrossEntropy(out, labels);
+      metrics.correct = correctCount(out, labels);
+    }
+    return { loss: penalty ? g.add(taskLoss, g.mul(penalty, o.lambda)) : taskLoss, metrics: { taskLoss, ...metrics } };
+  }, { ...DEFAULT_ADAMW, weightDecay: o.weightDecay });
+  return { kind, graph, trainables, frozen: [...frozenInputs.keys()], adapted };
+}

@@ -1,0 +1,86 @@
+/**
+ * After the L0 phase (or a full finetune, for magnitude pruning): δ = z ⊙ w with z sampled
+ * once, then the projection onto the L0 ball — keep exactly ⌈t·d⌉ entries of largest |δ|
+ * over all penalised parameters (d of them), zero the rest. The kept positions become the
+ * fixed mask of the last phase.
+ */
+import { fillLogisticNoise, STRETCH_LEFT, STRETCH_RIGHT } from './hard-concrete.js';
+import type { Rng } from './rng.js';
+
+export type TensorMap = Map<string, Float32Array>;
+
+/** Exactly ⌈t·d⌉ (at most d, at least 1 when d > 0). */
+export const projectedCount = (t: number, d: number) => Math.min(d, Math.max(d > 0 ? 1 : 0, Math.ceil(t * d - 1e-9)));
+
+const gate = (alpha: number, logistic: number) => {
+  const s = 1 / (1 + Math.exp(-(logistic + alpha)));
+  return Math.min(1, Math.max(0, s * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT));
+};
+
+/**
+ * δ = z ⊙ w (structured: z ⊙ z^j ⊙ w) with one fresh sample of every gate from `rng`
+ * (tensors in the map's order; each tensor's group gate after its element gates).
+ */
+export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, rng: Rng): TensorMap {
+  const out: TensorMap = new Map();
+  for (const [n, wn] of w) {
+    const a = alpha.get(n)!;
+    const noise = fillLogisticNoise(new Float32Array(wn.length), () => rng.uniform());
+    const zg = groupAlpha ? gate(groupAlpha.get(n)![0], fillLogisticNoise(new Float32Array(1), () => rng.uniform())[0]) : 1;
+    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gate(a[i], noise[i]) * zg) * v));
+  }
+  return out;
+}
+
+/** The deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times z̄^j). */
+export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined): TensorMap {
+  const out: TensorMap = new Map();
+  for (const [n, wn] of w) {
+    const a = alpha.get(n)!, zg = groupAlpha ? gate(groupAlpha.get(n)![0], 0) : 1;
+    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gate(a[i], 0) * zg) * v));
+  }
+  return out;
+}
+
+export interface Projection {
+  /** Per tensor: 1 where kept, else 0. */
+  masks: TensorMap;
+  /** δ with everything outside the mask zeroed. */
+  kept: TensorMap;
+  /** Kept positions (= ⌈t·d⌉). */
+  nnz: number;
+  /** Penalised parameters d. */
+  total: number;
+  /** Nonzeros of δ before projection (its effective sparsity is this / total). */
+  nonzeroBefore: number;
+}
+
+/**
+ * Keep the ⌈t·d⌉ largest |δ|; ties at the threshold go to the earliest positions (tensors in
+ * map order, then index), so the result is deterministic.
+ */
+export function projectTopK(delta: TensorMap, target: number): Projection {
+  if (!(target > 0 && target <= 1)) throw new Error(`sparsity must be in (0, 1], got ${target}`);
+  let total = 0, nonzeroBefore = 0;
+  for (const d of delta.values()) { total += d.length; for (const v of d) if (v !== 0) nonzeroBefore++; }
+  const k = projectedCount(target, total);
+  const mags = new Float32Array(total);
+  let o = 0;
+  for (const d of delta.values()) for (const v of d) mags[o++] = Math.abs(v);
+  // The k-th largest magnitude: sort a copy ascending (typed-array sort is numeric).
+  const threshold = k > 0 ? mags.slice().sort()[total - k] : Infinity;
+  let above = 0;
+  for (const m of mags) if (m > threshold) above++;
+  let tiesLeft = k - above;
+  const masks: TensorMap = new Map(), kept: TensorMap = new Map();
+  for (const [n, d] of delta) {
+    const mask = new Float32Array(d.length), keep = new Float32Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const m = Math.abs(d[i]);
+      if (m > threshold || (m === threshold && tiesLeft-- > 0)) { mask[i] = 1; keep[i] = d[i]; }
+    }
+    masks.set(n, mask);
+    kept.set(n, keep);
+  }
+  return { masks, kept, nnz: k, total, nonzeroBefore };
+}
