@@ -1,0 +1,85 @@
+/**
+ * The gated parameterisation and its penalty against finite differences (float64), and the
+ * projection's exact sparsity.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import * as g from '../../src-main/graph/index.js';
+import type { NDArray } from '../../src-main/graph/index.js';
+import { diffName, diffPruned, diffTrainables, gateName, groupGateName, groupNoiseName, noiseName } from '../../src-main/train/diff-params.js';
+import { L0_SHIFT, STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
+import { projectedCount, projectTopK } from '../../src-main/train/projection.js';
+import { Rng } from '../../src-main/train/rng.js';
+
+const SHAPES: Record<string, number[]> = { 'l0.w': [3, 4], 'l0.b': [5] };
+// Graphs are declared float32 (as trained); the interpreter computes in float64 on Float64Array feeds.
+const f64 = (shape: number[], f: () => number): NDArray => ({ dtype: 'float32', shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f) });
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+for (const structured of [false, true]) {
+  const variant = structured ? 'structured' : 'unstructured';
+  test(`gated diff + λ·E[L0] (${variant}): gradients match finite differences in float64`, () => {
+    const rng = new Rng(structured ? 11 : 12);
+    const params = new Map(diffTrainables(SHAPES, { structured }).map((t) => [t.name, g.input(`p.${t.name}`, 'float32', t.shape)]));
+    const frozen = (n: string) => g.input(`frozen.${n}`, 'float32', SHAPES[n]);
+    const diff = diffPruned(SHAPES, frozen, (n) => params.get(n)!, { structured });
+    // A task-like objective: a fixed random projection of θ + δ, squared, plus the penalty.
+    const terms = Object.keys(SHAPES).map((n) => g.reduceSum(g.square(g.mul(diff.param(n), g.input(`c.${n}`, 'float32', SHAPES[n])))));
+    const loss = g.add(terms.reduce((a, b) => g.add(a, b)), g.mul(diff.expectedL0, 0.3));
+    const feeds: Record<string, NDArray> = {};
+    for (const [n, shape] of Object.entries(SHAPES)) {
+      feeds[`frozen.${n}`] = f64(shape, () => rng.normal());
+      feeds[`c.${n}`] = f64(shape, () => rng.normal());
+      feeds[`p.${diffName(n)}`] = f64(shape, () => 0.5 * rng.normal());
+      feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
+      if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
+    }
+    // Noise that keeps every stretched gate 0.05 away from its clips (no kink inside the FD step).
+    const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a) => {
+      for (;;) {
+        const e = 4 * (2 * rng.uniform() - 1), s = sigmoid(e + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT;
+        if (s > 0.05 && s < 0.95) return e;
+      }
+    });
+    for (const [n, shape] of Object.entries(SHAPES)) {
+      feeds[noiseName(n)] = { dtype: 'float32', shape, data: safeNoise(feeds[`p.${gateName(n)}`].data as Float64Array) };
+      if (structured) feeds[groupNoiseName(n)] = { dtype: 'float32', shape: [1], data: safeNoise(feeds[`p.${groupGateName(n)}`].data as Float64Array) };
+    }
+    const r = g.gradCheck(loss, [...params.values()], feeds, () => rng.uniform(), 1e-5);
+    assert.ok(r.relErr <= 1e-6, `jvp ${r.jvp} vs vjp ${r.vjp}: rel ${r.relErr.toExponential(2)}`);
+    // The penalty's value against its definition, computed here independently.
+    const [penalty] = g.evaluate([diff.expectedL0], feeds);
+    let want = 0;
+    for (const n of Object.keys(SHAPES)) {
+      const groupOpen = structured ? sigmoid(feeds[`p.${groupGateName(n)}`].data[0] - Math.log(1.5 / 1.5)) : 1;
+      for (const a of feeds[`p.${gateName(n)}`].data) want += sigmoid(a - L0_SHIFT) * groupOpen;
+    }
+    assert.ok(Math.abs(penalty.data[0] - want) <= 1e-12 * want, `E[L0] ${penalty.data[0]} vs ${want}`);
+  });
+}
+
+test('projection keeps exactly ⌈t·d⌉ entries, the largest |δ|, for any sizes, ties and zeros', () => {
+  fc.assert(fc.property(
+    fc.array(fc.array(fc.oneof(fc.constant(0), fc.constant(0.5), fc.double({ min: -2, max: 2, noNaN: true })), { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 4 }),
+    fc.double({ min: 1e-4, max: 1, noNaN: true }),
+    (tensors, t) => {
+      const delta = new Map(tensors.map((v, i) => [`t${i}`, Float32Array.from(v)]));
+      const d = tensors.reduce((a, v) => a + v.length, 0);
+      const p = projectTopK(delta, t);
+      const k = Math.ceil(t * d - 1e-9);
+      assert.equal(p.nnz, Math.min(d, Math.max(1, k)));
+      let kept = 0, minKept = Infinity, maxDropped = -Infinity;
+      for (const [n, m] of p.masks) {
+        const dn = delta.get(n)!;
+        m.forEach((x, i) => {
+          if (x === 1) { kept++; minKept = Math.min(minKept, Math.abs(dn[i])); assert.equal(p.kept.get(n)![i], dn[i]); }
+          else { maxDropped = Math.max(maxDropped, Math.abs(dn[i])); assert.equal(p.kept.get(n)![i], 0); }
+        });
+      }
+      assert.equal(kept, p.nnz);
+      assert.ok(minKept >= maxDropped, `kept ${minKept} < dropped ${maxDropped}`);
+    },
+  ), { numRuns: 200, seed: 5 });
+  assert.equal(projectedCount(0.005, 6_975_744), 34_879);
+});
