@@ -1,0 +1,105 @@
+/**
+ * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
+ * [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
+ * Progress goes to stderr; the run checkpoints under <home>/runs/<run-id>/ and
+ * `--run-id ID` resumes a cancelled (or killed) run from its last checkpoint.
+ */
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import { loadTrainDev } from '../../data/index.js';
+import { defaultBaseId, loadBase } from '../../model/registry.js';
+import { encodePack } from '../../packs/codec.js';
+import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
+import { writeFileAtomic } from '../../store/atomic.js';
+import { runDir } from '../../train/checkpoint.js';
+import { isMethod, METHODS } from '../../train/methods.js';
+import { DEFAULT_CONFIG, Trainer, type TrainConfig } from '../../train/trainer.js';
+import type { ProviderName } from '../../runtime/index.js';
+import { UsageError, type CommandSpec, type OptionValues } from '../command.js';
+
+const str = (v: OptionValues[string]) => (typeof v === 'string' ? v : undefined);
+
+function num(values: OptionValues, name: string, fallback: number, check: (x: number) => boolean, what: string): number {
+  const s = str(values[name]);
+  if (s === undefined) return fallback;
+  const x = Number(s);
+  if (!Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} must be ${what}, got '${s}'`);
+  return x;
+}
+
+const positiveInt = (x: number) => Number.isInteger(x) && x > 0;
+const positive = (x: number) => x > 0;
+
+export const trainCommand: CommandSpec = {
+  name: 'train',
+  summary: 'finetune a base on a labelled file and write a task pack',
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--sparsity S] [--epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
+  options: {
+    train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
+    epochs: { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
+    'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' },
+    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' },
+    values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
+    name: { type: 'string' }, 'run-id': { type: 'string' }, provider: { type: 'string' },
+  },
+  async run(ctx, values) {
+    const trainPath = str(values.train), out = str(values.out);
+    if (!trainPath) throw new UsageError('--train FILE is required');
+    if (!out) throw new UsageError('--out PACK is required');
+    const method = str(values.method) ?? 'diff-structured';
+    if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got '${method}'`);
+    const encoding = str(values.values) ?? DEFAULT_CONFIG.valueEncoding;
+    if (!(VALUE_ENCODINGS as readonly string[]).includes(encoding)) throw new UsageError(`--values must be one of ${VALUE_ENCODINGS.join(', ')}`);
+    const provider = (str(values.provider) ?? 'cpu') as ProviderName;
+    if (provider !== 'cpu' && provider !== 'webgpu') throw new UsageError('--provider must be cpu or webgpu');
+    const d = DEFAULT_CONFIG;
+    const maxStepsRaw = str(values['max-steps']);
+    const config: TrainConfig = {
+      ...d, method, valueEncoding: encoding as ValueEncoding,
+      sparsity: num(values, 'sparsity', d.sparsity, (x) => x > 0 && x <= 1, 'in (0, 1]'),
+      epochs: num(values, 'epochs', d.epochs, positiveInt, 'a positive integer'),
+      ...(maxStepsRaw !== undefined ? { maxSteps: num(values, 'max-steps', 0, positiveInt, 'a positive integer') } : {}),
+      seed: num(values, 'seed', d.seed, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
+      batchSize: num(values, 'batch-size', d.batchSize, positiveInt, 'a positive integer'),
+      maxLength: num(values, 'max-length', d.maxLength, positiveInt, 'a positive integer'),
+      lambda: num(values, 'lambda', d.lambda, (x) => x >= 0, 'non-negative'),
+      lr: {
+        diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
+        head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
+      },
+    };
+    const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(runId) || runId.startsWith('.')) throw new UsageError(`--run-id '${runId}' must be letters, digits, '.', '_' or '-'`);
+    const started = Date.now();
+    const { train, dev } = loadTrainDev(trainPath, str(values.dev), {
+      seed: config.seed, textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']),
+    });
+    const base = loadBase(ctx.home, str(values.base) ?? defaultBaseId(), ctx.log);
+    ctx.log(`train: ${method} on ${train.rows.length} rows (dev ${dev.rows.length}), base ${base.id}, run ${runId}`);
+    const trainer = new Trainer({
+      base, train, dev, config, provider, runDir: runDir(ctx.home, runId), taskName: str(values.name) ?? train.source.glue ?? basename(trainPath),
+      onEvent: (e) => {
+        if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
+          ctx.log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
+        } else if (e.kind === 'eval') ctx.log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
+        else if (e.kind === 'projection') ctx.log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}`);
+      },
+    });
+    const cancel = () => { ctx.log('train: stopping after this step (checkpointing)…'); trainer.cancel(); };
+    process.once('SIGINT', cancel);
+    let result;
+    try { result = await trainer.run(); } finally { process.off('SIGINT', cancel); }
+    if (result.status === 'cancelled') {
+      return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
+    }
+    const bytes = encodePack(result.pack);
+    writeFileAtomic(out, bytes);
+    const nnz = result.pack.diffs.reduce((a, x) => a + x.indices.length, 0);
+    const value = {
+      pack: out, bytes: bytes.length, method, base: base.id, runId, metrics: result.devMetrics, nonzeros: nnz,
+      ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
+      steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000,
+    };
+    return { value, human: `wrote ${out} (${bytes.length} bytes, ${nnz} nonzeros); dev ${JSON.stringify(result.devMetrics)}` };
+  },
+};

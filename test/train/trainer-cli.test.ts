@@ -1,0 +1,61 @@
+/** taskpack train → eval → infer end to end on the tiny BERT fixture, and bad input refused without writing. */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
+import type { Services } from '../../src-main/ipc/handlers.js';
+import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
+
+async function cli(home: string, ...argv: string[]) {
+  let stdout = '', stderr = '';
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, {
+    services: () => ({}) as Services, env: { TASKPACK_HOME: home },
+  });
+  return { code, stdout, stderr, json: argv.includes('--json') && code === EXIT_OK ? JSON.parse(stdout) : undefined };
+}
+
+test('CLI: train → eval → infer with a task pack', async () => {
+  const { home } = tinyBert();
+  const train = writeSyntheticSentiment(home, 'train.tsv', 256, 1), dev = writeSyntheticSentiment(home, 'dev.tsv', 32, 2);
+  const out = join(home, 'task.taskpack');
+  const t = await cli(home, 'train', '--train', train, '--dev', dev, '--method', 'diff-structured', '--base', 'tiny', '--epochs', '2',
+    '--batch-size', '16', '--max-length', '16', '--lr-diff', '1e-2', '--lr-head', '1e-2', '--out', out, '--json');
+  assert.equal(t.code, EXIT_OK, t.stderr);
+  assert.equal(t.json.pack, out);
+  assert.ok(existsSync(out));
+  assert.match(t.stderr, /projection: \d+ of \d+ nonzero before/);
+  assert.equal(t.json.nonzeros, Math.ceil(0.005 * t.json.projection.total));
+  assert.ok(t.json.metrics.accuracy > 0.6, `dev accuracy ${t.json.metrics.accuracy}`);
+
+  const e = await cli(home, 'eval', '--pack', out, '--data', dev, '--json');
+  assert.equal(e.code, EXIT_OK, e.stderr);
+  assert.equal(e.json.n, 32);
+  // The pack (float16 values, patched onto the live base) scores like the trainer's float32 weights.
+  assert.ok(Math.abs(e.json.metrics.accuracy - t.json.metrics.accuracy) <= 2 / 32, `eval ${e.json.metrics.accuracy} vs train ${t.json.metrics.accuracy}`);
+
+  const i = await cli(home, 'infer', '--pack', out, '--text', 'the movie was great and fun', '--json');
+  assert.equal(i.code, EXIT_OK, i.stderr);
+  assert.ok(['0', '1'].includes(i.json.label));
+  assert.equal(i.json.scores.length, 2);
+  assert.ok(Math.abs(i.json.scores[0] + i.json.scores[1] - 1) < 1e-6);
+});
+
+test('CLI: bad train arguments are refused with a specific error and write nothing', async () => {
+  const { home } = tinyBert();
+  const train = writeSyntheticSentiment(home, 'train.tsv', 16, 1), out = join(home, 'x.taskpack');
+  for (const [args, msg] of [
+    [['--method', 'lora'], /--method must be one of/],
+    [['--sparsity', '2'], /--sparsity must be in \(0, 1\]/],
+    [['--epochs', '0'], /--epochs must be a positive integer/],
+  ] as const) {
+    const r = await cli(home, 'train', '--train', train, '--base', 'tiny', '--out', out, ...args);
+    assert.equal(r.code, EXIT_USAGE, r.stderr);
+    assert.match(r.stderr, msg);
+  }
+  const missing = await cli(home, 'eval', '--pack', join(home, 'nope.taskpack'), '--data', train);
+  assert.equal(missing.code, EXIT_USAGE);
+  assert.match(missing.stderr, /no such file/);
+  assert.ok(!existsSync(out));
+  assert.ok(!existsSync(join(home, 'runs')) || readdirSync(join(home, 'runs')).length === 0);
+});
