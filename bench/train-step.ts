@@ -20,32 +20,31 @@ import { Rng } from '../src-main/train/rng.js';
 import { runIfMain } from './results-file.js';
 
 const CONFIG: EncoderConfig = { vocab: 8002, hidden: 256, layers: 2, heads: 4, ffn: 1024, maxLen: 64, classes: 2 };
-const BATCH = 32, SEQ = 64, WARMUP = 2, STEPS = 10;
+const BATCH = 32, SEQ = 64, WARMUP = 2, STEPS = 12;
 const DIMS: Record<string, number> = { batch: BATCH, seq: SEQ };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const numeric = (shape: readonly g.Dim[]) => shape.map((d) => (typeof d === 'number' ? d : d.split('*').reduce((a, p) => a * (DIMS[p] ?? Number(p)), 1)));
 
-async function timeStep(method: SyntheticMethod) {
+interface Contender {
+  /** Run once (feeds prepared outside the timed region). */
+  prepare(round: number): () => Promise<unknown>;
+  dispose(): Promise<void>;
+}
+
+async function stepContender(method: SyntheticMethod) {
   const task = syntheticTask({ config: CONFIG, method, batch: BATCH, seq: SEQ });
   const { bytes } = compileStep(task.graph);
   const loop = await openStepLoop(bytes, { provider: 'cpu' }, task.graph.stateBinding, toHostAll(task.initialState()));
-  try {
-    const times: number[] = [];
-    for (let t = 1; t <= WARMUP + STEPS; t++) {
-      const feeds = toHostAll(task.stepFeeds(t));
-      const t0 = performance.now();
-      await loop.step(feeds);
-      if (t > WARMUP) times.push(performance.now() - t0);
-    }
-    return { task, ms: median(times), modelBytes: bytes.byteLength };
-  } finally {
-    await loop.dispose();
-  }
+  const contender: Contender = {
+    prepare: (round) => { const feeds = toHostAll(task.stepFeeds(round + 1)); return () => loop.step(feeds); },
+    dispose: () => loop.dispose(),
+  };
+  return { task, contender, modelBytes: bytes.byteLength };
 }
 
 /** The step's matrix products alone: same ops, attributes and (resolved) shapes. */
-async function timeFloor(outputs: Record<string, Tensor>) {
+async function floorContender(outputs: Record<string, Tensor>) {
   const products = topoSort(Object.values(outputs)).filter((t) => t.op === 'MatMul' || t.op === 'Gemm');
   const rng = new Rng(7);
   const inputs: Tensor[] = [], feeds: Record<string, ReturnType<typeof hostTensor>> = {};
@@ -65,34 +64,45 @@ async function timeFloor(outputs: Record<string, Tensor>) {
   });
   const total = sums.reduce((a, b) => g.add(a, b));
   const session = await openSession(encodeModel(g.lower({ total }, { inputs })).bytes, { provider: 'cpu' });
-  try {
-    const times: number[] = [];
-    for (let r = 0; r < WARMUP + STEPS; r++) {
+  const contender: Contender = { prepare: () => () => session.run(feeds), dispose: () => session.dispose() };
+  return { contender, products: products.length, gflop: flops / 1e9 };
+}
+
+/** Rounds interleave the contenders (A B C A B C …) so drifting machine load hits all alike. */
+async function interleaved(contenders: Record<string, Contender>): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let round = 0; round < WARMUP + STEPS; round++) {
+    for (const [name, c] of Object.entries(contenders)) {
+      const run = c.prepare(round);
       const t0 = performance.now();
-      await session.run(feeds);
-      if (r >= WARMUP) times.push(performance.now() - t0);
+      await run();
+      if (round >= WARMUP) times[name].push(performance.now() - t0);
     }
-    return { ms: median(times), products: products.length, gflop: flops / 1e9 };
-  } finally {
-    await session.dispose();
   }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
 export async function run(): Promise<object> {
-  const diff = await timeStep('diff-structured');
-  const full = await timeStep('full');
-  const diffFloor = await timeFloor(diff.task.graph.outputs);
-  const fullFloor = await timeFloor(full.task.graph.outputs);
-  const round = (x: number) => +x.toFixed(2);
-  return {
-    config: CONFIG, batch: BATCH, seq: SEQ, provider: 'cpu', steps: STEPS, statistic: 'median ms',
-    diff_structured_ms: round(diff.ms), full_ms: round(full.ms),
-    floor_ms: round(diffFloor.ms), floor_matmuls: diffFloor.products, floor_gflop: round(diffFloor.gflop),
-    full_floor_ms: round(fullFloor.ms),
-    diff_over_floor: round(diff.ms / diffFloor.ms), full_over_floor: round(full.ms / fullFloor.ms),
-    diff_over_full: round(diff.ms / full.ms),
-    model_bytes: { diff_structured: diff.modelBytes, full: full.modelBytes },
-  };
+  const diff = await stepContender('diff-structured');
+  const full = await stepContender('full');
+  const diffFloor = await floorContender(diff.task.graph.outputs);
+  const fullFloor = await floorContender(full.task.graph.outputs);
+  const all = { diff: diff.contender, full: full.contender, floor: diffFloor.contender, fullFloor: fullFloor.contender };
+  try {
+    const ms = await interleaved(all);
+    const round = (x: number) => +x.toFixed(2);
+    return {
+      config: CONFIG, batch: BATCH, seq: SEQ, provider: 'cpu', rounds: STEPS, statistic: 'median ms over interleaved rounds',
+      diff_structured_ms: round(ms.diff), full_ms: round(ms.full),
+      floor_ms: round(ms.floor), floor_matmuls: diffFloor.products, floor_gflop: round(diffFloor.gflop),
+      full_floor_ms: round(ms.fullFloor), full_floor_matmuls: fullFloor.products,
+      diff_over_floor: round(ms.diff / ms.floor), full_over_floor: round(ms.full / ms.fullFloor),
+      diff_over_full: round(ms.diff / ms.full),
+      model_bytes: { diff_structured: diff.modelBytes, full: full.modelBytes },
+    };
+  } finally {
+    for (const c of Object.values(all)) await c.dispose();
+  }
 }
 
 await runIfMain(import.meta.url, 'train-step', run);

@@ -3,7 +3,7 @@
  * op up in the one table (ops/index.ts) and runs its shape rule.
  */
 import { OPS } from './ops/index.js';
-import { dimProduct, normAxis, ShapeError } from './shape.js';
+import { broadcastShapes, dimProduct, normAxis, ShapeError } from './shape.js';
 import { isFloat, Tensor, type Dim, type DType, type NDArray, type Shape } from './tensor.js';
 
 export function apply(op: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor {
@@ -29,10 +29,21 @@ export const isLeaf = (t: Tensor): boolean => t.op === 'Input' || t.op === 'Cons
 
 type Operand = Tensor | number;
 const lift = (x: Operand, like: Tensor): Tensor => (typeof x === 'number' ? constant(x, like.dtype) : x);
+/**
+ * Elementwise ops commute with broadcasting: f(expand(a), b) = expand(f(a, b)) to the same
+ * shape. Gradients of sums expand scalars to whole parameter shapes; computing on the
+ * un-expanded operands (and expanding only if the result is still smaller) keeps those
+ * from being materialised just to be multiplied elementwise.
+ */
 function binary(op: string, a: Operand, b: Operand): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a tensor`);
   const ta = typeof a === 'number' ? lift(a, b as Tensor) : a;
-  return apply(op, [ta, lift(b, ta)]);
+  const tb = lift(b, ta);
+  const inner = (t: Tensor) => (t.op === 'Expand' ? t.inputs[0] : t);
+  if (inner(ta) === ta && inner(tb) === tb) return apply(op, [ta, tb]);
+  const full = broadcastShapes(ta.shape, tb.shape, op);
+  const r = apply(op, [inner(ta), inner(tb)]);
+  return r.shape.length === full.length && r.shape.every((d, i) => d === full[i]) ? r : expand(r, full);
 }
 
 // ── elementwise ───────────────────────────────────────────────────────────────────────

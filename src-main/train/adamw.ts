@@ -38,8 +38,8 @@ export interface AdamUpdate { param: Tensor; m: Tensor; v: Tensor }
  * tensor costs a dozen elementwise passes instead of sixteen (they dominate the diff step).
  */
 export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig): { updates: AdamUpdate[]; gradNorm: Tensor } {
-  const sq = slots.map((s) => g.reduceSum(g.square(s.grad)));
-  const gradNorm = g.sqrt(sq.reduce((a, b) => g.add(a, b)));
+  const gradSq = slots.map((s) => g.square(s.grad));
+  const gradNorm = g.sqrt(gradSq.map((sq) => g.reduceSum(sq)).reduce((a, b) => g.add(a, b)));
   const scale = cfg.clipNorm > 0 ? g.minimum(g.div(cfg.clipNorm, g.maximum(gradNorm, 1e-12)), 1) : g.constant(1, step.dtype);
   const bc1 = g.sub(1, g.pow(g.constant(cfg.beta1, step.dtype), step));
   const rootBc2 = g.sqrt(g.sub(1, g.pow(g.constant(cfg.beta2, step.dtype), step)));
@@ -47,9 +47,9 @@ export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig
   const gradSqToV = g.mul(g.square(scale), 1 - cfg.beta2);
   const eps = g.mul(rootBc2, cfg.eps);
   const stepSize = g.div(rootBc2, bc1);
-  const updates = slots.map((s) => {
+  const updates = slots.map((s, i) => {
     const m = g.add(g.mul(s.m, cfg.beta1), g.mul(s.grad, gradToM));
-    const v = g.add(g.mul(s.v, cfg.beta2), g.mul(g.square(s.grad), gradSqToV));
+    const v = g.add(g.mul(s.v, cfg.beta2), g.mul(gradSq[i], gradSqToV));
     const move = g.div(g.mul(m, g.mul(s.lr, stepSize)), g.add(g.sqrt(v), eps));
     const kept = s.decay && cfg.weightDecay > 0 ? g.mul(s.param, g.sub(1, g.mul(s.lr, cfg.weightDecay))) : s.param;
     return { param: g.sub(kept, move), m, v };

@@ -115,11 +115,9 @@ export const elementwiseOps = {
       const { min, max } = n.attrs as { min: number; max: number };
       return mapN(x.dtype, [x], (v) => Math.min(max, Math.max(min, v)));
     },
-    vjp: (gy, n) => {
-      const { min, max } = n.attrs as { min: number; max: number };
-      const x = n.inputs[0];
-      return [g.where(g.greater(x, min), g.where(g.less(x, max), gy, 0), 0)];
-    },
+    // x̄ = ȳ·[min < x < max], tested as [clip(x) = x]: one comparison instead of two (at
+    // the bounds themselves it takes the inner one-sided derivative, a valid subgradient).
+    vjp: (gy, n) => [g.where(g.equal(n, n.inputs[0]), gy, 0)],
   },
 
   // y = cast(x);  between float types x̄ = cast(ȳ) back; an integer output carries no cotangent
