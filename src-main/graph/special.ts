@@ -37,6 +37,5 @@ function erfcLarge(x: number): number {
   return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
-/** Standard normal CDF Φ and density φ, for Gelu. */
+/** Standard normal CDF Φ, for Gelu. */
 export const normCdf = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2));
-export const normPdf = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);

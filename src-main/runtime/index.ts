@@ -32,7 +32,8 @@ export {
   type HostDType,
   type HostTensor,
 } from './tensor.js';
-export { RuntimeWorker, WorkerLoop, WorkerSession, type WorkerOpenOptions } from './runtimeWorker.js';
+export { RuntimeWorker, WorkerLoop, WorkerSession, workerEntry, type WorkerOpenOptions } from './runtimeWorker.js';
+export { ensureXdgRuntimeDir } from './providers.js';
 
 /** A session in this thread, host tensors in and out. */
 export interface HostSession extends ProviderChoice {

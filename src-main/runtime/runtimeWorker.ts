@@ -21,14 +21,14 @@ export interface WorkerOpenOptions extends OpenOptions {
 }
 
 /**
- * The worker entry beside this file: worker.js when running compiled from dist/,
- * worker.ts when this module itself runs as TypeScript (tsx). Node 20 does not apply the
- * parent's `--import tsx` hooks to a worker's entry file, so a .ts entry is started from
- * a small bootstrap that registers tsx's loader in the worker first.
+ * The entry of a worker thread: `<stem>.js` beside `beside` when running compiled from
+ * dist/, `<stem>.ts` when running as TypeScript (tsx). Node 20 does not apply the parent's
+ * `--import tsx` hooks to a worker's entry file, so a .ts entry is started from a small
+ * bootstrap that registers tsx's loader in the worker first.
  */
-export function workerEntry(): { url: URL; start: URL | string; eval: boolean } {
-  const ts = /\.[cm]?ts$/.test(new URL(import.meta.url).pathname);
-  const url = new URL(ts ? './worker.ts' : './worker.js', import.meta.url);
+export function workerEntry(beside: string = import.meta.url, stem = 'worker'): { url: URL; start: URL | string; eval: boolean } {
+  const ts = /\.[cm]?ts$/.test(new URL(beside).pathname);
+  const url = new URL(`./${stem}.${ts ? 'ts' : 'js'}`, beside);
   if (!ts) return { url, start: url, eval: false };
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;

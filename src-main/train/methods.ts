@@ -79,7 +79,6 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
   const shapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
   const adapted = kind === 'dense' ? denseTensors(method, shapes) : Object.keys(shapes);
   const adaptedSet = new Set(adapted);
-  const frozen = Object.keys(shapes).filter((n) => kind !== 'dense' || !adaptedSet.has(n));
   const adaptedShapes = Object.fromEntries(adapted.map((n) => [n, shapes[n]]));
   const headShapes = base.headShapes(task);
   const structured = method === 'diff-structured';

@@ -14,7 +14,7 @@ import type { PackContent, SparseDiff } from '../packs/format.js';
 import { sparseDiffFromDense } from '../packs/sparse.js';
 import { quantize, type ValueEncoding } from '../packs/values.js';
 import { appVersion } from '../paths.js';
-import { openStepLoop, type HostStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
+import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { warmupLinear } from './adamw.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { compileStep } from './compile.js';

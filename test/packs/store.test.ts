@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { saveBase } from '../../src-main/model/base-store.js';
-import { decodePack, encodePack, rawPublicKey } from '../../src-main/packs/codec.js';
+import { decodePack, rawPublicKey } from '../../src-main/packs/codec.js';
 import { PackError } from '../../src-main/packs/errors.js';
 import { PackStore } from '../../src-main/packs/store.js';
 import { GOLDEN_PATH, goldenContent, goldenKey, snapshotDir, syntheticBase, variants } from './fixtures.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { PackError } from '../../packs/errors.js';
 import { packReport, type PackReport } from '../../packs/inspect.js';
 import { PackStore, type PackEntry } from '../../packs/store.js';
-import { UsageError, type CommandContext, type CommandOutcome, type CommandSpec } from '../command.js';
+import { UsageError, type CommandOutcome, type CommandSpec } from '../command.js';
 
 const SUBCOMMANDS = 'inspect, verify, install, list, uninstall or export';
 

@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import { loadTrainDev } from '../../data/index.js';
-import { defaultBaseId, loadBase } from '../../model/registry.js';
-import { encodePack } from '../../packs/codec.js';
+import { readBaseManifest } from '../../model/base-store.js';
+import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { runDir } from '../../train/checkpoint.js';
 import { isMethod, METHODS } from '../../train/methods.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig } from '../../train/trainer.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
+import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
 import { UsageError, type CommandSpec, type OptionValues } from '../command.js';
 
@@ -71,35 +71,38 @@ export const trainCommand: CommandSpec = {
     const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(runId) || runId.startsWith('.')) throw new UsageError(`--run-id '${runId}' must be letters, digits, '.', '_' or '-'`);
     const started = Date.now();
-    const { train, dev } = loadTrainDev(trainPath, str(values.dev), {
-      seed: config.seed, textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']),
-    });
-    const base = loadBase(ctx.home, str(values.base) ?? defaultBaseId(), ctx.log);
-    ctx.log(`train: ${method} on ${train.rows.length} rows (dev ${dev.rows.length}), base ${base.id}, run ${runId}`);
-    const trainer = new Trainer({
-      base, train, dev, config, provider, runDir: runDir(ctx.home, runId), taskName: str(values.name) ?? train.source.glue ?? basename(trainPath),
-      onEvent: (e) => {
-        if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
-          ctx.log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
-        } else if (e.kind === 'eval') ctx.log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
-        else if (e.kind === 'projection') ctx.log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}`);
-      },
-    });
-    const cancel = () => { ctx.log('train: stopping after this step (checkpointing)…'); trainer.cancel(); };
+    const baseId = str(values.base) ?? defaultBaseId();
+    // Convert a shipped base here, where its progress reaches stderr; the worker only loads.
+    if (shippedBases().some((b) => b.id === baseId)) ensureShippedBase(ctx.home, baseId, ctx.log);
+    else readBaseManifest(ctx.home, baseId);
+    const job = new TrainingWorker({
+      home: ctx.home, baseId, trainPath, devPath: str(values.dev), config, provider, runDir: runDir(ctx.home, runId),
+      columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
+      taskName: str(values.name) ?? basename(trainPath),
+    }, (e) => logEvent(ctx.log, e, method, runId));
+    const cancel = () => { ctx.log('train: stopping after this step (checkpointing)…'); job.cancel(); };
     process.once('SIGINT', cancel);
     let result;
-    try { result = await trainer.run(); } finally { process.off('SIGINT', cancel); }
+    try { result = await job.outcome; } finally { process.off('SIGINT', cancel); }
     if (result.status === 'cancelled') {
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
     }
-    const bytes = encodePack(result.pack);
+    const bytes = result.packBytes;
     writeFileAtomic(out, bytes);
-    const nnz = result.pack.diffs.reduce((a, x) => a + x.indices.length, 0);
     const value = {
-      pack: out, bytes: bytes.length, method, base: base.id, runId, metrics: result.devMetrics, nonzeros: nnz,
+      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros,
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
       steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000,
     };
+    const nnz = result.nonzeros;
     return { value, human: `wrote ${out} (${bytes.length} bytes, ${nnz} nonzeros); dev ${JSON.stringify(result.devMetrics)}` };
   },
 };
+
+function logEvent(log: (line: string) => void, e: JobEvent, method: string, runId: string): void {
+  if (e.kind === 'loaded') log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
+  else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
+    log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
+  } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
+  else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}`);
+}

@@ -7,7 +7,7 @@ import * as g from '../api.js';
 import type { OpDef, VjpRule } from '../op.js';
 import { alloc, mapN } from '../nd.js';
 import { broadcastShapes, ShapeError } from '../shape.js';
-import { erf, normCdf, normPdf } from '../special.js';
+import { erf, normCdf } from '../special.js';
 import { isFloat, type Tensor } from '../tensor.js';
 import { attr, ONNX_DTYPE_CODE } from '../op.js';
 
