@@ -9,7 +9,7 @@ import type { NDArray, Tensor } from '../graph/index.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
 import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
 import { diffPruned, diffTrainables, noiseName, groupNoiseName } from '../train/diff-params.js';
-import { fillLogisticNoise, STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
+import { fillGateNoise, STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
 import { Rng } from '../train/rng.js';
 import { buildStepGraph, momentInputs, paramInput, type Objective, type StepGraph, type Trainable } from '../train/step-graph.js';
@@ -117,8 +117,8 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
     stepFeeds(t) {
       const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
       for (const [n, shape] of full ? [] : Object.entries(baseShapes)) {
-        feeds[noiseName(n)] = f32(shape, fillLogisticNoise(new Float32Array(shape.reduce((a, b) => a * b, 1)), () => noiseRng.uniform()));
-        if (structured) feeds[groupNoiseName(n)] = f32([1], fillLogisticNoise(new Float32Array(1), () => noiseRng.uniform()));
+        feeds[noiseName(n)] = f32(shape, fillGateNoise(new Float32Array(shape.reduce((a, b) => a * b, 1)), noiseRng));
+        if (structured) feeds[groupNoiseName(n)] = f32([1], fillGateNoise(new Float32Array(1), noiseRng));
       }
       feeds.step = f32([], Float32Array.of(t));
       for (const [k, v] of Object.entries(lr)) feeds[`lr.${k}`] = f32([], Float32Array.of(v));
@@ -143,11 +143,12 @@ export function genericPoint(feeds: Record<string, NDArray>, rng: Rng): Record<s
     const kind = k.startsWith('noise.') ? 'gate' : k.startsWith('groupnoise.') ? 'groupgate' : null;
     if (!kind) continue;
     const alpha = out[`p.${kind}.${k.slice(k.indexOf('.') + 1)}`];
-    out[k] = { ...v, data: Float64Array.from(v.data, (noise, i) => {
+    // Uniform noise u whose stretched gate stays 0.05 away from the clips at 0 and 1.
+    out[k] = { ...v, data: Float64Array.from(v.data, (u, i) => {
       for (;;) {
-        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(noise + alpha.data[i]))) + STRETCH_LEFT;
-        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return noise;
-        noise = 4 * (2 * rng.uniform() - 1);
+        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(Math.log(u) - Math.log(1 - u) + alpha.data[i]))) + STRETCH_LEFT;
+        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return u;
+        u = 1 / (1 + Math.exp(-4 * (2 * rng.uniform() - 1)));
       }
     }) };
   }

@@ -4,6 +4,7 @@
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
+import type { Rng } from './rng.js';
 
 export const STRETCH_LEFT = -1.5;
 export const STRETCH_RIGHT = 1.5;
@@ -11,25 +12,32 @@ export const STRETCH_RIGHT = 1.5;
 export const L0_SHIFT = Math.log(-STRETCH_LEFT / STRETCH_RIGHT);
 
 /**
- * z = min(1, max(0, s·(r − l) + l)), s = σ(logistic + α), where `logistic` = log u − log(1 − u)
- * with u ~ U(0, 1) comes in as noise fed from a seeded PRNG (reproducible and resumable).
+ * z = min(1, max(0, s·(r − l) + l)), s = σ(log u − log(1 − u) + α), with u ~ U(0, 1) fed
+ * as noise from a seeded PRNG (reproducible, resumable). The logistic transform of u runs
+ * in the graph: filling millions of uniforms in JS is cheap, their logarithms are not.
  */
-export function hardConcreteGate(alpha: Tensor, logistic: Tensor): Tensor {
-  const s = g.sigmoid(g.add(logistic, alpha));
+export function hardConcreteGate(alpha: Tensor, uniform: Tensor): Tensor {
+  const s = g.sigmoid(g.add(g.sub(g.log(uniform), g.log(g.sub(1, uniform))), alpha));
   return g.clip(g.add(g.mul(s, STRETCH_RIGHT - STRETCH_LEFT), STRETCH_LEFT), 0, 1);
 }
 
 /** P(z ≠ 0) per gate: σ(α − log(−l/r)). Summed, it is the expected L0 norm. */
 export const gateOpenProbability = (alpha: Tensor) => g.sigmoid(g.sub(alpha, L0_SHIFT));
 
-/** The deterministic gate used after training: z = clip(σ(α)·(r − l) + l, 0, 1). */
-export function expectedGateValue(alpha: number): number {
-  const s = 1 / (1 + Math.exp(-alpha));
+/** One gate in JS, as hardConcreteGate computes it; u = 0.5 gives the deterministic gate. */
+export function gateValue(alpha: number, u = 0.5): number {
+  const s = 1 / (1 + Math.exp(-(Math.log(u) - Math.log(1 - u) + alpha)));
   return Math.min(1, Math.max(0, s * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT));
 }
 
-/** Logistic noise log u − log(1 − u) for u ~ U(0, 1). */
-export function fillLogisticNoise(out: Float32Array, uniform: () => number): Float32Array {
-  for (let i = 0; i < out.length; i++) { const u = uniform(); out[i] = Math.log(u) - Math.log(1 - u); }
+/** The deterministic gate used after training: z = clip(σ(α)·(r − l) + l, 0, 1). */
+export const expectedGateValue = (alpha: number): number => gateValue(alpha);
+
+/**
+ * Uniform gate noise in (0, 1): (2k + 1)/2²⁴ for a random 23-bit k, exact in float32 and
+ * never 0 or 1, so log u and log(1 − u) stay finite.
+ */
+export function fillGateNoise(out: Float32Array, rng: Rng): Float32Array {
+  for (let i = 0; i < out.length; i++) out[i] = ((rng.nextUint32() >>> 9) * 2 + 1) / 16777216;
   return out;
 }

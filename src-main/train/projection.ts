@@ -4,18 +4,13 @@
  * over all penalised parameters (d of them), zero the rest. The kept positions become the
  * fixed mask of the last phase.
  */
-import { fillLogisticNoise, STRETCH_LEFT, STRETCH_RIGHT } from './hard-concrete.js';
+import { fillGateNoise, gateValue } from './hard-concrete.js';
 import type { Rng } from './rng.js';
 
 export type TensorMap = Map<string, Float32Array>;
 
 /** Exactly ⌈t·d⌉ (at most d, at least 1 when d > 0). */
 export const projectedCount = (t: number, d: number) => Math.min(d, Math.max(d > 0 ? 1 : 0, Math.ceil(t * d - 1e-9)));
-
-const gate = (alpha: number, logistic: number) => {
-  const s = 1 / (1 + Math.exp(-(logistic + alpha)));
-  return Math.min(1, Math.max(0, s * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT));
-};
 
 /**
  * δ = z ⊙ w (structured: z ⊙ z^j ⊙ w) with one fresh sample of every gate from `rng`
@@ -25,9 +20,9 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!;
-    const noise = fillLogisticNoise(new Float32Array(wn.length), () => rng.uniform());
-    const zg = groupAlpha ? gate(groupAlpha.get(n)![0], fillLogisticNoise(new Float32Array(1), () => rng.uniform())[0]) : 1;
-    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gate(a[i], noise[i]) * zg) * v));
+    const noise = fillGateNoise(new Float32Array(wn.length), rng);
+    const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoise(new Float32Array(1), rng)[0]) : 1;
+    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
   }
   return out;
 }
@@ -36,8 +31,8 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
 export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined): TensorMap {
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
-    const a = alpha.get(n)!, zg = groupAlpha ? gate(groupAlpha.get(n)![0], 0) : 1;
-    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gate(a[i], 0) * zg) * v));
+    const a = alpha.get(n)!, zg = groupAlpha ? gateValue(groupAlpha.get(n)![0]) : 1;
+    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i]) * zg) * v));
   }
   return out;
 }

@@ -20,7 +20,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } 
 import { compileStep } from './compile.js';
 import { diffName, gateName, groupGateName, groupNoiseName, noiseName } from './diff-params.js';
 import { Predictor, metricsOf } from './evaluate.js';
-import { fillLogisticNoise } from './hard-concrete.js';
+import { fillGateNoise } from './hard-concrete.js';
 import { buildPhaseGraph, frozenName, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { expectedDiff, projectTopK, sampleDiff, type TensorMap } from './projection.js';
@@ -243,8 +243,8 @@ export class Trainer {
     const structured = this.input.config.method === 'diff-structured';
     for (const n of pg.adapted) {
       const dims = [...this.input.base.weights.get(n)!.dims];
-      feeds[noiseName(n)] = f32(dims, fillLogisticNoise(new Float32Array(dims.reduce((a, b) => a * b, 1)), () => rng.uniform()));
-      if (structured) feeds[groupNoiseName(n)] = f32([1], fillLogisticNoise(new Float32Array(1), () => rng.uniform()));
+      feeds[noiseName(n)] = f32(dims, fillGateNoise(new Float32Array(dims.reduce((a, b) => a * b, 1)), rng));
+      if (structured) feeds[groupNoiseName(n)] = f32([1], fillGateNoise(new Float32Array(1), rng));
     }
   }
 

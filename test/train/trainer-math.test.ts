@@ -35,11 +35,11 @@ for (const structured of [false, true]) {
       feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
       if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
     }
-    // Noise that keeps every stretched gate 0.05 away from its clips (no kink inside the FD step).
+    // Uniform noise u = σ(e) that keeps every stretched gate 0.05 away from its clips (no kink inside the FD step).
     const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a) => {
       for (;;) {
         const e = 4 * (2 * rng.uniform() - 1), s = sigmoid(e + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT;
-        if (s > 0.05 && s < 0.95) return e;
+        if (s > 0.05 && s < 0.95) return sigmoid(e);
       }
     });
     for (const [n, shape] of Object.entries(SHAPES)) {
