@@ -27,7 +27,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const numeric = (shape: readonly g.Dim[]) => shape.map((d) => (typeof d === 'number' ? d : d.split('*').reduce((a, p) => a * (DIMS[p] ?? Number(p)), 1)));
 
 interface Contender {
-  /** Run once (feeds prepared outside the timed region). */
+  /** What to time for one round (work done here, outside the closure, is not timed). */
   prepare(round: number): () => Promise<unknown>;
   dispose(): Promise<void>;
 }
@@ -37,7 +37,8 @@ async function stepContender(method: SyntheticMethod) {
   const { bytes } = compileStep(task.graph);
   const loop = await openStepLoop(bytes, { provider: 'cpu' }, task.graph.stateBinding, toHostAll(task.initialState()));
   const contender: Contender = {
-    prepare: (round) => { const feeds = toHostAll(task.stepFeeds(round + 1)); return () => loop.step(feeds); },
+    // A step's cost includes drawing its batch and gate noise in JS.
+    prepare: (round) => () => loop.step(toHostAll(task.stepFeeds(round + 1))),
     dispose: () => loop.dispose(),
   };
   return { task, contender, modelBytes: bytes.byteLength };

@@ -12,12 +12,12 @@ export const STRETCH_RIGHT = 1.5;
 export const L0_SHIFT = Math.log(-STRETCH_LEFT / STRETCH_RIGHT);
 
 /**
- * z = min(1, max(0, s·(r − l) + l)), s = σ(log u − log(1 − u) + α), with u ~ U(0, 1) fed
+ * z = min(1, max(0, s·(r − l) + l)), s = σ(log(u / (1 − u)) + α), with u ~ U(0, 1) fed
  * as noise from a seeded PRNG (reproducible, resumable). The logistic transform of u runs
  * in the graph: filling millions of uniforms in JS is cheap, their logarithms are not.
  */
 export function hardConcreteGate(alpha: Tensor, uniform: Tensor): Tensor {
-  const s = g.sigmoid(g.add(g.sub(g.log(uniform), g.log(g.sub(1, uniform))), alpha));
+  const s = g.sigmoid(g.add(g.log(g.div(uniform, g.sub(1, uniform))), alpha));
   return g.clip(g.add(g.mul(s, STRETCH_RIGHT - STRETCH_LEFT), STRETCH_LEFT), 0, 1);
 }
 
