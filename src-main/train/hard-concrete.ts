@@ -37,7 +37,4 @@ export const expectedGateValue = (alpha: number): number => gateValue(alpha);
  * Uniform gate noise in (0, 1): (2k + 1)/2²⁴ for a random 23-bit k, exact in float32 and
  * never 0 or 1, so log u and log(1 − u) stay finite.
  */
-export function fillGateNoise(out: Float32Array, rng: Rng): Float32Array {
-  for (let i = 0; i < out.length; i++) out[i] = ((rng.nextUint32() >>> 9) * 2 + 1) / 16777216;
-  return out;
-}
+export const fillGateNoise = (out: Float32Array, rng: Rng): Float32Array => rng.fillOpenUnitF32(out);
