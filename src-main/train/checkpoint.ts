@@ -17,6 +17,8 @@ export interface Checkpoint<M> {
 
 export const runsDir = (home: string) => join(home, 'runs');
 export const runDir = (home: string, runId: string) => join(runsDir(home), runId);
+/** Run ids name directories: letters, digits, '.', '_' and '-', not starting with '.'. */
+export const isRunId = (id: string) => /^[A-Za-z0-9._-]{1,100}$/.test(id) && !id.startsWith('.');
 
 interface Layout { name: string; dims: number[]; offset: number; length: number }
 

@@ -5,26 +5,30 @@
  * Everything a step consumes follows from (seed, phase, step): batches come from
  * epochBatches(seed + phase, epoch) and the gate noise from one Rng whose state is
  * checkpointed, so a resumed run feeds exactly the same inputs as an uninterrupted one and
- * ends with the same weights.
+ * ends with the same weights. Checkpoints are written on cancel, at each phase boundary and
+ * every `checkpointEverySeconds` of stepping, so a crash loses at most that much; the L0
+ * phase's final state is also kept apart (l0-state.ts) for explore.ts.
  */
 import { epochBatches, type Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
 import type { WeightTensor } from '../model/weights.js';
-import type { PackContent, SparseDiff } from '../packs/format.js';
-import { sparseDiffFromDense } from '../packs/sparse.js';
-import { quantize, type ValueEncoding } from '../packs/values.js';
-import { appVersion } from '../paths.js';
+import type { PackContent } from '../packs/format.js';
+import type { ValueEncoding } from '../packs/values.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { warmupLinear } from './adamw.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { compileStep } from './compile.js';
 import { diffName, gateName, groupGateName, groupNoiseName, noiseName } from './diff-params.js';
+import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { fillGateNoise } from './hard-concrete.js';
+import { saveL0State, type L0State } from './l0-state.js';
 import { buildPhaseGraph, frozenName, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
-import { expectedDiff, projectTopK, sampleDiff, type TensorMap } from './projection.js';
+import { packContentOf } from './pack-content.js';
+import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from './rng.js';
+import { currentWeights, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 
 export interface TrainConfig {
@@ -50,7 +54,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
-  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-6,
+  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7,
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, weightDecay: 0.01, alphaInit: 5,
   evalEvery: 0, valueEncoding: 'float16',
 };
@@ -60,7 +64,8 @@ export type TrainEvent =
     expectedL0?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
   | { kind: 'eval'; phase: PhaseKind; step: number; metrics: Metrics; nonzeros: number }
   | { kind: 'projection'; nonzeroBefore: number; total: number; nnz: number; effectiveSparsityBefore: number }
-  | { kind: 'checkpoint'; step: number; path: string };
+  | { kind: 'checkpoint'; step: number; path: string }
+  | ({ kind: 'device'; phase: PhaseKind } & DeviceReport);
 
 export interface TrainInput {
   base: BaseModel;
@@ -72,7 +77,15 @@ export interface TrainInput {
   provider?: ProviderName;
   taskName?: string;
   onEvent?: (e: TrainEvent) => void;
+  /**
+   * Checkpoint after this many seconds of stepping since the last checkpoint (default
+   * DEFAULT_CHECKPOINT_SECONDS): what a crash can lose. Not a hyper-parameter: the weights
+   * do not depend on it.
+   */
+  checkpointEverySeconds?: number;
 }
+
+export const DEFAULT_CHECKPOINT_SECONDS = 300;
 
 export interface TrainResult {
   status: 'done';
@@ -98,6 +111,7 @@ const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float
 
 export class Trainer {
   private cancelRequested = false;
+  private lastCheckpoint = 0;
   private readonly phases: PhaseKind[];
   private readonly lengths: number[];
 
@@ -120,16 +134,27 @@ export class Trainer {
     return Math.min(epochs * this.batchesPerEpoch, maxSteps ?? Infinity);
   }
 
+  /**
+   * Start this run at its fixed-mask phase from a saved L0 state projected to this run's
+   * sparsity: leaves the phase-boundary checkpoint that run() then resumes (explore.ts).
+   */
+  startFromL0State(l0: L0State): void {
+    const { method } = this.input.config;
+    if (this.phases[0] !== 'l0' || l0.method !== method) throw new Error(`an L0 state of '${l0.method}' cannot start a '${method}' run`);
+    this.enterNextPhase(0, l0.tensors, new Rng(Uint32Array.from(l0.noiseRng)));
+  }
+
   async run(): Promise<TrainResult | Cancelled> {
     const { base, config: c, runDir, train } = this.input;
     const started = Date.now();
-    const emit = (e: TrainEvent) => this.input.onEvent?.(e);
     const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length;
     if (phaseSteps < 1) throw new Error('the run has no steps (empty training set or --max-steps 0)');
     const resumed = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir) : undefined;
     let meta: Meta = resumed?.meta ?? { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] };
-    let carried: Map<string, CheckpointTensor> = resumed?.tensors ?? this.initialState(this.phases[0]);
+    let carried: RunState = resumed?.tensors ?? this.initialState(this.phases[0]);
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
+    const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
+    this.lastCheckpoint = Date.now();
     const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength });
     let devMetrics: Metrics = {};
     try {
@@ -145,10 +170,11 @@ export class Trainer {
         let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
         try {
           for (let s = meta.phaseStep; s < phaseSteps; s++) {
-            if (this.cancelRequested) {
-              const path = saveCheckpoint(runDir, pi * phaseSteps + s, { meta: { ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, tensors: this.collect(await loop.readState(), extras) });
-              emit({ kind: 'checkpoint', step: pi * phaseSteps + s, path });
-              return { status: 'cancelled', checkpoint: path, step: pi * phaseSteps + s };
+            // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
+            const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
+            if (this.cancelRequested || due) {
+              const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, this.collect(await loop.readState(), extras));
+              if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
             }
             const epoch = Math.floor(s / this.batchesPerEpoch);
             if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
@@ -162,9 +188,10 @@ export class Trainer {
             const scale = warmupLinear(s, 1, warm, phaseSteps);
             for (const group of new Set(pg.trainables.map((t) => t.group))) feeds[`lr.${group}`] = f32([], Float32Array.of(c.lr[group as keyof TrainConfig['lr']] * scale));
             const out = await loop.step(feeds);
+            if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
             const done = s + 1 - firstStep, secs = (Date.now() - phaseStart) / 1000;
             const perStep = secs / done, left = totalSteps - (pi * phaseSteps + s + 1);
-            emit({
+            this.emit({
               kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + s + 1, totalSteps, epoch,
               loss: Number(out.loss.data[0]), taskLoss: Number(out.taskLoss.data[0]),
               ...(out.expectedL0 ? { expectedL0: Number(out.expectedL0.data[0]) } : {}),
@@ -173,27 +200,24 @@ export class Trainer {
             const epochEnd = (s + 1) % this.batchesPerEpoch === 0 || s + 1 === phaseSteps;
             if (c.evalEvery > 0 ? (s + 1) % c.evalEvery === 0 || s + 1 === phaseSteps : epochEnd) {
               const state = this.collect(await loop.readState(), extras);
-              const { weights, nonzeros } = this.currentWeights(kind, state);
+              const { weights, nonzeros } = currentWeights(base, c.method, kind, state);
               devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
-              emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s + 1, metrics: devMetrics, nonzeros });
+              this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s + 1, metrics: devMetrics, nonzeros });
             }
           }
           carried = this.collect(await loop.readState(), extras);
         } finally {
           await loop.dispose();
         }
-        if (pi + 1 < this.phases.length) {
-          const next = this.project(kind, carried, noiseRng);
-          meta = { phaseIndex: pi + 1, phaseStep: 0, noiseRng: [...noiseRng.state], projection: next.projection };
-          emit({ kind: 'projection', ...next.projection, effectiveSparsityBefore: next.projection.nonzeroBefore / next.projection.total });
-          carried = next.state;
-        } else {
-          meta = { ...meta, phaseIndex: pi, phaseStep: phaseSteps };
-        }
+        if (kind === 'l0') saveL0State(runDir, { method: c.method, steps: phaseSteps, noiseRng: [...noiseRng.state], tensors: carried });
+        if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng));
+        else meta = { ...meta, phaseIndex: pi, phaseStep: phaseSteps };
       }
-      const final = this.currentWeights(this.phases.at(-1)!, carried);
+      const lastPhase = this.phases.at(-1)!;
+      const { weights } = currentWeights(base, c.method, lastPhase, carried);
+      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics });
       return {
-        status: 'done', pack: this.packContent(final.weights, carried, devMetrics), devMetrics, weights: final.weights,
+        status: 'done', pack, devMetrics, weights,
         ...(meta.projection ? { projection: meta.projection } : {}), steps: totalSteps, seconds: (Date.now() - started) / 1000,
       };
     } finally {
@@ -201,8 +225,29 @@ export class Trainer {
     }
   }
 
+  private emit(e: TrainEvent): void {
+    this.input.onEvent?.(e);
+  }
+
+  private saveRunCheckpoint(meta: Meta, tensors: RunState): { path: string; step: number } {
+    const step = meta.phaseIndex * this.phaseSteps() + meta.phaseStep;
+    const path = saveCheckpoint(this.input.runDir, step, { meta, tensors });
+    this.lastCheckpoint = Date.now();
+    this.emit({ kind: 'checkpoint', step, path });
+    return { path, step };
+  }
+
+  /** Project phase `pi`'s final state into the start of the next phase and checkpoint that phase boundary. */
+  private enterNextPhase(pi: number, finalState: RunState, noiseRng: Rng): { meta: Meta; carried: RunState } {
+    const next = this.project(this.phases[pi], finalState, noiseRng);
+    const meta: Meta = { phaseIndex: pi + 1, phaseStep: 0, noiseRng: [...noiseRng.state], projection: next.projection };
+    this.emit({ kind: 'projection', ...next.projection, effectiveSparsityBefore: next.projection.nonzeroBefore / next.projection.total });
+    this.saveRunCheckpoint(meta, next.state);
+    return { meta, carried: next.state };
+  }
+
   /** Parameters and zero moments of a phase's first step; the head is carried in `prev`. */
-  private initialState(kind: PhaseKind, prev?: Map<string, CheckpointTensor>, diffInit?: TensorMap): Map<string, CheckpointTensor> {
+  private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
     const { base, train, config: c } = this.input;
     const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
     const rng = new Rng(c.seed + 3);
@@ -221,7 +266,7 @@ export class Trainer {
   }
 
   /** The loop's state inputs, and the rest of the carried tensors (masks), fed each step. */
-  private splitState(pg: PhaseGraph, carried: Map<string, CheckpointTensor>) {
+  private splitState(pg: PhaseGraph, carried: RunState) {
     const stateNames = new Set(Object.values(pg.graph.stateBinding));
     const stateFeeds: Record<string, HostTensor> = {};
     const extras = new Map<string, CheckpointTensor>();
@@ -232,7 +277,7 @@ export class Trainer {
     return { stateFeeds, extras };
   }
 
-  private collect(state: Record<string, HostTensor>, extras: Map<string, CheckpointTensor>): Map<string, CheckpointTensor> {
+  private collect(state: Record<string, HostTensor>, extras: RunState): RunState {
     const out = new Map<string, CheckpointTensor>();
     for (const [n, t] of Object.entries(state)) out.set(n, { dims: [...t.dims], data: t.data as Float32Array });
     for (const [n, t] of extras) out.set(n, t);
@@ -248,81 +293,19 @@ export class Trainer {
     }
   }
 
-  private tensorsOf(state: Map<string, CheckpointTensor>, prefix: string): TensorMap {
-    const out: TensorMap = new Map();
-    for (const n of this.input.base.weights.keys()) { const t = state.get(paramInput(prefix + n)); if (t) out.set(n, t.data); }
-    return out;
-  }
-
-  /** θ + δ for the adapted tensors at this point of a phase (L0: with the deterministic gates), and the head. */
-  private currentWeights(kind: PhaseKind, state: Map<string, CheckpointTensor>): { weights: Map<string, WeightTensor>; nonzeros: number } {
-    const base = this.input.base.weights;
-    const weights = new Map<string, WeightTensor>();
-    let nonzeros = 0;
-    let deltas: TensorMap | undefined;
-    if (kind === 'l0') {
-      const structured = this.input.config.method === 'diff-structured';
-      deltas = expectedDiff(this.tensorsOf(state, diffName('')), this.tensorsOf(state, gateName('')), structured ? this.tensorsOf(state, groupGateName('')) : undefined);
-    } else if (kind === 'mask') {
-      deltas = new Map([...this.tensorsOf(state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * state.get(maskName(n))!.data[i])]));
-    }
-    if (deltas) {
-      for (const [n, d] of deltas) {
-        const b = base.get(n)!;
-        for (const v of d) if (v !== 0) nonzeros++;
-        weights.set(n, { dims: b.dims, data: Float32Array.from(b.data, (x, i) => x + d[i]) });
-      }
-    } else {
-      for (const [n, t] of this.tensorsOf(state, '')) weights.set(n, { dims: base.get(n)!.dims, data: t });
-    }
-    for (const [n, t] of state) if (n.startsWith('p.head.')) weights.set(n.slice(2), { dims: t.dims, data: t.data });
-    return { weights, nonzeros };
-  }
-
   /** Sample z once (L0) or take θ_ft − θ (dense), keep the top ⌈t·d⌉ |δ|, start the fixed-mask phase from them. */
-  private project(kind: PhaseKind, state: Map<string, CheckpointTensor>, rng: Rng) {
+  private project(kind: PhaseKind, state: RunState, rng: Rng) {
     const { config: c, base } = this.input;
     let delta: TensorMap;
     if (kind === 'l0') {
-      delta = sampleDiff(this.tensorsOf(state, diffName('')), this.tensorsOf(state, gateName('')),
-        c.method === 'diff-structured' ? this.tensorsOf(state, groupGateName('')) : undefined, rng);
+      delta = sampleDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')),
+        c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng);
     } else {
-      delta = new Map([...this.tensorsOf(state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
+      delta = new Map([...tensorsOf(base, state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
     }
     const p = projectTopK(delta, c.sparsity);
     const next = this.initialState('mask', state, p.kept);
     for (const [n, m] of p.masks) next.set(maskName(n), { dims: [...base.weights.get(n)!.dims], data: m });
     return { state: next, projection: { nonzeroBefore: p.nonzeroBefore, total: p.total, nnz: p.nnz } };
-  }
-
-  private packContent(weights: Map<string, WeightTensor>, state: Map<string, CheckpointTensor>, devMetrics: Metrics): PackContent {
-    const { base, train, config: c } = this.input;
-    const head = [...weights].filter(([n]) => n.startsWith('head.')).map(([name, t]) => ({ name, dims: [...t.dims], data: Float32Array.from(t.data) }));
-    let diffs: SparseDiff[];
-    if (this.phases.at(-1) === 'mask') {
-      // Exactly the mask's positions, whatever their values: nnz = ⌈t·d⌉ by construction.
-      diffs = [];
-      for (const [n, w] of this.tensorsOf(state, diffName(''))) {
-        const mask = state.get(maskName(n))!.data, idx: number[] = [];
-        for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) idx.push(i);
-        if (idx.length === 0) continue;
-        diffs.push({ name: n, dims: [...base.weights.get(n)!.dims], indices: Uint32Array.from(idx), values: quantize(Float32Array.from(idx, (i) => w[i]), c.valueEncoding, `diff '${n}'`) });
-      }
-    } else {
-      diffs = sparseDiffFromDense(base.weights, new Map([...weights].filter(([n]) => !n.startsWith('head.'))), { encoding: c.valueEncoding }).diffs;
-    }
-    const hyper = { sparsity: c.sparsity, epochs: c.epochs, maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
-      lambda: c.lambda, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, warmup: c.warmup, weightDecay: c.weightDecay,
-      alphaInit: c.alphaInit, valueEncoding: c.valueEncoding };
-    return {
-      base: { id: base.id, fingerprint: base.fingerprint },
-      task: {
-        name: this.input.taskName ?? train.source.glue ?? 'task', description: `${c.method} on ${train.source.path}`, type: train.task.type,
-        labels: train.labels, inputColumns: [train.columns.text, ...(train.columns.pair ? [train.columns.pair] : [])],
-        maxLength: c.maxLength, tokenizer: `${base.id}/tokenizer.json`, appVersion: appVersion(), createdAt: new Date().toISOString(),
-      },
-      provenance: { method: c.method, hyperParameters: hyper, trainingData: train.fingerprint, devMetrics: devMetrics as Record<string, number> },
-      diffs, dense: head,
-    };
   }
 }

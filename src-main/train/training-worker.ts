@@ -3,33 +3,30 @@
  * a second or more per step) never blocks the caller's event loop (the Electron main
  * process, the CLI's signal handling). Only paths, the config and small results cross the
  * thread boundary: the worker loads the data and the base itself, and sends back progress
- * events and the encoded pack.
+ * events and the encoded pack (an explore job: each explored point and its pack).
  */
 import { Worker } from 'node:worker_threads';
-import type { ProviderName } from '../runtime/index.js';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
+import type { ExploreEvent, ExploredPoint } from './explore.js';
 import type { Metrics } from './metrics.js';
-import type { TrainConfig, TrainEvent } from './trainer.js';
+import type { RunJob } from './run-job.js';
+import type { TrainEvent } from './trainer.js';
 
-export interface TrainingJob {
+export interface TrainingJob extends RunJob {
   home: string;
-  baseId: string;
-  trainPath: string;
-  devPath?: string;
-  columns: { textCol?: string; pairCol?: string; labelCol?: string };
-  config: TrainConfig;
   /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. */
   runDir: string;
-  provider: ProviderName;
-  taskName?: string;
+  /** Instead of training: explore other sparsities from the run's saved L0 state (explore.ts). */
+  explore?: { targets: number[]; steps?: number };
 }
 
-/** What the worker reports besides the trainer's own events. */
-export type JobEvent = TrainEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number };
+/** What the worker reports besides the trainer's (or explorer's) own events. */
+export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number };
 
 export type JobOutcome =
   | { status: 'done'; packBytes: Uint8Array; devMetrics: Metrics; nonzeros: number; steps: number; seconds: number;
     projection?: { nonzeroBefore: number; total: number; nnz: number } }
+  | { status: 'explored'; steps: number; points: ExploredPoint[] }
   | { status: 'cancelled'; checkpoint: string; step: number };
 
 /** Worker → host messages. */

@@ -4,10 +4,11 @@ import { baseCommand } from './base.js';
 import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
+import { exploreCommand } from './explore.js';
 import { inferCommand } from './infer.js';
 import { packCommand } from './pack.js';
 import { serveCommand } from './serve.js';
 import { storageCommand } from './storage.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, evalCommand, inferCommand, packCommand, storageCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, storageCommand, serveCommand];

@@ -1,8 +1,9 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
  * [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
- * Progress goes to stderr; the run checkpoints under <home>/runs/<run-id>/ and
- * `--run-id ID` resumes a cancelled (or killed) run from its last checkpoint.
+ * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
+ * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
+ * killed) run from its last checkpoint.
  */
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
@@ -10,8 +11,9 @@ import { readBaseManifest } from '../../model/base-store.js';
 import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../store/atomic.js';
-import { runDir } from '../../train/checkpoint.js';
+import { isRunId, runDir } from '../../train/checkpoint.js';
 import { isMethod, METHODS } from '../../train/methods.js';
+import { writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -69,17 +71,20 @@ export const trainCommand: CommandSpec = {
       },
     };
     const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    if (!/^[A-Za-z0-9._-]{1,100}$/.test(runId) || runId.startsWith('.')) throw new UsageError(`--run-id '${runId}' must be letters, digits, '.', '_' or '-'`);
+    if (!isRunId(runId)) throw new UsageError(`--run-id '${runId}' must be letters, digits, '.', '_' or '-'`);
     const started = Date.now();
     const baseId = str(values.base) ?? defaultBaseId();
     // Convert a shipped base here, where its progress reaches stderr; the worker only loads.
     if (shippedBases().some((b) => b.id === baseId)) ensureShippedBase(ctx.home, baseId, ctx.log);
     else readBaseManifest(ctx.home, baseId);
-    const job = new TrainingWorker({
-      home: ctx.home, baseId, trainPath, devPath: str(values.dev), config, provider, runDir: runDir(ctx.home, runId),
+    const runJob: RunJob = {
+      baseId, trainPath, devPath: str(values.dev), config, provider,
       columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
       taskName: str(values.name) ?? basename(trainPath),
-    }, (e) => logEvent(ctx.log, e, method, runId));
+    };
+    const dir = runDir(ctx.home, runId);
+    writeRunJob(dir, runJob);
+    const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
     const cancel = () => { ctx.log('train: stopping after this step (checkpointing)…'); job.cancel(); };
     process.once('SIGINT', cancel);
     let result;
@@ -87,6 +92,7 @@ export const trainCommand: CommandSpec = {
     if (result.status === 'cancelled') {
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
     }
+    if (result.status !== 'done') throw new Error(`the training worker answered '${result.status}' to a training job`);
     const bytes = result.packBytes;
     writeFileAtomic(out, bytes);
     const value = {
@@ -104,5 +110,6 @@ function logEvent(log: (line: string) => void, e: JobEvent, method: string, runI
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
     log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
+  else if (e.kind === 'device') log(`  [${e.phase}] steps on ${e.provider}${e.fallback ? ` (${e.fallback})` : ''}, state on ${e.stateLocation}, dev evaluation on ${e.evalProvider}`);
   else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}`);
 }

@@ -1,0 +1,57 @@
+/**
+ * `<runDir>/job.json`: what a run was started with (data files, columns, config, base, task
+ * name, provider), written when the run starts so later commands on the run (explore)
+ * rebuild exactly its data and config. Paths are stored absolute.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { ProviderName } from '../runtime/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { METHODS } from './methods.js';
+import type { TrainConfig } from './trainer.js';
+
+export interface RunJob {
+  baseId: string;
+  trainPath: string;
+  devPath?: string;
+  columns: { textCol?: string; pairCol?: string; labelCol?: string };
+  config: TrainConfig;
+  provider: ProviderName;
+  taskName?: string;
+}
+
+const JOB_FORMAT = 1;
+
+const positive = z.number().positive();
+const configSchema = z.object({
+  method: z.enum(METHODS), sparsity: positive.max(1), epochs: z.number().int().positive(), maxSteps: z.number().int().positive().optional(),
+  seed: z.number().int().nonnegative(), batchSize: z.number().int().positive(), maxLength: z.number().int().positive(), lambda: z.number().nonnegative(),
+  lr: z.object({ diff: positive, gates: positive, head: positive, base: positive }),
+  warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
+  valueEncoding: z.enum(['float32', 'float16', 'int8']),
+});
+const jobSchema = z.object({
+  format: z.literal(JOB_FORMAT), baseId: z.string(), trainPath: z.string(), devPath: z.string().optional(),
+  columns: z.object({ textCol: z.string().optional(), pairCol: z.string().optional(), labelCol: z.string().optional() }),
+  config: configSchema, provider: z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']), taskName: z.string().optional(),
+});
+
+export const runJobPath = (runDir: string) => join(runDir, 'job.json');
+
+export function writeRunJob(runDir: string, job: RunJob): void {
+  const stored = { format: JOB_FORMAT, ...job, trainPath: resolve(job.trainPath), ...(job.devPath !== undefined ? { devPath: resolve(job.devPath) } : {}) };
+  writeFileAtomic(runJobPath(runDir), `${JSON.stringify(stored, null, 2)}\n`);
+}
+
+/** The run's job, or undefined when the run has no job.json. */
+export function readRunJob(runDir: string): RunJob | undefined {
+  const path = runJobPath(runDir);
+  if (!existsSync(path)) return undefined;
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path} is not JSON: ${e instanceof Error ? e.message : String(e)}`); }
+  const parsed = jobSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${path} is not a valid run job: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  const { format: _format, ...job } = parsed.data;
+  return job;
+}
