@@ -89,26 +89,29 @@ function dense(x: ArrayLike<number>, w: Float32Array, b: Float32Array): number[]
   });
 }
 
-test('single-text head: logits = embedding · W + b', async () => {
+/** The head reads the embedding scaled by √d (use-lite.ts: unit vectors' elements are ~1/√d). */
+const scaled = (e: Float32Array) => e.map((x) => x * Math.sqrt(512));
+
+test('single-text head: logits = √d·embedding · W + b', async () => {
   const task: TaskSpec = { type: 'classification', outputs: 3, pair: false };
   assert.deepEqual(base.headShapes(task), { 'head.w': [512, 3], 'head.b': [3] });
   const head = randomHead(task, 1);
   const logits = await taskLogits(task, TEXTS.map((text) => ({ text })), head);
   const embedder = await Embedder.open(base);
-  const u = await embedder.embed(TEXTS);
+  const u = (await embedder.embed(TEXTS)).map(scaled);
   await embedder.dispose();
   assert.deepEqual(logits.dims, [TEXTS.length, 3]);
   u.forEach((e, r) => assert.ok(maxAbsDiff(dense(e, head['head.w'], head['head.b']), (logits.data as Float32Array).slice(3 * r, 3 * r + 3)) < 1e-4));
 });
 
-test('pair head: each text encoded alone, head over [u, v, |u−v|, u∗v]', async () => {
+test('pair head: each text encoded alone, head over [u, v, |u−v|, u∗v] of the √d-scaled embeddings', async () => {
   const task: TaskSpec = { type: 'regression', outputs: 1, pair: true };
   assert.deepEqual(base.headShapes(task), { 'head.w': [2048, 1], 'head.b': [1] });
   const rows = [{ text: TEXTS[0], pair: TEXTS[1] }, { text: TEXTS[3], pair: TEXTS[4] }, { text: TEXTS[2], pair: TEXTS[0] }];
   const head = randomHead(task, 2);
   const logits = await taskLogits(task, rows, head);
   const embedder = await Embedder.open(base);
-  const [u, v] = [await embedder.embed(rows.map((r) => r.text)), await embedder.embed(rows.map((r) => r.pair))];
+  const [u, v] = [(await embedder.embed(rows.map((r) => r.text))).map(scaled), (await embedder.embed(rows.map((r) => r.pair))).map(scaled)];
   await embedder.dispose();
   rows.forEach((_, r) => {
     const f = [...u[r], ...v[r], ...u[r].map((x, i) => Math.abs(x - v[r][i])), ...u[r].map((x, i) => x * v[r][i])];

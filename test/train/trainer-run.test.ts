@@ -76,7 +76,7 @@ test('SST-2 subset on the shipped base: the loss falls and the pack beats the ma
   const losses: number[] = [];
   const r = await new Trainer({
     base, train: trainSub, dev: devSub, runDir: join(home, 'runs', 'sst2'),
-    config: { ...DEFAULT_CONFIG, method: 'diff-structured', maxSteps: 15, maxLength: 48, lr: { ...DEFAULT_CONFIG.lr, head: 1e-2 } },
+    config: { ...DEFAULT_CONFIG, method: 'diff-structured', maxSteps: 150, maxLength: 48 },
     onEvent: (e) => { if (e.kind === 'step' && e.phase === 'l0') losses.push(e.taskLoss); },
   }).run();
   assert.equal(r.status, 'done');
