@@ -21,10 +21,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { importDataset, loadTrainDev, type Dataset } from '../src-main/data/index.js';
 import { ensureShippedBase, loadBase } from '../src-main/model/registry.js';
-import { projectRoot } from '../src-main/paths.js';
 import { methodPhases, type Method } from '../src-main/train/methods.js';
 import { DEFAULT_CONFIG, Trainer } from '../src-main/train/trainer.js';
-import { writeSyntheticSentiment } from '../test/train/trainer-support.js';
+import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';
 import { runIfMain } from './results-file.js';
 
 const METHODS: Method[] = ['bitfit', 'full', 'diff', 'diff-structured'];
@@ -41,7 +40,7 @@ function procStatus(): Record<string, number> {
 
 /** SST-2 train/dev as a real run reads them; generated sentences where the data is absent. */
 function trainingData(home: string): { train: Dataset; dev: Dataset; source: string } {
-  const glue = join(process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data'), 'glue', 'SST-2');
+  const glue = join(dataDir(), 'glue', 'SST-2');
   if (existsSync(join(glue, 'train.tsv'))) return { ...loadTrainDev(join(glue, 'train.tsv'), join(glue, 'dev.tsv'), { seed: 1 }), source: 'SST-2 (GLUE) train + dev' };
   const dir = mkdtempSync(join(home, 'data-'));
   return {

@@ -40,3 +40,13 @@ export interface CommandSpec {
 
 /** A mistake in how the command was called: exit 2, with the command's usage. */
 export class UsageError extends Error {}
+
+/**
+ * A training worker's outcome; Ctrl-C meanwhile asks the worker to stop after its current
+ * step, so the run leaves a checkpoint instead of dying mid-step.
+ */
+export async function outcomeStoppableByCtrlC<T>(worker: { outcome: Promise<T>; cancel(): void }, log: (line: string) => void, command: string): Promise<T> {
+  const cancel = () => { log(`${command}: stopping after this step (checkpointing)…`); worker.cancel(); };
+  process.once('SIGINT', cancel);
+  try { return await worker.outcome; } finally { process.off('SIGINT', cancel); }
+}

@@ -6,8 +6,8 @@
 import { fail } from './errors.js';
 import { fromHalf, toHalf } from '../onnx/float16.js';
 
-export type ValueEncoding = 'float32' | 'float16' | 'int8';
-export const VALUE_ENCODINGS: readonly ValueEncoding[] = ['float32', 'float16', 'int8'];
+export const VALUE_ENCODINGS = ['float32', 'float16', 'int8'] as const;
+export type ValueEncoding = (typeof VALUE_ENCODINGS)[number];
 /** The encoding sparseDiffFromDense uses unless told otherwise: ≤ 3 bytes per nonzero with gaps. */
 export const DEFAULT_VALUE_ENCODING: ValueEncoding = 'int8';
 

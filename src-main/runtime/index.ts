@@ -16,6 +16,7 @@ export {
   type ExternalDataEntry,
   type OpenOptions,
   type ProviderChoice,
+  PROVIDER_NAMES,
   type ProviderName,
   type ProviderStatus,
 } from './providers.js';

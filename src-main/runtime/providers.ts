@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { ort } from './ort.js';
 import { probeModel } from './tinyModel.js';
 
-export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
+/** Every provider this code knows, in the order worth trying. */
+export const PROVIDER_NAMES = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface ProviderStatus {
   name: ProviderName;
@@ -80,8 +82,7 @@ const ORT_EP_NAME: Record<ProviderName, string> = {
 /** Providers the binding was built with (bundled or loadable), in the order worth trying. */
 export function listedProviders(): ProviderName[] {
   const listed = new Set<string>(ort.listSupportedBackends().map((b) => b.name));
-  const order: ProviderName[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
-  return order.filter((p) => p === 'cpu' || p === 'webgpu' || listed.has(ORT_EP_NAME[p]));
+  return PROVIDER_NAMES.filter((p) => p === 'cpu' || p === 'webgpu' || listed.has(ORT_EP_NAME[p]));
 }
 
 /**

@@ -89,9 +89,12 @@ export class Explorer {
     this.current?.cancel();
   }
 
+  private get batchesPerEpoch(): number {
+    return Math.ceil(this.input.train.rows.length / this.input.config.batchSize);
+  }
+
   steps(): number {
-    const batchesPerEpoch = Math.ceil(this.input.train.rows.length / this.input.config.batchSize);
-    return this.input.steps ?? Math.min(batchesPerEpoch, DEFAULT_EXPLORE_STEPS);
+    return this.input.steps ?? Math.min(this.batchesPerEpoch, DEFAULT_EXPLORE_STEPS);
   }
 
   async run(): Promise<ExploreResult> {
@@ -134,8 +137,7 @@ export class Explorer {
   /** The run's config at this target, its epochs and steps those of the short fixed-mask finetune. */
   private targetTrainer(sparsity: number, steps: number, runDir: string): Trainer {
     const { config, train } = this.input;
-    const batchesPerEpoch = Math.ceil(train.rows.length / config.batchSize);
-    const targetConfig: TrainConfig = { ...config, sparsity, epochs: Math.ceil(steps / batchesPerEpoch), maxSteps: steps };
+    const targetConfig: TrainConfig = { ...config, sparsity, epochs: Math.ceil(steps / this.batchesPerEpoch), maxSteps: steps };
     return new Trainer({
       base: this.input.base, train, dev: this.input.dev, config: targetConfig, runDir, provider: this.input.provider, taskName: this.input.taskName,
       checkpointEverySeconds: this.input.checkpointEverySeconds,

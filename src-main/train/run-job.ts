@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ProviderName } from '../runtime/index.js';
+import { VALUE_ENCODINGS } from '../packs/values.js';
+import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { METHODS } from './methods.js';
 import type { TrainConfig } from './trainer.js';
@@ -29,12 +30,12 @@ const configSchema = z.object({
   seed: z.number().int().nonnegative(), batchSize: z.number().int().positive(), maxLength: z.number().int().positive(), lambda: z.number().nonnegative(),
   lr: z.object({ diff: positive, gates: positive, head: positive, base: positive }),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
-  valueEncoding: z.enum(['float32', 'float16', 'int8']),
+  valueEncoding: z.enum(VALUE_ENCODINGS),
 });
 const jobSchema = z.object({
   format: z.literal(JOB_FORMAT), baseId: z.string(), trainPath: z.string(), devPath: z.string().optional(),
   columns: z.object({ textCol: z.string().optional(), pairCol: z.string().optional(), labelCol: z.string().optional() }),
-  config: configSchema, provider: z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']), taskName: z.string().optional(),
+  config: configSchema, provider: z.enum(PROVIDER_NAMES), taskName: z.string().optional(),
 });
 
 export const runJobPath = (runDir: string) => join(runDir, 'job.json');

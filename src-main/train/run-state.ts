@@ -39,6 +39,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
   } else {
     for (const [n, t] of tensorsOf(base, state, '')) weights.set(n, { dims: base.weights.get(n)!.dims, data: t });
   }
-  for (const [n, t] of state) if (n.startsWith('p.head.')) weights.set(n.slice(2), { dims: t.dims, data: t.data });
+  const head = paramInput('head.'), prefix = paramInput('').length;
+  for (const [n, t] of state) if (n.startsWith(head)) weights.set(n.slice(prefix), { dims: t.dims, data: t.data });
   return { weights, nonzeros };
 }

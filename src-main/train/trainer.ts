@@ -112,6 +112,7 @@ const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float
 export class Trainer {
   private cancelRequested = false;
   private lastCheckpoint = 0;
+  private readonly noiseBuffers = new Map<string, Float32Array>();
   private readonly phases: PhaseKind[];
   private readonly lengths: number[];
 
@@ -284,12 +285,18 @@ export class Trainer {
     return out;
   }
 
+  /** One uniform per gate, drawn into buffers reused every step (the session reads feeds only while it runs). */
   private noiseFeeds(pg: PhaseGraph, rng: Rng, feeds: Record<string, HostTensor>): void {
     const structured = this.input.config.method === 'diff-structured';
+    const buffer = (name: string, length: number) => {
+      let b = this.noiseBuffers.get(name);
+      if (!b) this.noiseBuffers.set(name, (b = new Float32Array(length)));
+      return fillGateNoise(b, rng);
+    };
     for (const n of pg.adapted) {
-      const dims = [...this.input.base.weights.get(n)!.dims];
-      feeds[noiseName(n)] = f32(dims, fillGateNoise(new Float32Array(dims.reduce((a, b) => a * b, 1)), rng));
-      if (structured) feeds[groupNoiseName(n)] = f32([1], fillGateNoise(new Float32Array(1), rng));
+      const w = this.input.base.weights.get(n)!;
+      feeds[noiseName(n)] = f32([...w.dims], buffer(noiseName(n), w.data.length));
+      if (structured) feeds[groupNoiseName(n)] = f32([1], buffer(groupNoiseName(n), 1));
     }
   }
 

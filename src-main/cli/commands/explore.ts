@@ -14,7 +14,7 @@ import { hasL0State } from '../../train/l0-state.js';
 import { methodPhases } from '../../train/methods.js';
 import { readRunJob } from '../../train/run-job.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
-import { UsageError, type CommandSpec } from '../command.js';
+import { outcomeStoppableByCtrlC, UsageError, type CommandSpec } from '../command.js';
 
 const DEFAULT_TARGETS = [0.001, 0.0025, 0.005, 0.01];
 
@@ -43,10 +43,7 @@ export const exploreCommand: CommandSpec = {
     if (!hasL0State(dir)) throw new Error(`run '${runId}' has not finished its L0 phase (resume it with taskpack train --run-id ${runId})`);
 
     const worker = new TrainingWorker({ ...job, home: ctx.home, runDir: dir, explore: { targets, ...(steps !== undefined ? { steps } : {}) } }, (e) => logEvent(ctx.log, e));
-    const cancel = () => { ctx.log('explore: stopping after this step (checkpointing)…'); worker.cancel(); };
-    process.once('SIGINT', cancel);
-    let result;
-    try { result = await worker.outcome; } finally { process.off('SIGINT', cancel); }
+    const result = await outcomeStoppableByCtrlC(worker, ctx.log, 'explore');
     if (result.status === 'cancelled') {
       const again = `taskpack explore --run-id ${runId}`;
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint }, human: `cancelled; resume with ${again}`, failure: `cancelled (resume with ${again})` };

@@ -17,7 +17,7 @@ import { writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
-import { UsageError, type CommandSpec, type OptionValues } from '../command.js';
+import { outcomeStoppableByCtrlC, UsageError, type CommandSpec, type OptionValues } from '../command.js';
 
 const str = (v: OptionValues[string]) => (typeof v === 'string' ? v : undefined);
 
@@ -85,10 +85,7 @@ export const trainCommand: CommandSpec = {
     const dir = runDir(ctx.home, runId);
     writeRunJob(dir, runJob);
     const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
-    const cancel = () => { ctx.log('train: stopping after this step (checkpointing)…'); job.cancel(); };
-    process.once('SIGINT', cancel);
-    let result;
-    try { result = await job.outcome; } finally { process.off('SIGINT', cancel); }
+    const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train');
     if (result.status === 'cancelled') {
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
     }
