@@ -8,7 +8,8 @@
  *   loaded — VmRSS with the base and the data in memory, before the trainer starts
  *   steady — VmRSS at the last step of the first phase (the trainer's working set), and
  *            VmHWM then (the first phase's steps, before its dev evaluation), and the JS
- *            ArrayBuffers then (state outputs copied out of ORT, feeds, not yet collected garbage)
+ *            ArrayBuffers then (the training state, the base and the gate noise: the step
+ *            loop collects each step's old state, runtime/collect.ts)
  *   peak   — VmHWM at the end of the run (the whole run's high-water mark)
  * against the base's weight bytes. Linux only (procfs).
  * Run alone: `npx tsx bench/train-memory.ts` → bench/results/train-memory.json.

@@ -50,7 +50,8 @@ export interface HostStepLoop {
   readonly steps: number;
   info(): SessionInfo;
   step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
-  readState(): Promise<Record<string, HostTensor>>;
+  /** All the state, or only the inputs named. */
+  readState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
   stateLocations(): Record<string, string>;
   dispose(): Promise<void>;
 }
@@ -77,7 +78,7 @@ export async function openStepLoop(
     },
     info: () => loop.session.info(),
     step: (batch) => loop.step(batch),
-    readState: () => loop.readState(),
+    readState: (names) => loop.readState(names),
     stateLocations: () => loop.stateLocations(),
     dispose: () => loop.dispose(),
   };

@@ -14,7 +14,7 @@ export type Request =
   | { op: 'openLoop'; model: Uint8Array; opts: OpenOptions; binding: StateBinding; initialState: Record<string, HostTensor> }
   | { op: 'run'; handle: number; feeds: Record<string, HostTensor>; fetches?: string[] }
   | { op: 'step'; handle: number; batch: Record<string, HostTensor> }
-  | { op: 'readState'; handle: number }
+  | { op: 'readState'; handle: number; names?: string[] }
   | { op: 'stateLocations'; handle: number }
   | { op: 'close'; handle: number };
 

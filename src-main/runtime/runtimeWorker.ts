@@ -151,8 +151,8 @@ export class RuntimeWorker {
   }
 
   /** @internal */
-  _readState(handle: number): Promise<Record<string, HostTensor>> {
-    return this.call({ op: 'readState', handle });
+  _readState(handle: number, names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return this.call({ op: 'readState', handle, ...(names ? { names: [...names] } : {}) });
   }
 
   /** @internal */
@@ -206,9 +206,9 @@ export class WorkerLoop {
     return this.host._step(this.handle, batch);
   }
 
-  /** Host copies of the current state, by state input name. */
-  readState(): Promise<Record<string, HostTensor>> {
-    return this.host._readState(this.handle);
+  /** Host copies of the current state (or of the inputs named), by state input name. */
+  readState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return this.host._readState(this.handle, names);
   }
 
   /** Where each state tensor lives in the worker ('cpu' or 'gpu-buffer'). */

@@ -3,7 +3,8 @@
  * new state outputs back as the next step's state inputs.
  *
  * CPU: the state is fed zero-copy; ORT copies each output into a fresh buffer, which
- * becomes the next step's input as is (no second copy).
+ * becomes the next step's input as is (no second copy). Large host state is collected
+ * after each step, so the previous step's buffers do not pile up (collect.ts).
  * WebGPU (or another GPU provider): the session was opened with the state outputs as
  * `gpuOutputs`, so the state stays resident on the GPU between steps; only the other
  * (small) outputs come back to the host. Each GPU state tensor is disposed right after
@@ -11,10 +12,14 @@
  */
 import type { ort } from './ort.js';
 import type { OpenOptions } from './providers.js';
+import { collectGarbage } from './collect.js';
 import { RuntimeSession } from './session.js';
 import { fromOrtCpu, numel, toOrt, type HostTensor } from './tensor.js';
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8 };
+
+/** Host state above this size is collected after each step (collect.ts says why). */
+const COLLECT_ABOVE_BYTES = 32 * 2 ** 20;
 
 /** stateOutputName → stateInputName. */
 export type StateBinding = Record<string, string>;
@@ -129,42 +134,55 @@ export class StepLoop {
    */
   step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     return this.serial(async () => {
-      this.live();
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(batch)) {
-        if (this.stateInputs.has(name)) throw new Error(`batch feeds '${name}', which is state`);
-        feeds[name] = toOrt(t);
-      }
-      for (const [name, t] of this.state) feeds[name] = t;
-      const out = await this.session.runOrt(feeds);
-
-      const next = new Map<string, ort.Tensor>();
-      for (const [o, i] of this.outToIn) next.set(i, out[o]!);
-      const result: Record<string, HostTensor> = {};
-      try {
-        for (const [name, t] of Object.entries(out)) {
-          if (!this.stateOutputs.has(name)) result[name] = await this.session.toHost(t);
-        }
-      } finally {
-        for (const [name, t] of Object.entries(out)) {
-          if (!this.stateOutputs.has(name) && t.location !== 'cpu') t.dispose();
-        }
-        // The old state's last use was this run: free its GPU buffers now.
-        const old = this.state;
-        this.state = next;
-        for (const t of old.values()) if (t.location !== 'cpu') t.dispose();
-        this.stepCount++;
-      }
+      const result = await this.runStep(batch);
+      // Here, not in runStep, whose frame still references the old state.
+      if (this.hostStateBytes() > COLLECT_ABOVE_BYTES) collectGarbage();
       return result;
     });
   }
 
-  /** Host copies of the current state, by state input name (safe to keep or transfer). */
-  readState(): Promise<Record<string, HostTensor>> {
+  private async runStep(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    this.live();
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(batch)) {
+      if (this.stateInputs.has(name)) throw new Error(`batch feeds '${name}', which is state`);
+      feeds[name] = toOrt(t);
+    }
+    for (const [name, t] of this.state) feeds[name] = t;
+    const out = await this.session.runOrt(feeds);
+
+    const next = new Map<string, ort.Tensor>();
+    for (const [o, i] of this.outToIn) next.set(i, out[o]!);
+    const result: Record<string, HostTensor> = {};
+    try {
+      for (const [name, t] of Object.entries(out)) {
+        if (!this.stateOutputs.has(name)) result[name] = await this.session.toHost(t);
+      }
+    } finally {
+      for (const [name, t] of Object.entries(out)) {
+        if (!this.stateOutputs.has(name) && t.location !== 'cpu') t.dispose();
+      }
+      // The old state's last use was this run: free its GPU buffers now.
+      const old = this.state;
+      this.state = next;
+      for (const t of old.values()) if (t.location !== 'cpu') t.dispose();
+      this.stepCount++;
+    }
+    return result;
+  }
+
+  /**
+   * Host copies of the current state, by state input name (safe to keep or transfer):
+   * all of it, or only the inputs named in `names`.
+   */
+  readState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
     return this.serial(async () => {
       this.live();
+      for (const n of names ?? []) if (!this.state.has(n)) throw new Error(`readState: '${n}' is not state`);
+      const wanted = names ? new Set(names) : undefined;
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of this.state) {
+        if (wanted && !wanted.has(name)) continue;
         if (t.location === 'cpu') {
           const h = fromOrtCpu(t);
           out[name] = { ...h, data: h.data.slice() } as HostTensor;
@@ -178,8 +196,16 @@ export class StepLoop {
 
   /** Bytes of state held. */
   stateBytes(): number {
+    return this.bytesOf([...this.state.values()]);
+  }
+
+  private hostStateBytes(): number {
+    return this.bytesOf([...this.state.values()].filter((t) => t.location === 'cpu'));
+  }
+
+  private bytesOf(tensors: ort.Tensor[]): number {
     let n = 0;
-    for (const t of this.state.values()) n += numel(t.dims) * (BYTES[t.type] ?? 4);
+    for (const t of tensors) n += numel(t.dims) * (BYTES[t.type] ?? 4);
     return n;
   }
 

@@ -56,7 +56,7 @@ async function handle(req: Request): Promise<{ value: unknown; tensors?: Record<
     case 'step':
       return { value: null, tensors: await loopOf(req.handle).step(req.batch) };
     case 'readState':
-      return { value: null, tensors: await loopOf(req.handle).readState() };
+      return { value: null, tensors: await loopOf(req.handle).readState(req.names) };
     case 'stateLocations':
       return { value: loopOf(req.handle).stateLocations() };
     case 'close': {

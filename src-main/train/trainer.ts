@@ -150,9 +150,8 @@ export class Trainer {
     const started = Date.now();
     const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length;
     if (phaseSteps < 1) throw new Error('the run has no steps (empty training set or --max-steps 0)');
-    const resumed = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir) : undefined;
-    let meta: Meta = resumed?.meta ?? { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] };
-    let carried: RunState = resumed?.tensors ?? this.initialState(this.phases[0]);
+    let { meta, tensors: carried } = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir)
+      : { meta: { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] } as Meta, tensors: this.initialState(this.phases[0]) };
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     this.lastCheckpoint = Date.now();
@@ -162,8 +161,8 @@ export class Trainer {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
         const kind = this.phases[pi];
         const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
-        const { stateFeeds, extras } = this.splitState(pg, carried);
-        const loop = await openStepLoop(compileStep(pg.graph).bytes, { provider: this.input.provider ?? 'cpu' }, pg.graph.stateBinding, stateFeeds);
+        const loop = await openStepLoop(compileStep(pg.graph).bytes, { provider: this.input.provider ?? 'cpu' }, pg.graph.stateBinding, this.takeStateFeeds(pg, carried));
+        const extras = carried;
         const fixed: Record<string, HostTensor> = {};
         for (const n of pg.frozen) { const w = base.weights.get(n)!; fixed[frozenName(n)] = f32([...w.dims], w.data); }
         for (const [n, t] of extras) fixed[n] = f32(t.dims, t.data);
@@ -200,7 +199,7 @@ export class Trainer {
             });
             const epochEnd = (s + 1) % this.batchesPerEpoch === 0 || s + 1 === phaseSteps;
             if (c.evalEvery > 0 ? (s + 1) % c.evalEvery === 0 || s + 1 === phaseSteps : epochEnd) {
-              const state = this.collect(await loop.readState(), extras);
+              const state = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
               const { weights, nonzeros } = currentWeights(base, c.method, kind, state);
               devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
               this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s + 1, metrics: devMetrics, nonzeros });
@@ -266,16 +265,20 @@ export class Trainer {
     return out;
   }
 
-  /** The loop's state inputs, and the rest of the carried tensors (masks), fed each step. */
-  private splitState(pg: PhaseGraph, carried: RunState) {
-    const stateNames = new Set(Object.values(pg.graph.stateBinding));
+  /**
+   * Move the loop's state inputs out of `carried` (the loop owns them from here and no
+   * copy stays behind, so they are freed once the first step replaces them), leaving
+   * the tensors fed unchanged each step (masks).
+   */
+  private takeStateFeeds(pg: PhaseGraph, carried: RunState): Record<string, HostTensor> {
     const stateFeeds: Record<string, HostTensor> = {};
-    const extras = new Map<string, CheckpointTensor>();
-    for (const [n, t] of carried) {
-      if (stateNames.has(n)) stateFeeds[n] = f32(t.dims, t.data.slice());
-      else extras.set(n, t);
+    for (const n of Object.values(pg.graph.stateBinding)) {
+      const t = carried.get(n);
+      if (!t) continue; // StepLoop.create names what is missing
+      stateFeeds[n] = f32(t.dims, t.data);
+      carried.delete(n);
     }
-    return { stateFeeds, extras };
+    return stateFeeds;
   }
 
   private collect(state: Record<string, HostTensor>, extras: RunState): RunState {

@@ -65,6 +65,11 @@ test('CPU step loop: N steps equal the closed form', async () => {
     (state.w!.data as Float32Array).fill(1e9);
     const again = await loop.readState();
     assertClose(again.w!.data as Float32Array, closedForm(STEPS).w, 1e-5, 'w after mutating a copy');
+    // Only the named inputs, when asked; a name that is not state is an error.
+    const some = await loop.readState(['w']);
+    assert.deepEqual(Object.keys(some), ['w']);
+    assertClose(some.w!.data as Float32Array, closedForm(STEPS).w, 1e-5, 'w read alone');
+    await assert.rejects(loop.readState(['x']), /'x' is not state/);
   } finally {
     await loop.dispose();
   }

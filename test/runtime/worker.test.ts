@@ -86,6 +86,7 @@ test('worker step loop on the CPU: state fed back, read back', async () => {
     const state = await loop.readState();
     assert.deepEqual(Array.from(state.w!.data as Float32Array), Array.from({ length: N }, (_, i) => 1 + (i - 1) / 16));
     assert.equal((state.step!.data as Int32Array)[0], 4);
+    assert.deepEqual(Object.keys(await loop.readState(['step'])), ['step'], 'only the named state crosses back');
     assert.deepEqual(await loop.stateLocations(), { w: 'cpu', step: 'cpu' });
     await loop.close();
   } finally {
