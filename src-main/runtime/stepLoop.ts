@@ -3,8 +3,8 @@
  * new state outputs back as the next step's state inputs.
  *
  * CPU: the state is fed zero-copy; ORT copies each output into a fresh buffer, which
- * becomes the next step's input as is (no second copy). Large host state is collected
- * after each step, so the previous step's buffers do not pile up (collect.ts).
+ * becomes the next step's input as is (no second copy). Where the host state is large,
+ * garbage is collected after steps, so old state buffers do not pile up (collect.ts).
  * WebGPU (or another GPU provider): the session was opened with the state outputs as
  * `gpuOutputs`, so the state stays resident on the GPU between steps; only the other
  * (small) outputs come back to the host. Each GPU state tensor is disposed right after
@@ -18,7 +18,7 @@ import { fromOrtCpu, numel, toOrt, type HostTensor } from './tensor.js';
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8 };
 
-/** Host state above this size is collected after each step (collect.ts says why). */
+/** Host state above this size has garbage collected after steps (collect.ts says why). */
 const COLLECT_ABOVE_BYTES = 32 * 2 ** 20;
 
 /** stateOutputName → stateInputName. */
