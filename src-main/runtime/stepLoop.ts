@@ -21,6 +21,12 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8,
 /** Host state above this size has garbage collected after steps (collect.ts says why). */
 const COLLECT_ABOVE_BYTES = 32 * 2 ** 20;
 
+function bytesOf(tensors: Iterable<ort.Tensor>): number {
+  let n = 0;
+  for (const t of tensors) n += numel(t.dims) * (BYTES[t.type] ?? 4);
+  return n;
+}
+
 /** stateOutputName → stateInputName. */
 export type StateBinding = Record<string, string>;
 
@@ -32,6 +38,8 @@ export class StepLoop {
   private tail: Promise<unknown> = Promise.resolve();
   private stepCount = 0;
   private closed = false;
+  /** Whether steps collect garbage: decided after the first step, once the state's home is known. */
+  private collects: boolean | undefined;
 
   private constructor(
     readonly session: RuntimeSession,
@@ -136,7 +144,8 @@ export class StepLoop {
     return this.serial(async () => {
       const result = await this.runStep(batch);
       // Here, not in runStep, whose frame still references the old state.
-      if (this.hostStateBytes() > COLLECT_ABOVE_BYTES) collectGarbage();
+      this.collects ??= bytesOf([...this.state.values()].filter((t) => t.location === 'cpu')) > COLLECT_ABOVE_BYTES;
+      if (this.collects) collectGarbage();
       return result;
     });
   }
@@ -196,17 +205,7 @@ export class StepLoop {
 
   /** Bytes of state held. */
   stateBytes(): number {
-    return this.bytesOf([...this.state.values()]);
-  }
-
-  private hostStateBytes(): number {
-    return this.bytesOf([...this.state.values()].filter((t) => t.location === 'cpu'));
-  }
-
-  private bytesOf(tensors: ort.Tensor[]): number {
-    let n = 0;
-    for (const t of tensors) n += numel(t.dims) * (BYTES[t.type] ?? 4);
-    return n;
+    return bytesOf(this.state.values());
   }
 
   /**
