@@ -33,7 +33,7 @@ interface Contender {
 }
 
 async function stepContender(method: SyntheticMethod) {
-  const task = syntheticTask({ config: CONFIG, method, batch: BATCH, seq: SEQ });
+  const task = syntheticTask({ config: CONFIG, method, batch: BATCH, seq: SEQ, reuseNoiseBuffers: true });
   const { bytes } = compileStep(task.graph);
   const loop = await openStepLoop(bytes, { provider: 'cpu' }, task.graph.stateBinding, toHostAll(task.initialState()));
   const contender: Contender = {

@@ -2,6 +2,7 @@
 export * from './api.js';
 export { grad } from './autodiff.js';
 export { evaluate } from './interpret.js';
+export { gatherRows } from './gather-rows.js';
 export { lower, type LowerOptions } from './lower.js';
 export { OPS, type OpName } from './ops/index.js';
 export type { OpDef, VjpRule } from './op.js';

@@ -6,7 +6,7 @@
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import { Rng } from '../train/rng.js';
-import { attentionBias, feedForward, layerNormP, linear, maskedMeanPool, selfAttention, type ParamFn } from './layers.js';
+import { attentionBias, feedForward, layerNormP, linear, maskedMeanPool, selfAttention, tokenEmbedding, type ParamFn } from './layers.js';
 
 export interface EncoderConfig {
   vocab: number;
@@ -70,7 +70,7 @@ export function encoderInputs(): EncoderInputs {
 
 /** Logits [batch, classes] from mean-pooled final hidden states. */
 export function classifierLogits(c: EncoderConfig, p: ParamFn, x: EncoderInputs): Tensor {
-  let h = g.add(g.gather(p('emb.tok'), x.ids), g.gather(p('emb.pos'), x.positions));
+  let h = g.add(tokenEmbedding(p, x.ids), g.gather(p('emb.pos'), x.positions));
   h = layerNormP(p, 'emb.ln', h);
   const bias = attentionBias(x.mask);
   for (let l = 0; l < c.layers; l++) {

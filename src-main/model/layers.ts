@@ -5,6 +5,12 @@ import type { Tensor } from '../graph/index.js';
 
 export type ParamFn = (name: string) => Tensor;
 
+/**
+ * Token embeddings [...ids.shape, width]. A batch touches a few hundred of the table's rows,
+ * so a table that training wraps (θ + δ) is evaluated for those rows only (graph/gather-rows).
+ */
+export const tokenEmbedding = (p: ParamFn, ids: Tensor) => g.gatherRows(p('emb.tok'), ids);
+
 /** y = x·W + b over the last axis. */
 export const linear = (p: ParamFn, name: string, x: Tensor) => g.add(g.matmul(x, p(`${name}.w`)), p(`${name}.b`));
 

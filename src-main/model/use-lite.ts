@@ -20,7 +20,7 @@ import type { Tensor } from '../graph/index.js';
 import { hostTensor, type HostTensor } from '../runtime/index.js';
 import type { StoredBase } from './base-store.js';
 import type { Architecture, BaseModel, TaskSpec, TextRow } from './base.js';
-import { layerNormP, linear, selfAttention, type ParamFn } from './layers.js';
+import { layerNormP, linear, selfAttention, tokenEmbedding, type ParamFn } from './layers.js';
 import { UseTokenizer } from './use-tokenizer.js';
 import type { Weights } from './weights.js';
 
@@ -183,7 +183,7 @@ export class UseLite implements BaseModel {
     const c = this.config;
     const timing = g.constant({ dtype: 'float32', shape: [c.maxLength, c.embedDim], data: this.timing });
     // The graph adds the embeddings twice: Layer_0/add = emb + AddTimingSignal(emb) = emb + (emb + timing).
-    const emb = g.gather(p('emb.tok'), x.ids);
+    const emb = tokenEmbedding(p, x.ids);
     let h = g.add(emb, g.add(emb, g.gather(timing, x.positions)));
     const bias = g.unsqueeze(g.mul(g.sub(1, x.mask), PAD_BIAS), [1, 2]);
     for (let l = 0; l < c.layers; l++) {

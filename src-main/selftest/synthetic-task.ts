@@ -41,6 +41,11 @@ export interface SyntheticTaskOptions {
   optimizer?: AdamWConfig;
   /** Learning rate per parameter group (diff, gates, head; base for full finetuning). */
   lr?: Record<string, number>;
+  /**
+   * Draw gate noise into the same buffers every step, as the trainer does (for timing): a
+   * step's feeds then stay valid only until the next stepFeeds call.
+   */
+  reuseNoiseBuffers?: boolean;
 }
 
 /** Class 0 sentences use tokens from the lower half of the vocabulary, class 1 the upper. */
@@ -100,6 +105,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
 
   const dataRng = new Rng(seed + 1);
   const noiseRng = new Rng(seed + 2);
+  const noiseBuffers = new Map<string, Float32Array>();
   return {
     config: cfg, graph, trainables,
     initialState() {
@@ -116,9 +122,14 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
     },
     stepFeeds(t) {
       const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
+      const noise = (name: string, shape: number[]) => {
+        const b = noiseBuffers.get(name) ?? new Float32Array(shape.reduce((a, c) => a * c, 1));
+        if (o.reuseNoiseBuffers) noiseBuffers.set(name, b);
+        feeds[name] = f32(shape, fillGateNoise(b, noiseRng));
+      };
       for (const [n, shape] of full ? [] : Object.entries(baseShapes)) {
-        feeds[noiseName(n)] = f32(shape, fillGateNoise(new Float32Array(shape.reduce((a, b) => a * b, 1)), noiseRng));
-        if (structured) feeds[groupNoiseName(n)] = f32([1], fillGateNoise(new Float32Array(1), noiseRng));
+        noise(noiseName(n), shape);
+        if (structured) noise(groupNoiseName(n), [1]);
       }
       feeds.step = f32([], Float32Array.of(t));
       for (const [k, v] of Object.entries(lr)) feeds[`lr.${k}`] = f32([], Float32Array.of(v));

@@ -94,7 +94,8 @@ export const linalgOps = {
       return { dtype: u.dtype, shape: [at.rows, u.shape[u.rank - 1]] };
     },
     emit: (c) => {
-      // ScatterElements (int32 indices, reduction=add) stays on WebGPU; ScatterND needs int64.
+      // ScatterElements (int32 indices, reduction=add) stays on WebGPU. Not ScatterND: ORT's
+      // CPU kernel adds its index rows in parallel, racing where indices repeat (tokens do).
       const u = c.node.inputs[1];
       const width = u.shape[u.rank - 1];
       const idx = c.emit('Expand', [c.emit('Reshape', [c.input(0), c.int64s([-1, 1])]), c.int64s([1, width as number])]);

@@ -15,7 +15,7 @@ import type { Tensor } from '../../graph/index.js';
 import { hostTensor, type HostTensor } from '../../runtime/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../base.js';
 import type { StoredBase } from '../base-store.js';
-import { attentionBias, feedForward, layerNormP, linear, maskedMeanPool, selfAttention, type ParamFn } from '../layers.js';
+import { attentionBias, feedForward, layerNormP, linear, maskedMeanPool, selfAttention, tokenEmbedding, type ParamFn } from '../layers.js';
 import type { Weights } from '../weights.js';
 import type { BertConfig } from './config.js';
 import { BertImportError } from './errors.js';
@@ -79,7 +79,7 @@ export class BertBase implements BaseModel {
   encoder(p: ParamFn, x: Record<string, Tensor>): { hidden: Tensor; pooled: Tensor } {
     const c = this.config;
     const ln = (name: string, t: Tensor) => layerNormP(p, name, t, c.layerNormEps);
-    let h = g.add(g.add(g.gather(p('emb.tok'), x.ids), g.gather(p('emb.pos'), x.positions)), g.gather(p('emb.type'), x.typeIds));
+    let h = g.add(g.add(tokenEmbedding(p, x.ids), g.gather(p('emb.pos'), x.positions)), g.gather(p('emb.type'), x.typeIds));
     h = ln('emb.ln', h);
     const bias = attentionBias(x.mask);
     const pf = fuseQkv(p);
