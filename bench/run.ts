@@ -7,6 +7,7 @@ import { writeResult } from './results-file.js';
 
 const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'train-step': () => import('./train-step.js'),
+  'train-step-base': () => import('./train-step-base.js'),
   'train-memory': () => import('./train-memory.js'),
   'use-inference': () => import('./use-inference.js'),
   'pack-swap': () => import('./pack-swap.js'),

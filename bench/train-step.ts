@@ -20,15 +20,18 @@ import { Rng } from '../src-main/train/rng.js';
 import { runIfMain } from './results-file.js';
 
 const CONFIG: EncoderConfig = { vocab: 8002, hidden: 256, layers: 2, heads: 4, ffn: 1024, maxLen: 64, classes: 2 };
-const BATCH = 32, SEQ = 64, WARMUP = 2, STEPS = 12;
+const BATCH = 32, SEQ = 64, WARMUP = 2, STEPS = 20;
 const DIMS: Record<string, number> = { batch: BATCH, seq: SEQ };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const numeric = (shape: readonly g.Dim[]) => shape.map((d) => (typeof d === 'number' ? d : d.split('*').reduce((a, p) => a * (DIMS[p] ?? Number(p)), 1)));
+const numericIn = (dims: Record<string, number>) => (shape: readonly g.Dim[]) =>
+  shape.map((d) => (typeof d === 'number' ? d : d.split('*').reduce((a, p) => a * (dims[p] ?? Number(p)), 1)));
 
-interface Contender {
+export interface Contender {
   /** What to time for one round (work done here, outside the closure, is not timed). */
   prepare(round: number): () => Promise<unknown>;
+  /** Untimed, after each round: let the machine settle before the next contender. */
+  settle?(): Promise<unknown>;
   dispose(): Promise<void>;
 }
 
@@ -44,8 +47,9 @@ async function stepContender(method: SyntheticMethod) {
   return { task, contender, modelBytes: bytes.byteLength };
 }
 
-/** The step's matrix products alone: same ops, attributes and (resolved) shapes. */
-async function floorContender(outputs: Record<string, Tensor>) {
+/** The step's matrix products alone: same ops, attributes and shapes (symbolic sizes resolved by `dims`). */
+export async function floorContender(outputs: Record<string, Tensor>, dims: Record<string, number> = DIMS) {
+  const numeric = numericIn(dims);
   const products = topoSort(Object.values(outputs)).filter((t) => t.op === 'MatMul' || t.op === 'Gemm');
   const rng = new Rng(7);
   const inputs: Tensor[] = [], feeds: Record<string, ReturnType<typeof hostTensor>> = {};
@@ -69,8 +73,12 @@ async function floorContender(outputs: Record<string, Tensor>) {
   return { contender, products: products.length, gflop: flops / 1e9 };
 }
 
-/** Rounds interleave the contenders (A B C A B C …) so drifting machine load hits all alike. */
-async function interleaved(contenders: Record<string, Contender>): Promise<Record<string, number>> {
+/**
+ * Rounds interleave the contenders (A B C A B C …) so drifting machine load hits all alike.
+ * Per contender: the median round, and the fastest (interference only ever adds time, so
+ * the minimum is the steadier figure for comparing code on a shared machine).
+ */
+export async function interleaved(contenders: Record<string, Contender>): Promise<{ median: Record<string, number>; min: Record<string, number> }> {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (let round = 0; round < WARMUP + STEPS; round++) {
     for (const [name, c] of Object.entries(contenders)) {
@@ -78,10 +86,16 @@ async function interleaved(contenders: Record<string, Contender>): Promise<Recor
       const t0 = performance.now();
       await run();
       if (round >= WARMUP) times[name].push(performance.now() - t0);
+      await c.settle?.();
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const of = (f: (xs: number[]) => number) => Object.fromEntries(Object.entries(times).map(([k, v]) => [k, +f(v).toFixed(2)]));
+  return { median: of(median), min: of((xs) => Math.min(...xs)) };
 }
+
+/** Every `a / b` named `a_over_b` for the pairs given, from one statistic. */
+export const ratios = (ms: Record<string, number>, pairs: [string, string][]) =>
+  Object.fromEntries(pairs.map(([a, b]) => [`${a}_over_${b}`, +(ms[a] / ms[b]).toFixed(2)]));
 
 export async function run(): Promise<object> {
   const diff = await stepContender('diff-structured');
@@ -90,15 +104,12 @@ export async function run(): Promise<object> {
   const fullFloor = await floorContender(full.task.graph.outputs);
   const all = { diff: diff.contender, full: full.contender, floor: diffFloor.contender, fullFloor: fullFloor.contender };
   try {
-    const ms = await interleaved(all);
-    const round = (x: number) => +x.toFixed(2);
+    const { median, min } = await interleaved(all);
+    const pairs: [string, string][] = [['diff', 'floor'], ['full', 'fullFloor'], ['diff', 'full']];
     return {
-      config: CONFIG, batch: BATCH, seq: SEQ, provider: 'cpu', rounds: STEPS, statistic: 'median ms over interleaved rounds',
-      diff_structured_ms: round(ms.diff), full_ms: round(ms.full),
-      floor_ms: round(ms.floor), floor_matmuls: diffFloor.products, floor_gflop: round(diffFloor.gflop),
-      full_floor_ms: round(ms.fullFloor), full_floor_matmuls: fullFloor.products,
-      diff_over_floor: round(ms.diff / ms.floor), full_over_floor: round(ms.full / ms.fullFloor),
-      diff_over_full: round(ms.diff / ms.full),
+      config: CONFIG, batch: BATCH, seq: SEQ, provider: 'cpu', rounds: STEPS, statistic: 'median and fastest ms over interleaved rounds',
+      floor_matmuls: diffFloor.products, floor_gflop: +diffFloor.gflop.toFixed(2), full_floor_matmuls: fullFloor.products,
+      median_ms: median, min_ms: min, median_ratios: ratios(median, pairs), min_ratios: ratios(min, pairs),
       model_bytes: { diff_structured: diff.modelBytes, full: full.modelBytes },
     };
   } finally {

@@ -8,8 +8,9 @@ import * as g from '../graph/index.js';
 import type { NDArray, Tensor } from '../graph/index.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
 import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
-import { diffPruned, diffTrainables, noiseName, groupNoiseName } from '../train/diff-params.js';
-import { fillGateNoise, STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
+import { diffPruned, diffTrainables } from '../train/diff-params.js';
+import { GateNoise, noiseInputs } from '../train/gate-noise.js';
+import { STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
 import { Rng } from '../train/rng.js';
 import { buildStepGraph, momentInputs, paramInput, type Objective, type StepGraph, type Trainable } from '../train/step-graph.js';
@@ -105,7 +106,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
 
   const dataRng = new Rng(seed + 1);
   const noiseRng = new Rng(seed + 2);
-  const noiseBuffers = new Map<string, Float32Array>();
+  const noise = new GateNoise(noiseInputs(graph.inputs, Object.values(graph.outputs)));
   return {
     config: cfg, graph, trainables,
     initialState() {
@@ -122,14 +123,8 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
     },
     stepFeeds(t) {
       const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
-      const noise = (name: string, shape: number[]) => {
-        const b = noiseBuffers.get(name) ?? new Float32Array(shape.reduce((a, c) => a * c, 1));
-        if (o.reuseNoiseBuffers) noiseBuffers.set(name, b);
-        feeds[name] = f32(shape, fillGateNoise(b, noiseRng));
-      };
-      for (const [n, shape] of full ? [] : Object.entries(baseShapes)) {
-        noise(noiseName(n), shape);
-        if (structured) noise(groupNoiseName(n), [1]);
+      for (const [n, u] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) {
+        feeds[n] = f32(u.shape, o.reuseNoiseBuffers ? u.data : u.data.slice());
       }
       feeds.step = f32([], Float32Array.of(t));
       for (const [k, v] of Object.entries(lr)) feeds[`lr.${k}`] = f32([], Float32Array.of(v));
@@ -154,12 +149,12 @@ export function genericPoint(feeds: Record<string, NDArray>, rng: Rng): Record<s
     const kind = k.startsWith('noise.') ? 'gate' : k.startsWith('groupnoise.') ? 'groupgate' : null;
     if (!kind) continue;
     const alpha = out[`p.${kind}.${k.slice(k.indexOf('.') + 1)}`];
-    // Uniform noise u whose stretched gate stays 0.05 away from the clips at 0 and 1.
-    out[k] = { ...v, data: Float64Array.from(v.data, (u, i) => {
+    // Noise (the odds of a uniform) whose stretched gate stays 0.05 away from the clips at 0 and 1.
+    out[k] = { ...v, data: Float64Array.from(v.data, (odds, i) => {
       for (;;) {
-        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(Math.log(u) - Math.log(1 - u) + alpha.data[i]))) + STRETCH_LEFT;
-        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return u;
-        u = 1 / (1 + Math.exp(-4 * (2 * rng.uniform() - 1)));
+        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(Math.log(odds) + alpha.data[i]))) + STRETCH_LEFT;
+        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return odds;
+        odds = Math.exp(4 * (2 * rng.uniform() - 1));
       }
     }) };
   }

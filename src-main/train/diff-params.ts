@@ -7,7 +7,7 @@
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
-import { gateOpenProbability, hardConcreteGate } from './hard-concrete.js';
+import { GATE_STRETCH, gateOpenProbability, hardConcreteGate } from './hard-concrete.js';
 import type { Trainable } from './step-graph.js';
 
 export interface DiffPruningOptions {
@@ -38,8 +38,13 @@ export interface DiffPruned {
 
 /**
  * Builds θ + δ for each base tensor. `base(n)` is the frozen θ (a constant or an input);
- * `trainable(n)` looks up the step graph's trainable inputs. Logistic noise comes in as
- * inputs `noise.<n>` (and `groupnoise.<n>`).
+ * `trainable(n)` looks up the step graph's trainable inputs. Gate noise comes in as inputs
+ * `noise.<n>` (and `groupnoise.<n>`): the odds of uniforms (hard-concrete.ts).
+ *
+ * Written for few parameter-sized passes, with the same values: δ = (c ⊙ k) ⊙ w where c is
+ * the element gates' unstretched value and k the scalar (r − l)·z^j (or r − l), and the
+ * structured penalty multiplies σ(α^j − c) into each tensor's sum rather than into every
+ * term, so its gradient with respect to α^j needs no parameter-sized pass.
  */
 export function diffPruned(shapes: Record<string, number[]>, base: (n: string) => Tensor,
   trainable: (n: string) => Tensor, o: DiffPruningOptions): DiffPruned {
@@ -47,17 +52,20 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
   const params = new Map<string, Tensor>();
   for (const [n, shape] of Object.entries(shapes)) {
     const alpha = trainable(gateName(n));
-    let z = hardConcreteGate(alpha, g.input(noiseName(n), 'float32', shape));
-    let open = gateOpenProbability(alpha);
-    if (o.structured) {
-      const groupAlpha = trainable(groupGateName(n));
-      z = g.mul(z, hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1])));
-      open = g.mul(open, gateOpenProbability(groupAlpha));
-    }
+    const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float32', shape));
     // Rows first, then their sums: ORT's float32 ReduceSum over millions of elements at once
     // drifts by ~1% (the reported E[L0]); two stages keep it to float32 rounding.
-    penalties.push(g.reduceSum(shape.length > 1 ? g.reduceSum(open, -1) : open));
-    params.set(n, g.add(base(n), g.mul(z, trainable(diffName(n)))));
+    const open = gateOpenProbability(alpha);
+    let expected = g.reduceSum(shape.length > 1 ? g.reduceSum(open, -1) : open);
+    let stretch: Tensor | number = GATE_STRETCH;
+    if (o.structured) {
+      const groupAlpha = trainable(groupGateName(n));
+      const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1]));
+      stretch = g.reduceSum(g.mul(groupGate, GATE_STRETCH * GATE_STRETCH));
+      expected = g.mul(expected, g.reduceSum(gateOpenProbability(groupAlpha)));
+    }
+    penalties.push(expected);
+    params.set(n, g.add(base(n), g.mul(g.mul(c, stretch), trainable(diffName(n)))));
   }
   return {
     param: (n) => params.get(n) ?? (() => { throw new Error(`no base tensor '${n}'`); })(),

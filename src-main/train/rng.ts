@@ -53,6 +53,25 @@ export class Rng {
     return out;
   }
 
+  /**
+   * The same draws as fillOpenUnitF32, as odds u/(1 − u) = (2k + 1)/(2²⁴ − 2k − 1). A loop
+   * of its own: sharing one loop behind a flag made V8's code for both six times slower.
+   */
+  fillOpenUnitOddsF32(out: Float32Array): Float32Array {
+    let [s0, s1, s2, s3] = this.s;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      const k = (r >>> 9) * 2 + 1;
+      out[i] = k / (16777216 - k);
+    }
+    this.s[0] = s0; this.s[1] = s1; this.s[2] = s2; this.s[3] = s3;
+    return out;
+  }
+
   /** Uniform in the open interval (0, 1): safe for log u and log(1 − u). */
   uniform(): number {
     return ((this.nextUint32() >>> 8) + 0.5) / 16777216;

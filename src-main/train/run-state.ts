@@ -8,7 +8,8 @@ import type { CheckpointTensor } from './checkpoint.js';
 import { diffName, gateName, groupGateName } from './diff-params.js';
 import { maskName, type Method, type PhaseKind } from './methods.js';
 import { expectedDiff, type TensorMap } from './projection.js';
-import { paramInput } from './step-graph.js';
+import { Rng } from './rng.js';
+import { momentInputs, paramInput, type Trainable } from './step-graph.js';
 
 export type RunState = Map<string, CheckpointTensor>;
 
@@ -42,4 +43,26 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
   const head = paramInput('head.'), prefix = paramInput('').length;
   for (const [n, t] of state) if (n.startsWith(head)) weights.set(n.slice(prefix), { dims: t.dims, data: t.data });
   return { weights, nonzeros };
+}
+
+/**
+ * Parameters and zero moments of a phase's first step: the head carried in `prev` (or
+ * initialised N(0, 0.02²) from the seed, biases 0), dense base tensors from the base, gate
+ * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0.
+ */
+export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number },
+  prev?: RunState, diffInit?: TensorMap): RunState {
+  const rng = new Rng(o.seed + 3);
+  const out: RunState = new Map();
+  for (const t of trainables) {
+    const dims = t.shape as number[], n = dims.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (t.group === 'head') data = prev?.get(paramInput(t.name))?.data.slice() ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
+    else if (t.group === 'base') data = base.weights.get(t.name)!.data.slice();
+    else if (t.group === 'gates') data = new Float32Array(n).fill(o.alphaInit);
+    else data = diffInit?.get(t.name.slice(diffName('').length))?.slice() ?? new Float32Array(n);
+    out.set(paramInput(t.name), { dims, data });
+    for (const m of momentInputs(t.name)) out.set(m, { dims, data: new Float32Array(n) });
+  }
+  return out;
 }

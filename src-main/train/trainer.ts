@@ -15,21 +15,20 @@ import type { WeightTensor } from '../model/weights.js';
 import type { PackContent } from '../packs/format.js';
 import type { ValueEncoding } from '../packs/values.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
-import { warmupLinear } from './adamw.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { compileStep } from './compile.js';
-import { diffName, gateName, groupGateName, groupNoiseName, noiseName } from './diff-params.js';
+import { diffName, gateName, groupGateName } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
-import { fillGateNoise } from './hard-concrete.js';
 import { saveL0State, type L0State } from './l0-state.js';
-import { buildPhaseGraph, frozenName, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
+import { PhaseFeeds } from './phase-feeds.js';
+import { buildPhaseGraph, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from './rng.js';
-import { currentWeights, tensorsOf, type RunState } from './run-state.js';
-import { momentInputs, paramInput } from './step-graph.js';
+import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './run-state.js';
+import { paramInput } from './step-graph.js';
 
 export interface TrainConfig {
   method: Method;
@@ -112,7 +111,6 @@ const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float
 export class Trainer {
   private cancelRequested = false;
   private lastCheckpoint = 0;
-  private readonly noiseBuffers = new Map<string, Float32Array>();
   private readonly phases: PhaseKind[];
   private readonly lengths: number[];
 
@@ -163,9 +161,7 @@ export class Trainer {
         const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
         const loop = await openStepLoop(compileStep(pg.graph).bytes, { provider: this.input.provider ?? 'cpu' }, pg.graph.stateBinding, this.takeStateFeeds(pg, carried));
         const extras = carried;
-        const fixed: Record<string, HostTensor> = {};
-        for (const n of pg.frozen) { const w = base.weights.get(n)!; fixed[frozenName(n)] = f32([...w.dims], w.data); }
-        for (const [n, t] of extras) fixed[n] = f32(t.dims, t.data);
+        const feedsOf = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
         const phaseStart = Date.now(), firstStep = meta.phaseStep;
         let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
         try {
@@ -179,15 +175,7 @@ export class Trainer {
             const epoch = Math.floor(s / this.batchesPerEpoch);
             if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
             const rows = epochBatchesCache.batches[s % this.batchesPerEpoch].map((i) => train.rows[i]);
-            const feeds: Record<string, HostTensor> = { ...fixed, ...base.encode(rows, train.task, c.maxLength) };
-            feeds.labels = train.task.type === 'regression' ? f32([rows.length], Float32Array.from(rows, (r) => r.label))
-              : { dtype: 'int32', dims: [rows.length], data: Int32Array.from(rows, (r) => r.label) };
-            if (kind === 'l0') this.noiseFeeds(pg, noiseRng, feeds);
-            feeds.step = f32([], Float32Array.of(s + 1));
-            const warm = Math.max(1, Math.round(c.warmup * phaseSteps));
-            const scale = warmupLinear(s, 1, warm, phaseSteps);
-            for (const group of new Set(pg.trainables.map((t) => t.group))) feeds[`lr.${group}`] = f32([], Float32Array.of(c.lr[group as keyof TrainConfig['lr']] * scale));
-            const out = await loop.step(feeds);
+            const out = await loop.step(feedsOf.step(rows, s, noiseRng));
             if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
             const done = s + 1 - firstStep, secs = (Date.now() - phaseStart) / 1000;
             const perStep = secs / done, left = totalSteps - (pi * phaseSteps + s + 1);
@@ -195,7 +183,7 @@ export class Trainer {
               kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + s + 1, totalSteps, epoch,
               loss: Number(out.loss.data[0]), taskLoss: Number(out.taskLoss.data[0]),
               ...(out.expectedL0 ? { expectedL0: Number(out.expectedL0.data[0]) } : {}),
-              lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * scale, examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: perStep * left,
+              lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feedsOf.lrScale(s), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: perStep * left,
             });
             const epochEnd = (s + 1) % this.batchesPerEpoch === 0 || s + 1 === phaseSteps;
             if (c.evalEvery > 0 ? (s + 1) % c.evalEvery === 0 || s + 1 === phaseSteps : epochEnd) {
@@ -246,23 +234,10 @@ export class Trainer {
     return { meta, carried: next.state };
   }
 
-  /** Parameters and zero moments of a phase's first step; the head is carried in `prev`. */
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
     const { base, train, config: c } = this.input;
     const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
-    const rng = new Rng(c.seed + 3);
-    const out = new Map<string, CheckpointTensor>();
-    for (const t of pg.trainables) {
-      const dims = t.shape as number[], n = dims.reduce((a, b) => a * b, 1);
-      let data: Float32Array;
-      if (t.group === 'head') data = prev?.get(paramInput(t.name))?.data.slice() ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
-      else if (t.group === 'base') data = base.weights.get(t.name)!.data.slice();
-      else if (t.group === 'gates') data = new Float32Array(n).fill(c.alphaInit);
-      else data = diffInit?.get(t.name.slice('diff.'.length))?.slice() ?? new Float32Array(n);
-      out.set(paramInput(t.name), { dims, data });
-      for (const m of momentInputs(t.name)) out.set(m, { dims, data: new Float32Array(n) });
-    }
-    return out;
+    return initialPhaseState(base, pg.trainables, c, prev, diffInit);
   }
 
   /**
@@ -286,21 +261,6 @@ export class Trainer {
     for (const [n, t] of Object.entries(state)) out.set(n, { dims: [...t.dims], data: t.data as Float32Array });
     for (const [n, t] of extras) out.set(n, t);
     return out;
-  }
-
-  /** One uniform per gate, drawn into buffers reused every step (the session reads feeds only while it runs). */
-  private noiseFeeds(pg: PhaseGraph, rng: Rng, feeds: Record<string, HostTensor>): void {
-    const structured = this.input.config.method === 'diff-structured';
-    const buffer = (name: string, length: number) => {
-      let b = this.noiseBuffers.get(name);
-      if (!b) this.noiseBuffers.set(name, (b = new Float32Array(length)));
-      return fillGateNoise(b, rng);
-    };
-    for (const n of pg.adapted) {
-      const w = this.input.base.weights.get(n)!;
-      feeds[noiseName(n)] = f32([...w.dims], buffer(noiseName(n), w.data.length));
-      if (structured) feeds[groupNoiseName(n)] = f32([1], buffer(groupNoiseName(n), 1));
-    }
   }
 
   /** Sample z once (L0) or take θ_ft − θ (dense), keep the top ⌈t·d⌉ |δ|, start the fixed-mask phase from them. */

@@ -35,11 +35,14 @@ for (const structured of [false, true]) {
       feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
       if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
     }
-    // Uniform noise u = σ(e) that keeps every stretched gate 0.05 away from its clips (no kink inside the FD step).
-    const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a) => {
+    // Noise: the odds e^e of a uniform u = σ(e), keeping every stretched gate 0.05 away from
+    // its clips (no kink inside the FD step), and a few gates clipped shut or fully open.
+    const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a, i) => {
+      if (i === 1) return Math.exp(-8 - a);
+      if (i === 2) return Math.exp(8 - a);
       for (;;) {
         const e = 4 * (2 * rng.uniform() - 1), s = sigmoid(e + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT;
-        if (s > 0.05 && s < 0.95) return sigmoid(e);
+        if (s > 0.05 && s < 0.95) return Math.exp(e);
       }
     });
     for (const [n, shape] of Object.entries(SHAPES)) {
@@ -47,6 +50,23 @@ for (const structured of [false, true]) {
       if (structured) feeds[groupNoiseName(n)] = { dtype: 'float32', shape: [1], data: safeNoise(feeds[`p.${groupGateName(n)}`].data as Float64Array) };
     }
     const r = g.gradCheck(loss, [...params.values()], feeds, () => rng.uniform(), 1e-5);
+    // θ + δ against the definition, computed here independently: z = clip(σ(log u − log(1 − u) + α)(r − l) + l, 0, 1).
+    const gate = (a: number, odds: number) => {
+      const u = odds / (1 + odds);
+      return Math.min(1, Math.max(0, sigmoid(Math.log(u) - Math.log(1 - u) + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT));
+    };
+    for (const n of Object.keys(SHAPES)) {
+      const [got] = g.evaluate([diff.param(n)], feeds);
+      const at = (k: string, i: number) => feeds[k].data[i];
+      const zg = structured ? gate(at(`p.${groupGateName(n)}`, 0), at(groupNoiseName(n), 0)) : 1;
+      got.data.forEach((v, i) => {
+        const z = gate(at(`p.${gateName(n)}`, i), at(noiseName(n), i));
+        if (i === 1) assert.equal(z, 0);
+        if (i === 2) assert.equal(z, 1);
+        const want = at(`frozen.${n}`, i) + z * zg * at(`p.${diffName(n)}`, i);
+        assert.ok(Math.abs(v - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${n}[${i}]: ${v} vs ${want}`);
+      });
+    }
     assert.ok(r.relErr <= 1e-6, `jvp ${r.jvp} vs vjp ${r.vjp}: rel ${r.relErr.toExponential(2)}`);
     // The penalty's value against its definition, computed here independently.
     const [penalty] = g.evaluate([diff.expectedL0], feeds);

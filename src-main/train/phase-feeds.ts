@@ -1,0 +1,57 @@
+/**
+ * What a phase's step graph is fed besides its state: the frozen base tensors and the
+ * phase's fixed tensors (masks) once, then per step the encoded batch, its labels, the gate
+ * noise, the step number and each group's learning rate on the warm-up/decay schedule.
+ */
+import type { LabelledRow } from '../data/index.js';
+import type { BaseModel, TaskSpec } from '../model/base.js';
+import type { HostTensor } from '../runtime/index.js';
+import { warmupLinear } from './adamw.js';
+import { GateNoise, noiseInputs } from './gate-noise.js';
+import { frozenName, type PhaseGraph } from './methods.js';
+import type { Rng } from './rng.js';
+
+const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
+
+export interface FeedSchedule {
+  maxLength: number;
+  /** Peak learning rate per parameter group. */
+  lr: Record<string, number>;
+  /** Share of the phase's steps spent warming up. */
+  warmup: number;
+  phaseSteps: number;
+}
+
+export class PhaseFeeds {
+  private readonly fixed: Record<string, HostTensor> = {};
+  private readonly noise: GateNoise | undefined;
+  private readonly groups: string[];
+
+  /** `extras`: tensors fed unchanged every step (the fixed-mask phase's masks). */
+  constructor(private readonly base: BaseModel, private readonly task: TaskSpec, pg: PhaseGraph,
+    private readonly schedule: FeedSchedule, extras: Iterable<[string, { dims: number[]; data: Float32Array }]> = []) {
+    for (const n of pg.frozen) { const w = base.weights.get(n)!; this.fixed[frozenName(n)] = f32([...w.dims], w.data); }
+    for (const [n, t] of extras) this.fixed[n] = f32(t.dims, t.data);
+    const noise = noiseInputs(pg.graph.inputs, Object.values(pg.graph.outputs));
+    this.noise = noise.length > 0 ? new GateNoise(noise) : undefined;
+    this.groups = [...new Set(pg.trainables.map((t) => t.group))];
+  }
+
+  /** The schedule's learning-rate factor at 0-based step s of the phase. */
+  lrScale(s: number): number {
+    const { warmup, phaseSteps } = this.schedule;
+    return warmupLinear(s, 1, Math.max(1, Math.round(warmup * phaseSteps)), phaseSteps);
+  }
+
+  /** Feeds for 0-based step s on `rows`; noise is drawn from `noiseRng` (its buffers are reused next step). */
+  step(rows: readonly LabelledRow[], s: number, noiseRng: Rng): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = { ...this.fixed, ...this.base.encode(rows, this.task, this.schedule.maxLength) };
+    feeds.labels = this.task.type === 'regression' ? f32([rows.length], Float32Array.from(rows, (r) => r.label))
+      : { dtype: 'int32', dims: [rows.length], data: Int32Array.from(rows, (r) => r.label) };
+    for (const [n, t] of this.noise?.draw(noiseRng, (ids) => feeds[ids].data as Int32Array) ?? []) feeds[n] = f32(t.shape, t.data);
+    feeds.step = f32([], Float32Array.of(s + 1));
+    const scale = this.lrScale(s);
+    for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.schedule.lr[group] * scale));
+    return feeds;
+  }
+}
