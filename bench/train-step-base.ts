@@ -1,15 +1,17 @@
 /**
- * One training step on the shipped base (use-lite-en, 6.98 M penalised parameters) and one
+ * A training step on the shipped base (use-lite-en, 6.98 M penalised parameters) and one
  * real SST-2 batch of 32 (generated sentences where the data is absent), as the trainer
- * runs it on ORT's CPU provider (frozen base fed, gate noise drawn in the timed step):
- *   diff_structured, diff — the L0 phase's step (θ + z⊙z^j⊙w / θ + z⊙w, penalty, AdamW on w, α)
- *   mask                  — the fixed-mask phase's step (θ + m⊙w, AdamW on w)
- *   full                  — full finetuning's step (AdamW on θ)
+ * runs it on ORT's CPU provider: frozen base fed, gate noise drawn in the timed run,
+ * STEPS_PER_RUN steps per ONNX Runtime run (train/multi-step.ts):
+ *   diff_structured, diff — the L0 phase (θ + z⊙z^j⊙w / θ + z⊙w, penalty, AdamW on w, α)
+ *   mask                  — the fixed-mask phase (θ + m⊙w, AdamW on w)
+ *   full                  — full finetuning (AdamW on θ)
+ *   *_single              — the same at one step per run, to show what running several saves
  *   floor                 — the full step's MatMul/Gemm nodes alone (its FLOP floor)
- * Each contender lives in a process of its own, as a run does (one step loop, one heap, its
- * own garbage collections), and the parent steps them in interleaved rounds. The synthetic
- * encoder bench (train-step.ts) isolates the graph; this one is what a user's run pays.
- * Run alone: `npx tsx bench/train-step-base.ts`.
+ * Times are per training step. Each contender lives in a process of its own, as a run does
+ * (one step loop, one heap, its own garbage collections), and the parent steps them in
+ * interleaved rounds. The synthetic-encoder bench (train-step.ts) isolates the graph; this
+ * one is what a user's run pays. Run alone: `npx tsx bench/train-step-base.ts`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,19 +22,22 @@ import { epochBatches, importDataset, type Dataset } from '../src-main/data/inde
 import { defaultBaseId, ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
-import { buildPhaseGraph, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
+import { buildPhaseGraph, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
+import { multiStepGraph } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/train/rng.js';
 import { initialPhaseState } from '../src-main/train/run-state.js';
-import { DEFAULT_CONFIG } from '../src-main/train/trainer.js';
+import { DEFAULT_CONFIG, STEPS_PER_RUN } from '../src-main/train/trainer.js';
 import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';
 import { runIfMain } from './results-file.js';
 import { floorContender, interleaved, ratios, type Contender } from './train-step.js';
 
 const BATCH = 32, SETTLE_MS = 100;
 const CHILD = '--step-child';
-const STEPS: Record<string, [Method, PhaseKind]> = {
-  diff_structured: ['diff-structured', 'l0'], diff: ['diff', 'l0'], mask: ['diff-structured', 'mask'], full: ['full', 'dense'],
+/** Contender → method, phase and steps per run (the trainer's STEPS_PER_RUN, and single steps to compare). */
+const STEPS: Record<string, [Method, PhaseKind, number]> = {
+  diff_structured: ['diff-structured', 'l0', STEPS_PER_RUN], diff: ['diff', 'l0', STEPS_PER_RUN], mask: ['diff-structured', 'mask', STEPS_PER_RUN],
+  full: ['full', 'dense', STEPS_PER_RUN], diff_structured_single: ['diff-structured', 'l0', 1], full_single: ['full', 'dense', 1],
 };
 type Contenders = keyof typeof STEPS | 'floor';
 
@@ -50,7 +55,7 @@ async function serve(name: Contenders, home: string): Promise<void> {
   // The trainer's first batch of its first epoch (length-bucketed, seed 1).
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
-  const [method, kind] = STEPS[name === 'floor' ? 'full' : name];
+  const [method, kind, perRun] = STEPS[name === 'floor' ? 'full' : name];
   const pg = buildPhaseGraph(base, train.task, method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
   let contender: Contender, info: object = {};
   if (name === 'floor') {
@@ -63,11 +68,14 @@ async function serve(name: Contenders, home: string): Promise<void> {
     const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps: 1000 }, masks);
     const initial: Record<string, HostTensor> = {};
     for (const [n, t] of initialPhaseState(base, pg.trainables, c)) initial[n] = { dtype: 'float32', dims: t.dims, data: t.data };
-    const loop = await openStepLoop(compileStep(pg.graph).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial);
+    const loop = await openStepLoop(compileStep(multiStepGraph(pg.graph, perRun, isFixedInput)).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial);
     const rng = new Rng(7);
-    contender = { prepare: (round) => { const f = feeds.step(rows, round, rng); return () => loop.step(f); }, dispose: () => loop.dispose() };
+    contender = {
+      prepare: (round) => { const f = feeds.steps(Array(perRun).fill(rows), round * perRun, rng); return () => loop.step(f); },
+      dispose: () => loop.dispose(),
+    };
   }
-  process.send!({ ready: { seq, source, base: base.id, ...info } });
+  process.send!({ ready: { seq, source, base: base.id, perRun: name === 'floor' ? 1 : perRun, ...info } });
   process.on('message', async (m: { round?: number }) => {
     if (m.round === undefined) { await contender.dispose(); process.exit(0); }
     const step = contender.prepare(m.round);
@@ -102,12 +110,16 @@ export async function run(): Promise<object> {
   try {
     for (const name of [...Object.keys(STEPS), 'floor'] as Contenders[]) spawned.push(await spawn(name, home));
     const names = [...Object.keys(STEPS), 'floor'];
-    const contenders = Object.fromEntries(names.map((n, i) => [n, spawned[i].contender]));
-    const { median, min } = await interleaved(contenders);
-    const pairs: [string, string][] = [['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor']];
+    const runs = await interleaved(Object.fromEntries(names.map((n, i) => [n, spawned[i].contender])));
+    const perRun = Object.fromEntries(names.map((n, i) => [n, spawned[i].ready.perRun as number]));
+    const perStep = (ms: Record<string, number>) => Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, +(v / perRun[k]).toFixed(2)]));
+    const median = perStep(runs.median), min = perStep(runs.min);
+    const pairs: [string, string][] = [['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor'],
+      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full']];
+    const { seq, source, base } = spawned[0].ready;
     return {
-      ...spawned[0].ready, ...spawned.at(-1)!.ready, batch: BATCH, provider: 'cpu',
-      statistic: 'median and fastest ms over interleaved rounds, one process per contender (gate noise drawn in each timed step)',
+      base, source, batch: BATCH, seq, provider: 'cpu', steps_per_run: perRun, floor: { matmuls: spawned.at(-1)!.ready.floor_matmuls, gflop: spawned.at(-1)!.ready.floor_gflop },
+      statistic: 'per training step: median and fastest run over interleaved rounds ÷ its steps per run, one process per contender (gate noise drawn in the timed run)',
       median_ms: median, min_ms: min, median_ratios: ratios(median, pairs), min_ratios: ratios(min, pairs),
     };
   } finally {

@@ -49,7 +49,8 @@ export interface HostSession extends ProviderChoice {
 export interface HostStepLoop {
   readonly steps: number;
   info(): SessionInfo;
-  step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  /** A run of model `model` (default 0) of the loop's models. */
+  step(batch: Record<string, HostTensor>, model?: number): Promise<Record<string, HostTensor>>;
   /** All the state, or only the inputs named. */
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
   stateLocations(): Record<string, string>;
@@ -64,9 +65,12 @@ export function openSession(model: Uint8Array, opts: OpenOptions): Promise<HostS
   return RuntimeSession.open(model, opts);
 }
 
-/** Open a training-step model in this thread and loop over it (state fed back each step). */
+/**
+ * Open a training-step model (or several sharing the state binding) in this thread and
+ * loop over it (state fed back each step).
+ */
 export async function openStepLoop(
-  model: Uint8Array,
+  model: Uint8Array | readonly Uint8Array[],
   opts: OpenOptions,
   binding: StateBinding,
   initialState: Record<string, HostTensor>,
@@ -77,7 +81,7 @@ export async function openStepLoop(
       return loop.steps;
     },
     info: () => loop.session.info(),
-    step: (batch) => loop.step(batch),
+    step: (batch, model) => loop.step(batch, model),
     readState: (names) => loop.readState(names),
     stateLocations: () => loop.stateLocations(),
     dispose: () => loop.dispose(),

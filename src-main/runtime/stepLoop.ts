@@ -1,6 +1,8 @@
 /**
  * The training loop's inner part: run a step model again and again, feeding each step's
- * new state outputs back as the next step's state inputs.
+ * new state outputs back as the next step's state inputs. A loop may hold several models
+ * with the same state binding (one training step and several unrolled into one run,
+ * train/multi-step.ts): each step names the model it runs, and all of them share the state.
  *
  * CPU: the state is fed zero-copy; ORT copies each output into a fresh buffer, which
  * becomes the next step's input as is (no second copy). Where the host state is large,
@@ -42,7 +44,7 @@ export class StepLoop {
   private collects: boolean | undefined;
 
   private constructor(
-    readonly session: RuntimeSession,
+    readonly sessions: readonly RuntimeSession[],
     binding: StateBinding,
     initial: Map<string, ort.Tensor>,
     private readonly ownsSession: boolean,
@@ -53,29 +55,26 @@ export class StepLoop {
     this.state = initial;
   }
 
+  /** The first model's session (the loop's provider, its inputs and outputs). */
+  get session(): RuntimeSession {
+    return this.sessions[0];
+  }
+
   /**
-   * Check the binding against the model and take the initial state. The loop owns the
+   * Check the binding against the models and take the initial state. The loop owns the
    * initial arrays from here on (they are fed without a copy): do not modify them.
    */
   static create(
-    session: RuntimeSession,
+    session: RuntimeSession | readonly RuntimeSession[],
     binding: StateBinding,
     initialState: Record<string, HostTensor>,
     ownsSession = false,
   ): StepLoop {
-    const info = session.info();
-    const inputs = new Map(info.inputs.map((m) => [m.name, m]));
-    const outputs = new Map(info.outputs.map((m) => [m.name, m]));
-    const seenInputs = new Set<string>();
-    for (const [out, inp] of Object.entries(binding)) {
-      if (!outputs.has(out)) throw new Error(`state binding: the model has no output '${out}'`);
-      if (!inputs.has(inp)) throw new Error(`state binding: the model has no input '${inp}'`);
-      if (seenInputs.has(inp)) throw new Error(`state binding: input '${inp}' is bound twice`);
-      seenInputs.add(inp);
-      const o = outputs.get(out)!;
-      const i = inputs.get(inp)!;
-      if (o.dtype !== i.dtype) throw new Error(`state binding: '${out}' is ${o.dtype} but '${inp}' is ${i.dtype}`);
-    }
+    const sessions = Array.isArray(session) ? session : [session as RuntimeSession];
+    if (sessions.length === 0) throw new Error('a step loop needs a model');
+    for (const other of sessions.slice(1)) StepLoop.checkBinding(other, binding);
+    const { inputs } = StepLoop.checkBinding(sessions[0], binding);
+    const seenInputs = new Set(Object.values(binding));
     const initial = new Map<string, ort.Tensor>();
     for (const inp of seenInputs) {
       const t = initialState[inp];
@@ -91,25 +90,45 @@ export class StepLoop {
     for (const name of Object.keys(initialState)) {
       if (!seenInputs.has(name)) throw new Error(`initial state has '${name}', which no state output feeds`);
     }
-    return new StepLoop(session, binding, initial, ownsSession);
+    return new StepLoop(sessions, binding, initial, ownsSession);
+  }
+
+  /** The binding's outputs and inputs exist in the model, each input bound once, dtypes alike. */
+  private static checkBinding(session: RuntimeSession, binding: StateBinding) {
+    const info = session.info();
+    const inputs = new Map(info.inputs.map((m) => [m.name, m]));
+    const outputs = new Map(info.outputs.map((m) => [m.name, m]));
+    const seenInputs = new Set<string>();
+    for (const [out, inp] of Object.entries(binding)) {
+      if (!outputs.has(out)) throw new Error(`state binding: the model has no output '${out}'`);
+      if (!inputs.has(inp)) throw new Error(`state binding: the model has no input '${inp}'`);
+      if (seenInputs.has(inp)) throw new Error(`state binding: input '${inp}' is bound twice`);
+      seenInputs.add(inp);
+      const o = outputs.get(out)!;
+      const i = inputs.get(inp)!;
+      if (o.dtype !== i.dtype) throw new Error(`state binding: '${out}' is ${o.dtype} but '${inp}' is ${i.dtype}`);
+    }
+    return { inputs };
   }
 
   /**
-   * Open a step model and start a loop over it that owns the session. On a GPU provider
-   * the state outputs are kept on the GPU (added to opts.gpuOutputs).
+   * Open step models (one, or several sharing the binding) and start a loop over them that
+   * owns the sessions. On a GPU provider the state outputs are kept on the GPU (added to
+   * opts.gpuOutputs).
    */
   static async open(
-    model: Uint8Array,
+    model: Uint8Array | readonly Uint8Array[],
     opts: OpenOptions,
     binding: StateBinding,
     initialState: Record<string, HostTensor>,
   ): Promise<StepLoop> {
     const gpuOutputs = [...new Set([...(opts.gpuOutputs ?? []), ...Object.keys(binding)])];
-    const session = await RuntimeSession.open(model, { ...opts, gpuOutputs });
+    const sessions: RuntimeSession[] = [];
     try {
-      return StepLoop.create(session, binding, initialState, true);
+      for (const m of model instanceof Uint8Array ? [model] : model) sessions.push(await RuntimeSession.open(m, { ...opts, gpuOutputs }));
+      return StepLoop.create(sessions, binding, initialState, true);
     } catch (e) {
-      await session.dispose();
+      for (const s of sessions) await s.dispose();
       throw e;
     }
   }
@@ -137,12 +156,15 @@ export class StepLoop {
   }
 
   /**
-   * One step: `batch` holds every non-state input. Returns the non-state outputs (loss,
-   * metrics) on the host. If the run fails, the state is left as it was.
+   * One step of model `model` (default the first): `batch` holds every non-state input.
+   * Returns the non-state outputs (loss, metrics) on the host. If the run fails, the state
+   * is left as it was.
    */
-  step(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  step(batch: Record<string, HostTensor>, model = 0): Promise<Record<string, HostTensor>> {
     return this.serial(async () => {
-      const result = await this.runStep(batch);
+      const session = this.sessions[model];
+      if (!session) throw new Error(`step loop: no model ${model} (it has ${this.sessions.length})`);
+      const result = await this.runStep(session, batch);
       // Here, not in runStep, whose frame still references the old state.
       this.collects ??= bytesOf([...this.state.values()].filter((t) => t.location === 'cpu')) > COLLECT_ABOVE_BYTES;
       if (this.collects) collectGarbage();
@@ -150,7 +172,7 @@ export class StepLoop {
     });
   }
 
-  private async runStep(batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  private async runStep(session: RuntimeSession, batch: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     this.live();
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(batch)) {
@@ -158,14 +180,14 @@ export class StepLoop {
       feeds[name] = toOrt(t);
     }
     for (const [name, t] of this.state) feeds[name] = t;
-    const out = await this.session.runOrt(feeds);
+    const out = await session.runOrt(feeds);
 
     const next = new Map<string, ort.Tensor>();
     for (const [o, i] of this.outToIn) next.set(i, out[o]!);
     const result: Record<string, HostTensor> = {};
     try {
       for (const [name, t] of Object.entries(out)) {
-        if (!this.stateOutputs.has(name)) result[name] = await this.session.toHost(t);
+        if (!this.stateOutputs.has(name)) result[name] = await session.toHost(t);
       }
     } finally {
       for (const [name, t] of Object.entries(out)) {
@@ -218,7 +240,7 @@ export class StepLoop {
       this.closed = true;
       for (const t of this.state.values()) if (t.location !== 'cpu') t.dispose();
       this.state.clear();
-      if (this.ownsSession) await this.session.dispose();
+      if (this.ownsSession) for (const s of this.sessions) await s.dispose();
     });
   }
 }

@@ -33,6 +33,8 @@ export const isSparseMethod = (m: Method) => m === 'diff' || m === 'diff-structu
 
 export const frozenName = (n: string) => `frozen.${n}`;
 export const maskName = (n: string) => `mask.${n}`;
+/** Inputs fed unchanged through a phase (frozen base tensors, masks), as opposed to per step. */
+export const isFixedInput = (name: string) => name.startsWith(frozenName('')) || name.startsWith(maskName(''));
 
 /** Names of the transformer layers' tensors: `l<k>.…`. */
 const layerOf = (n: string): number | undefined => {

@@ -1,14 +1,16 @@
 /**
  * What a phase's step graph is fed besides its state: the frozen base tensors and the
- * phase's fixed tensors (masks) once, then per step the encoded batch, its labels, the gate
- * noise, the step number and each group's learning rate on the warm-up/decay schedule.
+ * phase's fixed tensors (masks), the run's first step number, and per step the encoded
+ * batch, its labels, the gate noise and each group's learning rate on the warm-up/decay
+ * schedule.
  */
 import type { LabelledRow } from '../data/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import type { HostTensor } from '../runtime/index.js';
 import { warmupLinear } from './adamw.js';
-import { GateNoise, noiseInputs } from './gate-noise.js';
+import { GateNoise, noiseInputs, type NoiseInput } from './gate-noise.js';
 import { frozenName, type PhaseGraph } from './methods.js';
+import { substepName } from './multi-step.js';
 import type { Rng } from './rng.js';
 
 const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
@@ -24,7 +26,9 @@ export interface FeedSchedule {
 
 export class PhaseFeeds {
   private readonly fixed: Record<string, HostTensor> = {};
-  private readonly noise: GateNoise | undefined;
+  private readonly noiseInputs: NoiseInput[];
+  /** One set of noise buffers per substep of a run (multi-step.ts). */
+  private readonly noise: GateNoise[] = [];
   private readonly groups: string[];
 
   /** `extras`: tensors fed unchanged every step (the fixed-mask phase's masks). */
@@ -32,8 +36,7 @@ export class PhaseFeeds {
     private readonly schedule: FeedSchedule, extras: Iterable<[string, { dims: number[]; data: Float32Array }]> = []) {
     for (const n of pg.frozen) { const w = base.weights.get(n)!; this.fixed[frozenName(n)] = f32([...w.dims], w.data); }
     for (const [n, t] of extras) this.fixed[n] = f32(t.dims, t.data);
-    const noise = noiseInputs(pg.graph.inputs, Object.values(pg.graph.outputs));
-    this.noise = noise.length > 0 ? new GateNoise(noise) : undefined;
+    this.noiseInputs = noiseInputs(pg.graph.inputs, Object.values(pg.graph.outputs));
     this.groups = [...new Set(pg.trainables.map((t) => t.group))];
   }
 
@@ -43,13 +46,27 @@ export class PhaseFeeds {
     return warmupLinear(s, 1, Math.max(1, Math.round(warmup * phaseSteps)), phaseSteps);
   }
 
-  /** Feeds for 0-based step s on `rows`; noise is drawn from `noiseRng` (its buffers are reused next step). */
-  step(rows: readonly LabelledRow[], s: number, noiseRng: Rng): Record<string, HostTensor> {
-    const feeds: Record<string, HostTensor> = { ...this.fixed, ...this.base.encode(rows, this.task, this.schedule.maxLength) };
+  /**
+   * Feeds for the run of steps s, s + 1, … on `batches` (one batch each), named as
+   * multiStepGraph names substep j's inputs; noise is drawn from `noiseRng` step after step
+   * (into buffers reused by the next run).
+   */
+  steps(batches: readonly (readonly LabelledRow[])[], s: number, noiseRng: Rng): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = { ...this.fixed, step: f32([], Float32Array.of(s + 1)) };
+    batches.forEach((rows, j) => {
+      for (const [name, t] of Object.entries(this.stepFeeds(rows, s + j, noiseRng, j))) feeds[substepName(name, j)] = t;
+    });
+    return feeds;
+  }
+
+  private stepFeeds(rows: readonly LabelledRow[], s: number, noiseRng: Rng, substep: number): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = this.base.encode(rows, this.task, this.schedule.maxLength);
     feeds.labels = this.task.type === 'regression' ? f32([rows.length], Float32Array.from(rows, (r) => r.label))
       : { dtype: 'int32', dims: [rows.length], data: Int32Array.from(rows, (r) => r.label) };
-    for (const [n, t] of this.noise?.draw(noiseRng, (ids) => feeds[ids].data as Int32Array) ?? []) feeds[n] = f32(t.shape, t.data);
-    feeds.step = f32([], Float32Array.of(s + 1));
+    if (this.noiseInputs.length > 0) {
+      const noise = (this.noise[substep] ??= new GateNoise(this.noiseInputs));
+      for (const [n, t] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) feeds[n] = f32(t.shape, t.data);
+    }
     const scale = this.lrScale(s);
     for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.schedule.lr[group] * scale));
     return feeds;

@@ -22,7 +22,8 @@ import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { saveL0State, type L0State } from './l0-state.js';
 import { PhaseFeeds } from './phase-feeds.js';
-import { buildPhaseGraph, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
+import { multiStepGraph } from './multi-step.js';
+import { buildPhaseGraph, isFixedInput, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
@@ -82,9 +83,16 @@ export interface TrainInput {
    * do not depend on it.
    */
   checkpointEverySeconds?: number;
+  /**
+   * Training steps per ONNX Runtime run (default STEPS_PER_RUN on the CPU, 1 on a GPU).
+   * Not a hyper-parameter either: K steps in one run give the same weights bit for bit.
+   */
+  stepsPerRun?: number;
 }
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
+/** Steps per run on the CPU: 4 took a diff-structured step on the shipped base from 244 to 173 ms (docs/benchmarks.md). */
+export const STEPS_PER_RUN = 4;
 
 export interface TrainResult {
   status: 'done';
@@ -159,38 +167,53 @@ export class Trainer {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
         const kind = this.phases[pi];
         const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
-        const loop = await openStepLoop(compileStep(pg.graph).bytes, { provider: this.input.provider ?? 'cpu' }, pg.graph.stateBinding, this.takeStateFeeds(pg, carried));
+        const provider = this.input.provider ?? 'cpu';
+        // Several steps per run on the CPU (multi-step.ts says why), single steps for the rest
+        // of an epoch; a GPU keeps the state resident, so one step per run costs no copy there.
+        const perRun = this.input.stepsPerRun ?? (provider === 'cpu' ? STEPS_PER_RUN : 1);
+        const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
+        const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, this.takeStateFeeds(pg, carried));
         const extras = carried;
         const feedsOf = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
         const phaseStart = Date.now(), firstStep = meta.phaseStep;
         let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
+        const rowsOf = (step: number) => {
+          const epoch = Math.floor(step / this.batchesPerEpoch);
+          if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
+          return epochBatchesCache.batches[step % this.batchesPerEpoch].map((i) => train.rows[i]);
+        };
+        const evalAfter = (step: number) => c.evalEvery > 0 ? (step + 1) % c.evalEvery === 0 || step + 1 === phaseSteps
+          : (step + 1) % this.batchesPerEpoch === 0 || step + 1 === phaseSteps;
         try {
-          for (let s = meta.phaseStep; s < phaseSteps; s++) {
+          for (let s = meta.phaseStep; s < phaseSteps;) {
             // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
             const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
             if (this.cancelRequested || due) {
               const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, this.collect(await loop.readState(), extras));
               if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
             }
-            const epoch = Math.floor(s / this.batchesPerEpoch);
-            if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
-            const rows = epochBatchesCache.batches[s % this.batchesPerEpoch].map((i) => train.rows[i]);
-            const out = await loop.step(feedsOf.step(rows, s, noiseRng));
+            // A run of perRun steps where no evaluation falls inside it, else a single step.
+            let n = Math.min(perRun, phaseSteps - s);
+            for (let j = 0; j < n - 1; j++) if (evalAfter(s + j)) n = 1;
+            if (n < perRun) n = 1;
+            const out = await loop.step(feedsOf.steps(Array.from({ length: n }, (_, j) => rowsOf(s + j)), s, noiseRng), models.length > 1 && n === 1 ? 1 : 0);
             if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
-            const done = s + 1 - firstStep, secs = (Date.now() - phaseStart) / 1000;
-            const perStep = secs / done, left = totalSteps - (pi * phaseSteps + s + 1);
-            this.emit({
-              kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + s + 1, totalSteps, epoch,
-              loss: Number(out.loss.data[0]), taskLoss: Number(out.taskLoss.data[0]),
-              ...(out.expectedL0 ? { expectedL0: Number(out.expectedL0.data[0]) } : {}),
-              lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feedsOf.lrScale(s), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: perStep * left,
-            });
-            const epochEnd = (s + 1) % this.batchesPerEpoch === 0 || s + 1 === phaseSteps;
-            if (c.evalEvery > 0 ? (s + 1) % c.evalEvery === 0 || s + 1 === phaseSteps : epochEnd) {
+            const secs = (Date.now() - phaseStart) / 1000;
+            for (let j = 0; j < n; j++) {
+              const step = s + j, done = step + 1 - firstStep, left = totalSteps - (pi * phaseSteps + step + 1);
+              const scalar = (k: string) => out[`${k}@${j}`] ? Number(out[`${k}@${j}`].data[0]) : undefined;
+              this.emit({
+                kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
+                loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(scalar('expectedL0') !== undefined ? { expectedL0: scalar('expectedL0') } : {}),
+                lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feedsOf.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
+              });
+            }
+            s += n;
+            if (evalAfter(s - 1)) {
               const state = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
               const { weights, nonzeros } = currentWeights(base, c.method, kind, state);
               devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
-              this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s + 1, metrics: devMetrics, nonzeros });
+              this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s, metrics: devMetrics, nonzeros });
             }
           }
           carried = this.collect(await loop.readState(), extras);

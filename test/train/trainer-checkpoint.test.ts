@@ -1,6 +1,6 @@
 /**
  * Crash safety of a run: with checkpointEverySeconds 0 a checkpoint is written before every
- * step, so a run that dies mid-phase (here: an exception thrown from its event handler, no
+ * run of steps (here one step per run), so a run that dies mid-phase (here: an exception thrown from its event handler, no
  * cancel checkpoint) resumes from the step it was on and ends with exactly the weights of an
  * uninterrupted run; the phase boundary is checkpointed too.
  */
@@ -26,7 +26,7 @@ test('periodic checkpoints: a run killed mid-phase resumes from its last checkpo
   const runDir = join(home, 'runs', 'crash');
   const events: TrainEvent[] = [];
   const crashing = new Trainer({
-    base, train, dev, config: CONFIG, runDir, checkpointEverySeconds: 0,
+    base, train, dev, config: CONFIG, runDir, checkpointEverySeconds: 0, stepsPerRun: 1,
     onEvent: (e) => { events.push(e); if (e.kind === 'step' && e.step === crashAt) throw new Error('simulated crash'); },
   });
   await assert.rejects(crashing.run(), /simulated crash/);

@@ -1,6 +1,7 @@
 /**
  * Runs of the trainer: cancel at a random step and resume → the same final weights as an
- * uninterrupted run (tiny BERT fixture); every method writes a pack that decodes, binds to
+ * uninterrupted run (tiny BERT fixture); several steps per ONNX Runtime run give the same
+ * weights as one, and a cancel inside such a run stops at its end; every method writes a pack that decodes, binds to
  * the base and has the sparsity its method promises; a short real SST-2 run on the shipped
  * base whose loss falls and whose pack beats the majority class.
  */
@@ -28,18 +29,49 @@ test('cancel at a random step, resume: the same final weights as an uninterrupte
   assert.equal(full.status, 'done');
   const cut = 1 + Math.floor(Math.random() * 7); // after step 1..7 of 8 (4 per phase)
   const runDir = join(home, 'runs', 'cut');
-  const first = new Trainer({ base, train, dev, config, runDir, onEvent: (e) => { if (e.kind === 'step' && e.step === cut) first.cancel(); } });
+  // One step per run, so the cancel lands right after step `cut` (see the next test for runs of several).
+  const first = new Trainer({ base, train, dev, config, runDir, stepsPerRun: 1, onEvent: (e) => { if (e.kind === 'step' && e.step === cut) first.cancel(); } });
   const stopped = await first.run();
   assert.equal(stopped.status, 'cancelled', `cancel after step ${cut}`);
   assert.ok(existsSync(join(runDir, 'latest.json')));
   const resumedSteps: number[] = [];
-  const resumed = await new Trainer({ base, train, dev, config, runDir, onEvent: (e) => { if (e.kind === 'step') resumedSteps.push(e.step); } }).run();
+  const resumed = await new Trainer({ base, train, dev, config, runDir, stepsPerRun: 1, onEvent: (e) => { if (e.kind === 'step') resumedSteps.push(e.step); } }).run();
   assert.equal(resumed.status, 'done');
   assert.equal(resumedSteps[0], cut + 1, 'the resumed run starts at the step after the cut');
   if (full.status !== 'done' || resumed.status !== 'done') return;
   assert.deepEqual([...resumed.weights.keys()].sort(), [...full.weights.keys()].sort());
   for (const [n, t] of full.weights) assert.deepEqual(resumed.weights.get(n)!.data, t.data, `'${n}' differs after resuming at step ${cut}`);
   assert.deepEqual(resumed.pack.diffs.map((d) => d.indices), full.pack.diffs.map((d) => d.indices));
+});
+
+test('steps per run (1, 3, 4) give the same weights bit for bit; a cancel inside a run of 3 stops at its end and resumes', async () => {
+  const { home, base } = tinyBert();
+  const train = syntheticSentiment(home, 64, 5), dev = syntheticSentiment(home, 16, 6);
+  // 8 steps per phase, dev evaluation after steps 4 and 8: runs of 3 leave single steps before each.
+  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 2 };
+  const runs = new Map<number, Awaited<ReturnType<Trainer['run']>>>();
+  for (const k of [1, 3, 4]) runs.set(k, await new Trainer({ base, train, dev, config, runDir: join(home, 'runs', `k${k}`), stepsPerRun: k }).run());
+  const one = runs.get(1)!;
+  assert.equal(one.status, 'done');
+  if (one.status !== 'done') return;
+  for (const [k, r] of runs) {
+    assert.equal(r.status, 'done');
+    if (r.status !== 'done') continue;
+    for (const [n, t] of one.weights) assert.deepEqual(r.weights.get(n)!.data, t.data, `'${n}' differs with ${k} steps per run`);
+    assert.deepEqual(r.devMetrics, one.devMetrics);
+  }
+  const runDir = join(home, 'runs', 'cut3');
+  const steps: number[] = [];
+  const first = new Trainer({ base, train, dev, config, runDir, stepsPerRun: 3, onEvent: (e) => { if (e.kind === 'step') { steps.push(e.step); if (e.step === 2) first.cancel(); } } });
+  const stopped = await first.run();
+  assert.equal(stopped.status, 'cancelled');
+  if (stopped.status !== 'cancelled') return;
+  assert.deepEqual(steps, [1, 2, 3], 'the run of steps 1–3 finishes');
+  assert.equal(stopped.step, 3);
+  const resumed = await new Trainer({ base, train, dev, config, runDir, stepsPerRun: 3 }).run();
+  assert.equal(resumed.status, 'done');
+  if (resumed.status !== 'done') return;
+  for (const [n, t] of one.weights) assert.deepEqual(resumed.weights.get(n)!.data, t.data, `'${n}' differs after a cancel inside a run`);
 });
 
 test('every method writes a pack that decodes against the base, with its promised sparsity', async () => {

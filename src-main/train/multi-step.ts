@@ -1,0 +1,44 @@
+/**
+ * K consecutive training steps as one graph. onnxruntime-node hands every output back in a
+ * fresh buffer, so a step that returns the whole training state (parameters and both Adam
+ * moments) pays for copying it and for the garbage collections the copies cause; K steps
+ * per run pay that once. Substep j > 0 is a copy of the step (graph/clone.ts) whose state
+ * inputs are substep j − 1's next state, whose step number is step + j, and whose batch,
+ * noise and learning rates are inputs of its own, named `<name>@<j>`; the tensors fixed
+ * for the phase (frozen weights, masks) are shared. The scalars come out as `<name>@<j>`;
+ * the state outputs and their binding are the single step's.
+ */
+import * as g from '../graph/index.js';
+import type { Tensor } from '../graph/index.js';
+import { cloneGraph, renameDim } from '../graph/clone.js';
+import { nextName, type StepGraph } from './step-graph.js';
+
+export const substepName = (name: string, j: number) => (j === 0 ? name : `${name}@${j}`);
+
+export function multiStepGraph(step: StepGraph, k: number, isFixed: (input: string) => boolean): StepGraph {
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`multiStepGraph: k must be a positive integer, got ${k}`);
+  const stateInputs = new Set(Object.values(step.stateBinding));
+  const names = Object.keys(step.outputs);
+  const outputs: Record<string, Tensor> = {};
+  const inputs = [...step.inputs];
+  let current = step.outputs;
+  for (const s of step.scalars) outputs[`${s}@0`] = current[s];
+  for (let j = 1; j < k; j++) {
+    const prev = current;
+    const rename = (symbol: string) => substepName(symbol, j);
+    const replace = (input: Tensor): Tensor => {
+      const name = input.name!;
+      if (stateInputs.has(name)) return prev[nextName(name)];
+      if (name === 'step') return g.add(input, j);
+      if (isFixed(name)) return input;
+      const own = g.input(substepName(name, j), input.dtype, input.shape.map((d) => renameDim(d, rename)));
+      inputs.push(own);
+      return own;
+    };
+    const copies = cloneGraph(names.map((n) => step.outputs[n]), replace, rename);
+    current = Object.fromEntries(names.map((n, i) => [n, copies[i]]));
+    for (const s of step.scalars) outputs[`${s}@${j}`] = current[s];
+  }
+  for (const o of Object.keys(step.stateBinding)) outputs[o] = current[o];
+  return { outputs, inputs, stateBinding: step.stateBinding, scalars: step.scalars.flatMap((s) => Array.from({ length: k }, (_, j) => `${s}@${j}`)) };
+}
