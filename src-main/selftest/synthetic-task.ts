@@ -23,8 +23,11 @@ export interface SyntheticTask {
   trainables: Trainable[];
   /** The initial state feeds: parameters, zero moments. */
   initialState(): Record<string, NDArray>;
-  /** Feeds for step t (1-based): a batch, noise, step and learning rates. */
-  stepFeeds(t: number): Record<string, NDArray>;
+  /**
+   * Feeds for step t (1-based): a batch, noise, step and learning rates. With
+   * reuseNoiseBuffers, `substep` picks the set of noise buffers (one per step of a run).
+   */
+  stepFeeds(t: number, substep?: number): Record<string, NDArray>;
 }
 
 const f32 = (shape: number[], data: Float32Array): NDArray => ({ dtype: 'float32', shape, data });
@@ -44,7 +47,7 @@ export interface SyntheticTaskOptions {
   lr?: Record<string, number>;
   /**
    * Draw gate noise into the same buffers every step, as the trainer does (for timing): a
-   * step's feeds then stay valid only until the next stepFeeds call.
+   * step's feeds then stay valid only until the next stepFeeds call for the same substep.
    */
   reuseNoiseBuffers?: boolean;
 }
@@ -106,7 +109,8 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
 
   const dataRng = new Rng(seed + 1);
   const noiseRng = new Rng(seed + 2);
-  const noise = new GateNoise(noiseInputs(graph.inputs, Object.values(graph.outputs)));
+  const noiseSpec = noiseInputs(graph.inputs, Object.values(graph.outputs));
+  const noise: GateNoise[] = [];
   return {
     config: cfg, graph, trainables,
     initialState() {
@@ -121,9 +125,9 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       }
       return s;
     },
-    stepFeeds(t) {
+    stepFeeds(t, substep = 0) {
       const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
-      for (const [n, u] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) {
+      for (const [n, u] of (noise[substep] ??= new GateNoise(noiseSpec)).draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) {
         feeds[n] = f32(u.shape, o.reuseNoiseBuffers ? u.data : u.data.slice());
       }
       feeds.step = f32([], Float32Array.of(t));
