@@ -58,7 +58,7 @@ async function make(name: string, home: string): Promise<Made> {
   const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps: 1000 }, masks);
   const initial: Record<string, HostTensor> = {};
   for (const [n, t] of initialPhaseState(base, pg.trainables, c)) initial[n] = { dtype: 'float32', dims: t.dims, data: t.data };
-  const loop = await openStepLoop(compileStep(multiStepGraph(pg.graph, perRun, isFixedInput)).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial);
+  const loop = await openStepLoop(compileStep(multiStepGraph(pg.graph, perRun, isFixedInput)).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial, feeds.fixedFeeds());
   const rng = new Rng(7);
   return {
     contender: { prepare: (round) => () => loop.step(feeds.steps(Array(perRun).fill(rows), round * perRun, rng)), dispose: () => loop.dispose() },

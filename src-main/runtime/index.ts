@@ -54,6 +54,7 @@ export interface HostStepLoop {
   /** All the state, or only the inputs named. */
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
   stateLocations(): Record<string, string>;
+  fixedLocations(): Record<string, string>;
   dispose(): Promise<void>;
 }
 
@@ -74,8 +75,10 @@ export async function openStepLoop(
   opts: OpenOptions,
   binding: StateBinding,
   initialState: Record<string, HostTensor>,
+  /** Inputs fed unchanged every step (uploaded once where the state lives on a GPU). */
+  fixed: Record<string, HostTensor> = {},
 ): Promise<HostStepLoop> {
-  const loop = await StepLoop.open(model, opts, binding, initialState);
+  const loop = await StepLoop.open(model, opts, binding, initialState, fixed);
   return {
     get steps() {
       return loop.steps;
@@ -84,6 +87,7 @@ export async function openStepLoop(
     step: (batch, model) => loop.step(batch, model),
     readState: (names) => loop.readState(names),
     stateLocations: () => loop.stateLocations(),
+    fixedLocations: () => loop.fixedLocations(),
     dispose: () => loop.dispose(),
   };
 }

@@ -7,27 +7,15 @@
  * must live in the same process as the producing session (they share the WebGPU device),
  * and the producing session must stay alive until the read is done.
  */
-import { ort } from './ort.js';
-import { fromOrtCpu, isHostDType, type HostDType, type HostTensor } from './tensor.js';
-import { identityModel } from './tinyModel.js';
-import { ensureXdgRuntimeDir } from './providers.js';
+import type { ort } from './ort.js';
+import { IdentitySessions } from './identity.js';
+import { fromOrtCpu, isHostDType, type HostTensor } from './tensor.js';
 
 export class GpuReader {
-  private readonly sessions = new Map<HostDType, Promise<ort.InferenceSession>>();
+  // No disable_cpu_ep_fallback here: should Identity of some dtype not run on WebGPU,
+  // ORT still copies the device buffer to the host itself, which is all we need.
+  private readonly sessions = new IdentitySessions({});
   private disposed = false;
-
-  private sessionFor(dtype: HostDType): Promise<ort.InferenceSession> {
-    let s = this.sessions.get(dtype);
-    if (!s) {
-      ensureXdgRuntimeDir();
-      // No disable_cpu_ep_fallback here: should Identity of some dtype not run on WebGPU,
-      // ORT still copies the device buffer to the host itself, which is all we need.
-      s = ort.InferenceSession.create(identityModel(dtype), { executionProviders: ['webgpu'] });
-      this.sessions.set(dtype, s);
-      s.catch(() => this.sessions.delete(dtype));
-    }
-    return s;
-  }
 
   /** A host copy of any tensor: CPU tensors are taken as they are, GPU ones read back. */
   async read(t: ort.Tensor): Promise<HostTensor> {
@@ -35,7 +23,7 @@ export class GpuReader {
     if (t.location === 'cpu') return fromOrtCpu(t);
     if (t.location !== 'gpu-buffer') throw new Error(`GpuReader: cannot read a tensor on '${t.location}'`);
     if (!isHostDType(t.type)) throw new TypeError(`GpuReader: dtype '${t.type}' is not a host dtype`);
-    const session = await this.sessionFor(t.type);
+    const session = await this.sessions.get(t.type);
     const y = (await session.run({ x: t })).y;
     if (!y) throw new Error('GpuReader: Identity gave no output');
     return fromOrtCpu(y);
@@ -43,14 +31,6 @@ export class GpuReader {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of all) {
-      try {
-        await (await s).release();
-      } catch {
-        /* a session that failed to open has nothing to release */
-      }
-    }
+    await this.sessions.dispose();
   }
 }

@@ -10,12 +10,14 @@
  * WebGPU (or another GPU provider): the session was opened with the state outputs as
  * `gpuOutputs`, so the state stays resident on the GPU between steps; only the other
  * (small) outputs come back to the host. Each GPU state tensor is disposed right after
- * the run that consumed it, and the session outlives all of them.
+ * the run that consumed it, and the session outlives all of them. Inputs that are the same
+ * every step (`fixed`: frozen weights, masks) are uploaded once and fed from the GPU.
  */
 import type { ort } from './ort.js';
 import type { OpenOptions } from './providers.js';
 import { collectGarbage } from './collect.js';
 import { RuntimeSession } from './session.js';
+import { GpuUploader } from './upload.js';
 import { fromOrtCpu, numel, toOrt, type HostTensor } from './tensor.js';
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8 };
@@ -34,6 +36,9 @@ export type StateBinding = Record<string, string>;
 
 export class StepLoop {
   private state: Map<string, ort.Tensor>;
+  /** Inputs fed unchanged every step: on the GPU when the state is, else the host arrays. */
+  private readonly fixed = new Map<string, ort.Tensor>();
+  private uploader: GpuUploader | undefined;
   private readonly outToIn: [string, string][];
   private readonly stateInputs: Set<string>;
   private readonly stateOutputs: Set<string>;
@@ -121,16 +126,37 @@ export class StepLoop {
     opts: OpenOptions,
     binding: StateBinding,
     initialState: Record<string, HostTensor>,
+    fixed: Record<string, HostTensor> = {},
   ): Promise<StepLoop> {
     const gpuOutputs = [...new Set([...(opts.gpuOutputs ?? []), ...Object.keys(binding)])];
     const sessions: RuntimeSession[] = [];
+    let loop: StepLoop | undefined;
     try {
       for (const m of model instanceof Uint8Array ? [model] : model) sessions.push(await RuntimeSession.open(m, { ...opts, gpuOutputs }));
-      return StepLoop.create(sessions, binding, initialState, true);
+      loop = StepLoop.create(sessions, binding, initialState, true);
+      await loop.holdFixed(fixed);
+      return loop;
     } catch (e) {
-      for (const s of sessions) await s.dispose();
+      if (loop) await loop.dispose();
+      else for (const s of sessions) await s.dispose();
       throw e;
     }
+  }
+
+  /** Take the inputs fed unchanged every step; where the state lives on the GPU, upload them once. */
+  private async holdFixed(fixed: Record<string, HostTensor>): Promise<void> {
+    const inputs = new Set(this.session.inputNames);
+    const onGpu = this.session.gpuOutputs.length > 0;
+    for (const [name, t] of Object.entries(fixed)) {
+      if (!inputs.has(name)) throw new Error(`fixed input '${name}': the model has no such input`);
+      if (this.stateInputs.has(name)) throw new Error(`fixed input '${name}' is state`);
+      this.fixed.set(name, onGpu ? await (this.uploader ??= new GpuUploader()).upload(t) : toOrt(t));
+    }
+  }
+
+  /** Where each fixed input lives ('cpu' or 'gpu-buffer'), by name. */
+  fixedLocations(): Record<string, string> {
+    return Object.fromEntries([...this.fixed].map(([n, t]) => [n, t.location]));
   }
 
   get steps(): number {
@@ -177,8 +203,10 @@ export class StepLoop {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(batch)) {
       if (this.stateInputs.has(name)) throw new Error(`batch feeds '${name}', which is state`);
+      if (this.fixed.has(name)) throw new Error(`batch feeds '${name}', which is a fixed input`);
       feeds[name] = toOrt(t);
     }
+    for (const [name, t] of this.fixed) feeds[name] = t;
     for (const [name, t] of this.state) feeds[name] = t;
     const out = await session.runOrt(feeds);
 
@@ -238,8 +266,10 @@ export class StepLoop {
     return this.serial(async () => {
       if (this.closed) return;
       this.closed = true;
-      for (const t of this.state.values()) if (t.location !== 'cpu') t.dispose();
+      for (const t of [...this.state.values(), ...this.fixed.values()]) if (t.location !== 'cpu') t.dispose();
       this.state.clear();
+      this.fixed.clear();
+      await this.uploader?.dispose();
       if (this.ownsSession) for (const s of this.sessions) await s.dispose();
     });
   }

@@ -13,6 +13,8 @@ export interface DeviceReport {
   fallback?: string;
   /** Where the state tensors are: 'cpu' or 'gpu-buffer' ('cpu+gpu-buffer' if split). Meaningful after a step. */
   stateLocation: string;
+  /** Where the inputs fed unchanged every step (frozen weights, masks) are held; absent when there are none. */
+  fixedLocation?: string;
   evalProvider: ProviderName;
 }
 
@@ -20,6 +22,10 @@ export interface DeviceReport {
 export function deviceReport(loop: HostStepLoop, evalProvider: ProviderName): DeviceReport {
   const info = loop.info();
   const fallback = info.fallbackReason ?? info.partialFallback;
-  const stateLocation = [...new Set(Object.values(loop.stateLocations()))].sort().join('+');
-  return { requested: info.requested, provider: info.provider, ...(fallback ? { fallback } : {}), stateLocation, evalProvider };
+  const where = (locations: Record<string, string>) => [...new Set(Object.values(locations))].sort().join('+');
+  const fixedLocation = where(loop.fixedLocations());
+  return {
+    requested: info.requested, provider: info.provider, ...(fallback ? { fallback } : {}), stateLocation: where(loop.stateLocations()),
+    ...(fixedLocation ? { fixedLocation } : {}), evalProvider,
+  };
 }

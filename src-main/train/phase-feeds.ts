@@ -1,8 +1,8 @@
 /**
  * What a phase's step graph is fed besides its state: the frozen base tensors and the
- * phase's fixed tensors (masks), the run's first step number, and per step the encoded
- * batch, its labels, the gate noise and each group's learning rate on the warm-up/decay
- * schedule.
+ * phase's masks, fixed for the phase (fixedFeeds), and per run the first step's number and
+ * per step the encoded batch, its labels, the gate noise and each group's learning rate on
+ * the warm-up/decay schedule.
  */
 import type { LabelledRow } from '../data/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
@@ -40,6 +40,11 @@ export class PhaseFeeds {
     this.groups = [...new Set(pg.trainables.map((t) => t.group))];
   }
 
+  /** The inputs fed unchanged through the phase (the step loop holds them: openStepLoop's `fixed`). */
+  fixedFeeds(): Record<string, HostTensor> {
+    return { ...this.fixed };
+  }
+
   /** The schedule's learning-rate factor at 0-based step s of the phase. */
   lrScale(s: number): number {
     const { warmup, phaseSteps } = this.schedule;
@@ -52,7 +57,7 @@ export class PhaseFeeds {
    * (into buffers reused by the next run).
    */
   steps(batches: readonly (readonly LabelledRow[])[], s: number, noiseRng: Rng): Record<string, HostTensor> {
-    const feeds: Record<string, HostTensor> = { ...this.fixed, step: f32([], Float32Array.of(s + 1)) };
+    const feeds: Record<string, HostTensor> = { step: f32([], Float32Array.of(s + 1)) };
     batches.forEach((rows, j) => {
       for (const [name, t] of Object.entries(this.stepFeeds(rows, s + j, noiseRng, j))) feeds[substepName(name, j)] = t;
     });

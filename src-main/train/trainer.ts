@@ -172,9 +172,9 @@ export class Trainer {
         // of an epoch; a GPU keeps the state resident, so one step per run costs no copy there.
         const perRun = this.input.stepsPerRun ?? (provider === 'cpu' ? STEPS_PER_RUN : 1);
         const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
-        const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, this.takeStateFeeds(pg, carried));
-        const extras = carried;
+        const state = this.takeStateFeeds(pg, carried), extras = carried;
         const feedsOf = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
+        const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feedsOf.fixedFeeds());
         const phaseStart = Date.now(), firstStep = meta.phaseStep;
         let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
         const rowsOf = (step: number) => {

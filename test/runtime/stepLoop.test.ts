@@ -149,3 +149,26 @@ test('step loop: the binding and the initial state are checked against the model
   await assert.rejects(loop.step({ x: hostTensor('float32', [N], batchX()), w: initialState().w! }), /which is state/);
   await loop.dispose();
 });
+
+test('step loop: fixed inputs are held by the loop (on the GPU where the state is) and checked', async (t) => {
+  const skip = await webgpuSkipReason();
+  const providers = skip ? (['cpu'] as const) : (['cpu', 'webgpu'] as const);
+  if (skip) t.diagnostic(`WebGPU part skipped: ${skip}`);
+  for (const provider of providers) {
+    const loop = await openStepLoop(toyStepModel(N, LR), { provider, disableCpuFallback: true, fallbackToCpu: false }, { ...TOY_BINDING }, initialState(),
+      { x: hostTensor('float32', [N], batchX()) });
+    try {
+      assert.deepEqual(loop.fixedLocations(), { x: provider === 'cpu' ? 'cpu' : 'gpu-buffer' });
+      const losses: number[] = [];
+      for (let k = 0; k < STEPS; k++) losses.push(((await loop.step({})).loss!.data as Float32Array)[0]!);
+      assertClose(losses, Array.from({ length: STEPS }, (_, k) => closedForm(k).loss), 1e-5, `${provider} loss`);
+      assertClose((await loop.readState()).w!.data as Float32Array, closedForm(STEPS).w, 1e-5, `${provider} w`);
+      await assert.rejects(loop.step({ x: hostTensor('float32', [N], batchX()) }), /'x', which is a fixed input/);
+    } finally {
+      await loop.dispose();
+    }
+  }
+  const open = (fixed: Record<string, HostTensor>) => openStepLoop(toyStepModel(N, LR), { provider: 'cpu' }, { ...TOY_BINDING }, initialState(), fixed);
+  await assert.rejects(open({ nope: hostTensor('float32', [N], batchX()) }), /fixed input 'nope': the model has no such input/);
+  await assert.rejects(open({ w: hostTensor('float32', [N], batchX()) }), /fixed input 'w' is state/);
+});

@@ -1,7 +1,7 @@
 /**
  * The trainer on WebGPU: a diff-structured run (L0 phase, projection, fixed-mask phase) on
- * the tiny BERT runs every step graph wholly on the WebGPU EP with its state resident on
- * the GPU, evaluates on WebGPU, and trains the same model as the same run on the CPU.
+ * the tiny BERT runs every step graph wholly on the WebGPU EP with its state, frozen
+ * weights and masks resident on the GPU, evaluates on WebGPU, and trains the same model as the same run on the CPU.
  *
  * Tolerances (float32 on two backends; measured over seeds 1, 3, 4, 6, 7 with lavapipe):
  *  - task loss per step: 1e-4 relative (measured ≤ 1.5e-6): the backends differ in the
@@ -63,9 +63,10 @@ test('diff-structured run on WebGPU: no CPU nodes, state on the GPU, the same tr
     assert.equal(d.provider, 'webgpu', `${d.phase}: the step ran on ${d.provider} (${d.fallback})`);
     assert.equal(d.fallback, undefined, `${d.phase}: ${d.fallback}`);
     assert.equal(d.stateLocation, 'gpu-buffer', `${d.phase}: state on ${d.stateLocation} after a step`);
+    assert.equal(d.fixedLocation, 'gpu-buffer', `${d.phase}: frozen weights on ${d.fixedLocation}, uploaded every step`);
     assert.equal(d.evalProvider, 'webgpu');
   }
-  assert.ok(cpu.devices.every((d) => d.provider === 'cpu' && d.stateLocation === 'cpu'));
+  assert.ok(cpu.devices.every((d) => d.provider === 'cpu' && d.stateLocation === 'cpu' && d.fixedLocation === 'cpu'));
 
   assert.equal(gpu.steps.length, 6);
   assert.deepEqual(gpu.steps.map((e) => e.phase), cpu.steps.map((e) => e.phase));
