@@ -159,68 +159,16 @@ export class Trainer {
     let { meta, tensors: carried } = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir)
       : { meta: { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] } as Meta, tensors: this.initialState(this.phases[0]) };
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
-    const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     this.lastCheckpoint = Date.now();
     const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength });
     let devMetrics: Metrics = {};
     try {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
-        const kind = this.phases[pi];
-        const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
-        const provider = this.input.provider ?? 'cpu';
-        // Several steps per run on the CPU (multi-step.ts says why), single steps for the rest
-        // of an epoch; a GPU keeps the state resident, so one step per run costs no copy there.
-        const perRun = this.input.stepsPerRun ?? (provider === 'cpu' ? STEPS_PER_RUN : 1);
-        const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
-        const state = this.takeStateFeeds(pg, carried), extras = carried;
-        const feedsOf = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
-        const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feedsOf.fixedFeeds());
-        const phaseStart = Date.now(), firstStep = meta.phaseStep;
-        let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
-        const rowsOf = (step: number) => {
-          const epoch = Math.floor(step / this.batchesPerEpoch);
-          if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
-          return epochBatchesCache.batches[step % this.batchesPerEpoch].map((i) => train.rows[i]);
-        };
-        const evalAfter = (step: number) => c.evalEvery > 0 ? (step + 1) % c.evalEvery === 0 || step + 1 === phaseSteps
-          : (step + 1) % this.batchesPerEpoch === 0 || step + 1 === phaseSteps;
-        try {
-          for (let s = meta.phaseStep; s < phaseSteps;) {
-            // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
-            const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
-            if (this.cancelRequested || due) {
-              const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, this.collect(await loop.readState(), extras));
-              if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
-            }
-            // A run of perRun steps where no evaluation falls inside it, else a single step.
-            let n = Math.min(perRun, phaseSteps - s);
-            for (let j = 0; j < n - 1; j++) if (evalAfter(s + j)) n = 1;
-            if (n < perRun) n = 1;
-            const out = await loop.step(feedsOf.steps(Array.from({ length: n }, (_, j) => rowsOf(s + j)), s, noiseRng), models.length > 1 && n === 1 ? 1 : 0);
-            if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
-            const secs = (Date.now() - phaseStart) / 1000;
-            for (let j = 0; j < n; j++) {
-              const step = s + j, done = step + 1 - firstStep, left = totalSteps - (pi * phaseSteps + step + 1);
-              const scalar = (k: string) => out[`${k}@${j}`] ? Number(out[`${k}@${j}`].data[0]) : undefined;
-              this.emit({
-                kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
-                loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(scalar('expectedL0') !== undefined ? { expectedL0: scalar('expectedL0') } : {}),
-                lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feedsOf.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
-              });
-            }
-            s += n;
-            if (evalAfter(s - 1)) {
-              const state = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
-              const { weights, nonzeros } = currentWeights(base, c.method, kind, state);
-              devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
-              this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s, metrics: devMetrics, nonzeros });
-            }
-          }
-          carried = this.collect(await loop.readState(), extras);
-        } finally {
-          await loop.dispose();
-        }
-        if (kind === 'l0') saveL0State(runDir, { method: c.method, steps: phaseSteps, noiseRng: [...noiseRng.state], tensors: carried });
+        const phase = await this.runPhase(pi, meta, carried, noiseRng, predictor);
+        if (phase.status === 'cancelled') return phase;
+        ({ carried } = phase);
+        devMetrics = phase.devMetrics ?? devMetrics;
+        if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: phaseSteps, noiseRng: [...noiseRng.state], tensors: carried });
         if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng));
         else meta = { ...meta, phaseIndex: pi, phaseStep: phaseSteps };
       }
@@ -233,6 +181,74 @@ export class Trainer {
       };
     } finally {
       await predictor.dispose();
+    }
+  }
+
+  /**
+   * Phase `pi` from `meta.phaseStep` on, from the `carried` state: its steps (several per
+   * ONNX Runtime run on the CPU, multi-step.ts), checkpoints, dev evaluations and events.
+   * Returns the phase's final state and its last dev metrics, or a cancellation.
+   */
+  private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng, predictor: Predictor):
+    Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics }> {
+    const { base, config: c, train } = this.input;
+    const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length, kind = this.phases[pi];
+    const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
+    const provider = this.input.provider ?? 'cpu';
+    // Several steps per run on the CPU (multi-step.ts says why), single steps before an
+    // evaluation; a GPU keeps the state resident, so one step per run copies nothing there.
+    const perRun = this.input.stepsPerRun ?? (provider === 'cpu' ? STEPS_PER_RUN : 1);
+    const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
+    const state = this.takeStateFeeds(pg, carried), extras = carried;
+    const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
+    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feeds.fixedFeeds());
+    const phaseStart = Date.now(), firstStep = meta.phaseStep;
+    let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
+    const rowsOf = (step: number) => {
+      const epoch = Math.floor(step / this.batchesPerEpoch);
+      if (epochBatchesCache?.epoch !== epoch) epochBatchesCache = { epoch, batches: epochBatches(this.lengths, c.batchSize, c.seed + 1000 * pi, epoch) };
+      return epochBatchesCache.batches[step % this.batchesPerEpoch].map((i) => train.rows[i]);
+    };
+    const evalAfter = (step: number) => c.evalEvery > 0 ? (step + 1) % c.evalEvery === 0 || step + 1 === phaseSteps
+      : (step + 1) % this.batchesPerEpoch === 0 || step + 1 === phaseSteps;
+    let devMetrics: Metrics | undefined;
+    try {
+      for (let s = meta.phaseStep; s < phaseSteps;) {
+        // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
+        const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
+        if (this.cancelRequested || due) {
+          const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, this.collect(await loop.readState(), extras));
+          if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
+        }
+        // A run of perRun steps where no evaluation falls inside it, else a single step.
+        let n = Math.min(perRun, phaseSteps - s);
+        for (let j = 0; j < n - 1; j++) if (evalAfter(s + j)) n = 1;
+        if (n < perRun) n = 1;
+        const out = await loop.step(feeds.steps(Array.from({ length: n }, (_, j) => rowsOf(s + j)), s, noiseRng), models.length > 1 && n === 1 ? 1 : 0);
+        if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
+        const secs = (Date.now() - phaseStart) / 1000;
+        for (let j = 0; j < n; j++) {
+          const step = s + j, done = step + 1 - firstStep, left = totalSteps - (pi * phaseSteps + step + 1);
+          const scalar = (k: string) => (out[`${k}@${j}`] ? Number(out[`${k}@${j}`].data[0]) : undefined);
+          const expectedL0 = scalar('expectedL0');
+          this.emit({
+            kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
+            loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}),
+            lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feeds.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
+          });
+        }
+        s += n;
+        if (evalAfter(s - 1)) {
+          const params = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
+          const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
+          devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
+          this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s, metrics: devMetrics, nonzeros });
+        }
+      }
+      return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}) };
+    } finally {
+      await loop.dispose();
     }
   }
 
