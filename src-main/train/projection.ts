@@ -50,11 +50,17 @@ export interface Projection {
   nonzeroBefore: number;
 }
 
+/** The k-th largest of `values` (k ≥ 1): sort a copy ascending (typed-array sort is numeric). */
+const kthLargest = (values: Float32Array, k: number) => values.slice().sort()[values.length - k];
+
 /**
- * Keep the ⌈t·d⌉ largest |δ|; ties at the threshold go to the earliest positions (tensors in
- * map order, then index), so the result is deterministic.
+ * Keep the ⌈t·d⌉ largest |δ|. Ties at the threshold go to the largest |tiebreak| (when given:
+ * the L0 phase's w, so that an L0 phase that pruned below the target hands the rest of the
+ * budget to the positions it had trained most, not to the first positions of the first
+ * tensor), then to the earliest positions (tensors in map order, then index): the result is
+ * deterministic.
  */
-export function projectTopK(delta: TensorMap, target: number): Projection {
+export function projectTopK(delta: TensorMap, target: number, tiebreak?: TensorMap): Projection {
   if (!(target > 0 && target <= 1)) throw new Error(`sparsity must be in (0, 1], got ${target}`);
   let total = 0, nonzeroBefore = 0;
   for (const d of delta.values()) { total += d.length; for (const v of d) if (v !== 0) nonzeroBefore++; }
@@ -62,17 +68,26 @@ export function projectTopK(delta: TensorMap, target: number): Projection {
   const mags = new Float32Array(total);
   let o = 0;
   for (const d of delta.values()) for (const v of d) mags[o++] = Math.abs(v);
-  // The k-th largest magnitude: sort a copy ascending (typed-array sort is numeric).
-  const threshold = k > 0 ? mags.slice().sort()[total - k] : Infinity;
-  let above = 0;
-  for (const m of mags) if (m > threshold) above++;
-  let tiesLeft = k - above;
+  const threshold = k > 0 ? kthLargest(mags, k) : Infinity;
+  let above = 0, tied = 0;
+  for (const m of mags) { if (m > threshold) above++; else if (m === threshold) tied++; }
+  // Among the tied, the second key's threshold: keep those above it, then the earliest at it.
+  const secondary = (n: string, i: number) => Math.abs(tiebreak?.get(n)?.[i] ?? 0);
+  let tieThreshold = 0, tiesLeft = k - above;
+  if (tiebreak && tiesLeft > 0) {
+    const keys = new Float32Array(tied);
+    let t = 0;
+    for (const [n, d] of delta) for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) === threshold) keys[t++] = secondary(n, i);
+    tieThreshold = kthLargest(keys, tiesLeft);
+    for (const key of keys) if (key > tieThreshold) tiesLeft--;
+  }
   const masks: TensorMap = new Map(), kept: TensorMap = new Map();
   for (const [n, d] of delta) {
     const mask = new Float32Array(d.length), keep = new Float32Array(d.length);
     for (let i = 0; i < d.length; i++) {
       const m = Math.abs(d[i]);
-      if (m > threshold || (m === threshold && tiesLeft-- > 0)) { mask[i] = 1; keep[i] = d[i]; }
+      const key = m === threshold && tiebreak ? secondary(n, i) : 0;
+      if (m > threshold || (m === threshold && (key > tieThreshold || (key === tieThreshold && tiesLeft-- > 0)))) { mask[i] = 1; keep[i] = d[i]; }
     }
     masks.set(n, mask);
     kept.set(n, keep);

@@ -302,17 +302,22 @@ export class Trainer {
     return out;
   }
 
-  /** Sample z once (L0) or take θ_ft − θ (dense), keep the top ⌈t·d⌉ |δ|, start the fixed-mask phase from them. */
+  /**
+   * Sample z once (L0) or take θ_ft − θ (dense), keep the top ⌈t·d⌉ |δ| (ties, e.g. the
+   * zeros of an L0 phase that pruned below the target, by |w|), start the fixed-mask phase
+   * from them.
+   */
   private project(kind: PhaseKind, state: RunState, rng: Rng) {
     const { config: c, base } = this.input;
-    let delta: TensorMap;
+    let delta: TensorMap, tiebreak: TensorMap | undefined;
     if (kind === 'l0') {
-      delta = sampleDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')),
+      tiebreak = tensorsOf(base, state, diffName(''));
+      delta = sampleDiff(tiebreak, tensorsOf(base, state, gateName('')),
         c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng);
     } else {
       delta = new Map([...tensorsOf(base, state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
     }
-    const p = projectTopK(delta, c.sparsity);
+    const p = projectTopK(delta, c.sparsity, tiebreak);
     const next = this.initialState('mask', state, p.kept);
     for (const [n, m] of p.masks) next.set(maskName(n), { dims: [...base.weights.get(n)!.dims], data: m });
     return { state: next, projection: { nonzeroBefore: p.nonzeroBefore, total: p.total, nnz: p.nnz } };

@@ -103,3 +103,21 @@ test('projection keeps exactly ⌈t·d⌉ entries, the largest |δ|, for any siz
   ), { numRuns: 200, seed: 5 });
   assert.equal(projectedCount(0.005, 6_975_744), 34_879);
 });
+
+test('projection with a tie-break: the first ⌈t·d⌉ positions by (|δ|, |w|, position), as a full sort orders them', () => {
+  const value = fc.oneof(fc.constant(0), fc.constant(0.5), fc.constant(-0.5), fc.double({ min: -2, max: 2, noNaN: true }));
+  fc.assert(fc.property(
+    fc.array(fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }),
+    fc.double({ min: 1e-4, max: 1, noNaN: true }),
+    (tensors, t) => {
+      const delta = new Map(tensors.map((v, i) => [`t${i}`, Float32Array.from(v, ([d]) => d)]));
+      const w = new Map(tensors.map((v, i) => [`t${i}`, Float32Array.from(v, ([, x]) => x)]));
+      const p = projectTopK(delta, t, w);
+      const all = [...delta].flatMap(([n, d], ti) => Array.from(d, (v, i) => ({ n, i, ti, m: Math.abs(v), tb: Math.abs(w.get(n)![i]) })));
+      all.sort((a, b) => b.m - a.m || b.tb - a.tb || a.ti - b.ti || a.i - b.i);
+      const want = new Set(all.slice(0, p.nnz).map((e) => `${e.n}[${e.i}]`));
+      const got = new Set([...p.masks].flatMap(([n, m]) => [...m.keys()].filter((i) => m[i] === 1).map((i) => `${n}[${i}]`)));
+      assert.deepEqual(got, want);
+    },
+  ), { numRuns: 300, seed: 6 });
+});
