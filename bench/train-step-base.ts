@@ -19,11 +19,11 @@ import { defaultBaseId, ensureShippedBase, loadBase } from '../src-main/model/re
 import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
 import { buildPhaseGraph, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
-import { multiStepGraph } from '../src-main/train/multi-step.js';
+import { multiStepGraph, STEPS_PER_RUN } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/train/rng.js';
 import { initialPhaseState } from '../src-main/train/run-state.js';
-import { DEFAULT_CONFIG, STEPS_PER_RUN } from '../src-main/train/trainer.js';
+import { DEFAULT_CONFIG } from '../src-main/train/trainer.js';
 import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';
 import { perStep, ratios, ROUNDS_TIMED, serveIfChild, timeContenders, type Made } from './contenders.js';
 import { floorContender } from './floor.js';

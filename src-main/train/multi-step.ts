@@ -15,6 +15,22 @@ import { nextName, type StepGraph } from './step-graph.js';
 
 export const substepName = (name: string, j: number) => (j === 0 ? name : `${name}@${j}`);
 
+/** Steps per run on the CPU: 4 took a diff-structured step on the shipped base from 288 to 205 ms (docs/benchmarks.md). */
+export const STEPS_PER_RUN = 4;
+/** The most gate noise a run holds (one set per step): beyond it a step is long enough that the copy saved hardly counts. */
+const RUN_NOISE_BYTES = 256 * 2 ** 20;
+
+/**
+ * How many steps one run takes: STEPS_PER_RUN on the CPU, unless that many sets of the step's
+ * gate noise would pass RUN_NOISE_BYTES (a BERT-base diff step draws 344 MB of it for its 86 M
+ * gated weights outside the token table, and its ~2.7 TFLOP at batch 32 × 128 dwarf the copy);
+ * 1 on a GPU, which keeps the state resident and so copies nothing per step.
+ */
+export function stepsPerRun(provider: string, noiseBytesPerStep: number): number {
+  if (provider !== 'cpu') return 1;
+  return noiseBytesPerStep * STEPS_PER_RUN <= RUN_NOISE_BYTES ? STEPS_PER_RUN : 1;
+}
+
 export function multiStepGraph(step: StepGraph, k: number, isFixed: (input: string) => boolean): StepGraph {
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`multiStepGraph: k must be a positive integer, got ${k}`);
   const stateInputs = new Set(Object.values(step.stateBinding));

@@ -45,6 +45,11 @@ export class PhaseFeeds {
     return { ...this.fixed };
   }
 
+  /** Bytes of gate noise one step draws into its buffers. */
+  noiseBytesPerStep(): number {
+    return 4 * this.noiseInputs.reduce((a, i) => a + i.shape.reduce((x, y) => x * y, 1), 0);
+  }
+
   /** The schedule's learning-rate factor at 0-based step s of the phase. */
   lrScale(s: number): number {
     const { warmup, phaseSteps } = this.schedule;

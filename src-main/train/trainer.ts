@@ -22,7 +22,7 @@ import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { saveL0State, type L0State } from './l0-state.js';
 import { PhaseFeeds } from './phase-feeds.js';
-import { multiStepGraph } from './multi-step.js';
+import { multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, isFixedInput, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
@@ -84,15 +84,13 @@ export interface TrainInput {
    */
   checkpointEverySeconds?: number;
   /**
-   * Training steps per ONNX Runtime run (default STEPS_PER_RUN on the CPU, 1 on a GPU).
-   * Not a hyper-parameter either: K steps in one run give the same weights bit for bit.
+   * Training steps per ONNX Runtime run (default: multi-step.ts's stepsPerRun). Not a
+   * hyper-parameter either: K steps in one run give the same weights bit for bit.
    */
   stepsPerRun?: number;
 }
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
-/** Steps per run on the CPU: 4 took a diff-structured step on the shipped base from 244 to 173 ms (docs/benchmarks.md). */
-export const STEPS_PER_RUN = 4;
 
 export interface TrainResult {
   status: 'done';
@@ -196,12 +194,11 @@ export class Trainer {
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
     const provider = this.input.provider ?? 'cpu';
-    // Several steps per run on the CPU (multi-step.ts says why), single steps before an
-    // evaluation; a GPU keeps the state resident, so one step per run copies nothing there.
-    const perRun = this.input.stepsPerRun ?? (provider === 'cpu' ? STEPS_PER_RUN : 1);
-    const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     const state = this.takeStateFeeds(pg, carried), extras = carried;
     const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
+    // Several steps per run (multi-step.ts says why and when), single steps before an evaluation.
+    const perRun = this.input.stepsPerRun ?? stepsPerRun(provider, feeds.noiseBytesPerStep());
+    const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feeds.fixedFeeds());
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { openStepLoop, type HostTensor } from '../../src-main/runtime/index.js';
 import { syntheticBatch, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
-import { multiStepGraph, substepName } from '../../src-main/train/multi-step.js';
+import { multiStepGraph, stepsPerRun, STEPS_PER_RUN, substepName } from '../../src-main/train/multi-step.js';
 import { Rng } from '../../src-main/train/rng.js';
 
 // Substeps of one run: batch × sequence length (a short last batch, as at an epoch's end).
@@ -50,4 +50,11 @@ test('multiStepGraph: one step is the step itself, scalars named @0', () => {
   assert.deepEqual(one.scalars, task.graph.scalars.map((s) => `${s}@0`));
   for (const s of task.graph.scalars) assert.equal(one.outputs[`${s}@0`], task.graph.outputs[s]);
   assert.throws(() => multiStepGraph(task.graph, 0, () => false), /positive integer/);
+});
+
+test('steps per run: several on the CPU while their gate noise stays small, one on a GPU', () => {
+  assert.equal(stepsPerRun('cpu', 0), STEPS_PER_RUN);
+  assert.equal(stepsPerRun('cpu', 4 * 6_975_744), STEPS_PER_RUN, 'the shipped base');
+  assert.equal(stepsPerRun('cpu', 4 * 86_000_000), 1, 'a BERT-base diff step');
+  assert.equal(stepsPerRun('webgpu', 0), 1);
 });
