@@ -153,12 +153,12 @@ export function genericPoint(feeds: Record<string, NDArray>, rng: Rng): Record<s
     const kind = k.startsWith('noise.') ? 'gate' : k.startsWith('groupnoise.') ? 'groupgate' : null;
     if (!kind) continue;
     const alpha = out[`p.${kind}.${k.slice(k.indexOf('.') + 1)}`];
-    // Noise (the odds of a uniform) whose stretched gate stays 0.05 away from the clips at 0 and 1.
-    out[k] = { ...v, data: Float64Array.from(v.data, (odds, i) => {
+    // Logistic noise whose stretched gate stays 0.05 away from the clips at 0 and 1.
+    out[k] = { ...v, data: Float64Array.from(v.data, (noise, i) => {
       for (;;) {
-        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(Math.log(odds) + alpha.data[i]))) + STRETCH_LEFT;
-        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return odds;
-        odds = Math.exp(4 * (2 * rng.uniform() - 1));
+        const stretched = (STRETCH_RIGHT - STRETCH_LEFT) / (1 + Math.exp(-(noise + alpha.data[i]))) + STRETCH_LEFT;
+        if (Math.abs(stretched) > 0.05 && Math.abs(stretched - 1) > 0.05) return noise;
+        noise = 4 * (2 * rng.uniform() - 1);
       }
     }) };
   }

@@ -39,7 +39,7 @@ export interface DiffPruned {
 /**
  * Builds θ + δ for each base tensor. `base(n)` is the frozen θ (a constant or an input);
  * `trainable(n)` looks up the step graph's trainable inputs. Gate noise comes in as inputs
- * `noise.<n>` (and `groupnoise.<n>`): the odds of uniforms (hard-concrete.ts).
+ * `noise.<n>` (and `groupnoise.<n>`): logistic noise (hard-concrete.ts).
  *
  * Written for few parameter-sized passes, with the same values: δ = (c ⊙ k) ⊙ w where c is
  * the element gates' unstretched value and k the scalar (r − l)·z^j (or r − l), and the

@@ -1,6 +1,6 @@
 /**
- * The gate noise a step graph reads (inputs `noise.<n>`, `groupnoise.<n>`: the odds of one
- * uniform per gate, hard-concrete.ts), drawn each step into buffers that are reused (the
+ * The gate noise a step graph reads (inputs `noise.<n>`, `groupnoise.<n>`: one logistic
+ * draw per gate, hard-concrete.ts), drawn each step into buffers that are reused (the
  * session reads feeds only while it runs).
  *
  * A noise table that the graph reads only through row lookups (the token embedding's gates:
@@ -12,7 +12,7 @@
 import type { Tensor } from '../graph/index.js';
 import { topoSort } from '../graph/topo.js';
 import { groupNoiseName, noiseName } from './diff-params.js';
-import { fillGateOdds } from './hard-concrete.js';
+import { fillGateNoise } from './hard-concrete.js';
 import type { Rng } from './rng.js';
 
 export interface NoiseInput {
@@ -56,10 +56,10 @@ export class GateNoise {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const input of this.inputs) {
       const data = this.buffers.get(input.name)!;
-      if (!input.rowsFrom) fillGateOdds(data, rng);
+      if (!input.rowsFrom) fillGateNoise(data, rng);
       else {
         const [rows, width] = input.shape;
-        for (const r of usedRows(input.rowsFrom.map(indices), rows, input.name)) fillGateOdds(data.subarray(r * width, (r + 1) * width), rng);
+        for (const r of usedRows(input.rowsFrom.map(indices), rows, input.name)) fillGateNoise(data.subarray(r * width, (r + 1) * width), rng);
       }
       out.set(input.name, { shape: input.shape, data });
     }

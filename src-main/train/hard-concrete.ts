@@ -14,29 +14,39 @@ export const L0_SHIFT = Math.log(-STRETCH_LEFT / STRETCH_RIGHT);
 export const GATE_STRETCH = STRETCH_RIGHT - STRETCH_LEFT;
 
 /**
- * z = min(1, max(0, s·(r − l) + l)) with s = σ(log(u / (1 − u)) + α), u ~ U(0, 1), written
- * as z = (r − l)·c with c = clip(s + l/(r − l), 0, 1/(r − l)): the same value, and the
- * stretch (r − l) becomes a scalar factor the caller folds into another one (the group
- * gate, or its own scale), so a gate costs two fewer parameter-sized passes. The noise
- * comes in as the odds u/(1 − u) (fillGateOdds): a division in JS instead of two passes
- * in the graph. Returns c; z = GATE_STRETCH·c.
+ * z = min(1, max(0, s·(r − l) + l)) with s = σ(L + α) and L = log(u / (1 − u)) logistic noise,
+ * written as z = (r − l)·c with c = clip(s + l/(r − l), 0, 1/(r − l)): the same value, and
+ * the stretch (r − l) becomes a scalar factor the caller folds into another one (the group
+ * gate, or its own scale), so a gate costs two fewer parameter-sized passes. L comes in
+ * drawn from a table (fillGateNoise), not as u: ORT's Log was the dearest pass of the step.
+ * Returns c; z = GATE_STRETCH·c.
  */
-export function hardConcreteGate(alpha: Tensor, odds: Tensor): Tensor {
-  const s = g.sigmoid(g.add(g.log(odds), alpha));
+export function hardConcreteGate(alpha: Tensor, noise: Tensor): Tensor {
+  const s = g.sigmoid(g.add(noise, alpha));
   return g.clip(g.add(s, STRETCH_LEFT / GATE_STRETCH), 0, 1 / GATE_STRETCH);
 }
 
-/** P(z ≠ 0) per gate: σ(α − log(−l/r)). Summed, it is the expected L0 norm. */
-export const gateOpenProbability = (alpha: Tensor) => g.sigmoid(g.sub(alpha, L0_SHIFT));
+/** P(z ≠ 0) per gate: σ(α − log(−l/r)) (no subtraction where the shift is 0: l = −r). Summed, it is the expected L0 norm. */
+export const gateOpenProbability = (alpha: Tensor) => g.sigmoid(L0_SHIFT === 0 ? alpha : g.sub(alpha, L0_SHIFT));
 
-/** One gate z in JS, from its logit and the odds of its uniform; odds 1 (u = ½) gives the deterministic gate. */
-export function gateValue(alpha: number, odds = 1): number {
-  const s = 1 / (1 + Math.exp(-(Math.log(odds) + alpha)));
+/** One gate z in JS, from its logit and its logistic noise L; L = 0 (u = ½) gives the deterministic gate. */
+export function gateValue(alpha: number, noise = 0): number {
+  const s = 1 / (1 + Math.exp(-(noise + alpha)));
   return Math.min(1, Math.max(0, s * GATE_STRETCH + STRETCH_LEFT));
 }
 
+/** Levels of the quantised uniform behind the gate noise: one 16-bit draw each. */
+const NOISE_LEVELS = 2 ** 16;
 /**
- * Gate noise: the odds u/(1 − u) of uniforms u = (2k + 1)/2²⁴ (Rng.fillOpenUnitF32), i.e.
- * (2k + 1)/(2²⁴ − 2k − 1), rounded once to float32: positive and finite, so log(odds) is too.
+ * L = log(u / (1 − u)) at u = (k + ½)/2¹⁶, k = 0 … 2¹⁶ − 1, rounded once to float32. A
+ * gate's events are thresholds on u (z > 0 iff u > σ(−α); z = 1 iff u > σ(log 5 − α)), and
+ * on this grid each has its probability within half a level, 2⁻¹⁷ ≈ 7.6e-6, of the
+ * continuous one; |L| ≤ log(2¹⁷ − 1) ≈ 11.8.
  */
-export const fillGateOdds = (out: Float32Array, rng: Rng): Float32Array => rng.fillOpenUnitOddsF32(out);
+export const LOGISTIC_NOISE = Float32Array.from({ length: NOISE_LEVELS }, (_, k) => {
+  const u = (k + 0.5) / NOISE_LEVELS;
+  return Math.log(u / (1 - u));
+});
+
+/** Gate noise: logistic draws from LOGISTIC_NOISE, two per 32-bit output of the generator. */
+export const fillGateNoise = (out: Float32Array, rng: Rng): Float32Array => rng.fillFromTable16(out, LOGISTIC_NOISE);

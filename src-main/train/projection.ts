@@ -4,7 +4,7 @@
  * over all penalised parameters (d of them), zero the rest. The kept positions become the
  * fixed mask of the last phase.
  */
-import { fillGateOdds, gateValue } from './hard-concrete.js';
+import { fillGateNoise, gateValue } from './hard-concrete.js';
 import type { Rng } from './rng.js';
 
 export type TensorMap = Map<string, Float32Array>;
@@ -20,8 +20,8 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!;
-    const noise = fillGateOdds(new Float32Array(wn.length), rng);
-    const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateOdds(new Float32Array(1), rng)[0]) : 1;
+    const noise = fillGateNoise(new Float32Array(wn.length), rng);
+    const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoise(new Float32Array(1), rng)[0]) : 1;
     out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
   }
   return out;

@@ -1,26 +1,43 @@
-/** The seeded PRNG: bulk gate noise is the same stream as per-call draws, and stays inside (0, 1). */
+/** The seeded PRNG's bulk gate noise: the same stream as per-call draws; the logistic table it reads. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gateValue, LOGISTIC_NOISE } from '../../src-main/train/hard-concrete.js';
 import { Rng } from '../../src-main/train/rng.js';
 
-test('fillOpenUnitF32 draws the nextUint32 stream, values (2k+1)/2^24 strictly inside (0, 1), exact in float32', () => {
-  const bulk = new Rng(42), single = new Rng(42);
-  const out = bulk.fillOpenUnitF32(new Float32Array(10_000));
-  for (let i = 0; i < out.length; i++) {
-    const want = ((single.nextUint32() >>> 9) * 2 + 1) / 2 ** 24;
-    assert.equal(out[i], want, `element ${i}`);
-    assert.ok(out[i] > 0 && out[i] < 1 && Math.fround(want) === want);
+test('fillFromTable16 reads the table at both 16-bit halves of each nextUint32, low half first', () => {
+  const table = Float32Array.from({ length: 65536 }, (_, k) => k);
+  for (const length of [10_000, 10_001]) {
+    const bulk = new Rng(42), single = new Rng(42);
+    const out = bulk.fillFromTable16(new Float32Array(length), table);
+    for (let i = 0; i < length; i += 2) {
+      const r = single.nextUint32();
+      assert.equal(out[i], r & 0xffff, `element ${i}`);
+      if (i + 1 < length) assert.equal(out[i + 1], r >>> 16, `element ${i + 1}`);
+    }
+    assert.deepEqual(bulk.state, single.state, `the state advances as with per-call draws (checkpoints stay exact), length ${length}`);
   }
-  assert.deepEqual(bulk.state, single.state, 'the state advances as with per-call draws (checkpoints stay exact)');
+  assert.throws(() => new Rng(1).fillFromTable16(new Float32Array(2), new Float32Array(10)), /65536 entries, got 10/);
 });
 
-test('fillOpenUnitOddsF32 draws the same uniforms as odds u/(1 − u), positive and finite', () => {
-  const odds = new Rng(42).fillOpenUnitOddsF32(new Float32Array(10_000));
-  const uniforms = new Rng(42).fillOpenUnitF32(new Float32Array(10_000));
-  for (let i = 0; i < odds.length; i++) {
-    assert.equal(odds[i], Math.fround(uniforms[i] / (1 - uniforms[i])), `element ${i}`);
-    assert.ok(odds[i] > 0 && Number.isFinite(Math.log(odds[i])));
+test('logistic noise: the table is log(u/(1 − u)) on the 2^16-level grid, antisymmetric and finite', () => {
+  const n = LOGISTIC_NOISE.length;
+  assert.equal(n, 65536);
+  for (let k = 0; k < n; k++) {
+    const u: number = (k + 0.5) / n;
+    assert.equal(LOGISTIC_NOISE[k], Math.fround(Math.log(u) - Math.log1p(-u)), `entry ${k}`);
+    assert.equal(LOGISTIC_NOISE[k], -LOGISTIC_NOISE[n - 1 - k], `entry ${k} against ${n - 1 - k}`);
   }
-  // The extremes of the 23-bit draw: u = 2⁻²⁴ and 1 − 2⁻²⁴ give odds 1/(2²⁴ − 1) and 2²⁴ − 1.
-  assert.ok(Math.max(...odds) < 2 ** 24 && Math.min(...odds) > 2 ** -24);
+  assert.ok(Math.abs(LOGISTIC_NOISE[0] + Math.log(2 ** 17 - 1)) < 1e-5);
+});
+
+test('logistic noise: P(z > 0) and P(z = 1) of a gate within 2^-17 of the continuous Hard-Concrete', () => {
+  const n = LOGISTIC_NOISE.length;
+  for (const alpha of [-9, -3.3, -0.7, 0, 0.01, 1.2, 5, 8.8]) {
+    let open = 0, full = 0;
+    for (const L of LOGISTIC_NOISE) { const z = gateValue(alpha, L); open += +(z > 0); full += +(z === 1); }
+    // Continuous: z > 0 iff L > −α (probability σ(α)); z = 1 iff σ(L + α) ≥ 5/6, i.e. L ≥ log 5 − α.
+    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+    assert.ok(Math.abs(open / n - sigmoid(alpha)) <= 2 ** -17 + 1e-12, `α ${alpha}: P(z > 0) ${open / n} vs ${sigmoid(alpha)}`);
+    assert.ok(Math.abs(full / n - sigmoid(alpha - Math.log(5))) <= 2 ** -17 + 1e-9, `α ${alpha}: P(z = 1) ${full / n} vs ${sigmoid(alpha - Math.log(5))}`);
+  }
 });

@@ -35,14 +35,14 @@ for (const structured of [false, true]) {
       feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
       if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
     }
-    // Noise: the odds e^e of a uniform u = σ(e), keeping every stretched gate 0.05 away from
+    // Noise: logistic draws L = log(u/(1 − u)) keeping every stretched gate 0.05 away from
     // its clips (no kink inside the FD step), and a few gates clipped shut or fully open.
     const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a, i) => {
-      if (i === 1) return Math.exp(-8 - a);
-      if (i === 2) return Math.exp(8 - a);
+      if (i === 1) return -8 - a;
+      if (i === 2) return 8 - a;
       for (;;) {
         const e = 4 * (2 * rng.uniform() - 1), s = sigmoid(e + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT;
-        if (s > 0.05 && s < 0.95) return Math.exp(e);
+        if (s > 0.05 && s < 0.95) return e;
       }
     });
     for (const [n, shape] of Object.entries(SHAPES)) {
@@ -51,8 +51,8 @@ for (const structured of [false, true]) {
     }
     const r = g.gradCheck(loss, [...params.values()], feeds, () => rng.uniform(), 1e-5);
     // θ + δ against the definition, computed here independently: z = clip(σ(log u − log(1 − u) + α)(r − l) + l, 0, 1).
-    const gate = (a: number, odds: number) => {
-      const u = odds / (1 + odds);
+    const gate = (a: number, noise: number) => {
+      const u = 1 / (1 + Math.exp(-noise));
       return Math.min(1, Math.max(0, sigmoid(Math.log(u) - Math.log(1 - u) + a) * (STRETCH_RIGHT - STRETCH_LEFT) + STRETCH_LEFT));
     };
     for (const n of Object.keys(SHAPES)) {
