@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
-import { openStepLoop } from '../../src-main/runtime/index.js';
+import { openStepLoop, type HostStepLoop } from '../../src-main/runtime/index.js';
 import { genericPoint, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { Rng } from '../../src-main/train/rng.js';
@@ -60,7 +60,7 @@ test('composite step: 20 AdamW steps on ORT track the float64 interpreter and re
   assert.ok(tail < 0.7 * head, `task loss should fall: first steps ${head.toFixed(4)}, last steps ${tail.toFixed(4)}`);
 });
 
-test('composite step on WebGPU (no CPU fallback) matches the CPU within 1e-4; the state stays on the GPU', async (t) => {
+test('composite step on WebGPU (no CPU fallback) matches the CPU: scalars within 1e-4, one step\'s state within 1e-5, ten steps\' within 1e-3; the state stays on the GPU', async (t) => {
   const skip = await webgpuSkipReason();
   if (skip) return t.skip(skip);
   const task = syntheticTask({ method: 'diff-structured' });
@@ -79,16 +79,24 @@ test('composite step on WebGPU (no CPU fallback) matches the CPU within 1e-4; th
         assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y)), `step ${t} ${k}: WebGPU ${x} vs CPU ${y}`);
       }
       assert.ok(Object.values(gpu.stateLocations()).every((l) => l === 'gpu-buffer'), `step ${t}: state left the GPU`);
-    }
-    const [gs, cs] = [await gpu.readState(), await cpu.readState()];
-    for (const name of Object.keys(cs)) {
-      const x = gs[name].data as Float32Array, y = cs[name].data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i])));
-      assert.ok(worst <= 1e-4, `${name}: WebGPU vs CPU max deviation ${worst.toExponential(2)}`);
+      // One step from the same state must agree to rounding. Over ten, Adam's per-coordinate
+      // normalisation lets a rounding-level difference in a small gradient move a weight by
+      // a sizeable part of its step: a gate logit whose gate comes inside the clip for one
+      // step (z in (0, 1): the task gradient reaches it) can end 1e-4 apart.
+      if (t === 1 || t === 10) await assertStatesClose(gpu, cpu, t === 1 ? 1e-5 : 1e-3, `after step ${t}`);
     }
   } finally {
     await gpu.dispose();
     await cpu.dispose();
   }
 });
+
+async function assertStatesClose(a: HostStepLoop, b: HostStepLoop, tol: number, when: string): Promise<void> {
+  const [as, bs] = [await a.readState(), await b.readState()];
+  for (const name of Object.keys(bs)) {
+    const x = as[name].data as Float32Array, y = bs[name].data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i])));
+    assert.ok(worst <= tol, `${name} ${when}: WebGPU vs CPU max deviation ${worst.toExponential(2)} (tolerance ${tol})`);
+  }
+}
