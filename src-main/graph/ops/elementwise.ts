@@ -118,8 +118,8 @@ export const elementwiseOps = {
     // x̄ = ȳ·[min < x < max], tested as [clip(x) = x]: one comparison instead of two (at
     // the bounds themselves it takes the inner one-sided derivative, a valid subgradient).
     // The indicator multiplies as 0/1: ORT's CPU Where costs ~2 ns per element, Cast and
-    // Mul a fraction of that (Hard-Concrete gates clip every gated weight each step; a NaN
-    // or infinite ȳ outside the interval now gives NaN rather than 0, as it should).
+    // Mul a fraction of that (Hard-Concrete gates clip every gated weight each step). The
+    // values are Where's, except that a non-finite ȳ outside the interval gives NaN, not 0.
     vjp: (gy, n) => [g.mul(gy, g.cast(g.equal(n, n.inputs[0]), gy.dtype))],
   },
 
