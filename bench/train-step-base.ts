@@ -50,12 +50,12 @@ async function make(name: string, home: string): Promise<Made> {
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
   const [method, kind, perRun] = CONTENDERS[name === 'floor' ? 'full_single' : name];
-  const pg = buildPhaseGraph(base, train.task, method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
+  const pg = buildPhaseGraph(base, train.task, method, kind, { weightDecay: c.weightDecay });
   const facts = { base: base.id, source, seq };
   if (name === 'floor') { const f = await floorContender(pg.graph.outputs, { batch: BATCH, seq }); return { ...f, info: { ...f.info, ...facts } }; }
   // The fixed-mask phase's mask: any 0.5 % of each tensor (the step's cost does not depend on which).
   const masks = new Map(kind === 'mask' ? [...base.weights].map(([n, w]) => [maskName(n), { dims: [...w.dims], data: Float32Array.from(w.data, (_, i) => +(i % 200 === 0)) }]) : []);
-  const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps: 1000 }, masks);
+  const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps: 1000, lambda: () => c.lambda }, masks);
   const initial: Record<string, HostTensor> = {};
   for (const [n, t] of initialPhaseState(base, pg.trainables, c)) initial[n] = { dtype: 'float32', dims: t.dims, data: t.data };
   const loop = await openStepLoop(compileStep(multiStepGraph(pg.graph, perRun, isFixedInput)).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial, feeds.fixedFeeds());

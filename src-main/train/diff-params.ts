@@ -32,9 +32,19 @@ export function diffTrainables(shapes: Record<string, number[]>, o: DiffPruningO
 export interface DiffPruned {
   /** θ_task for a base tensor. */
   param(name: string): Tensor;
-  /** The expected number of nonzeros in δ (the L0 penalty before λ). */
+  /** The expected number of open gates (the L0 penalty before λ). */
   expectedL0: Tensor;
+  /**
+   * The expected number of nonzeros in δ: E[L0] less the open gates of lookup-table rows
+   * whose w is still all zero (rows no batch has looked up get no gradient, and their
+   * element gates' tiny penalty gradient hardly moves them). What the projection will see,
+   * and what λ's schedule steers (lambda-schedule.ts).
+   */
+  expectedNonzeros: Tensor;
 }
+
+/** Embedding tables looked up by row (both architectures name them `emb.*`, model/layers.ts). */
+const isLookupTable = (n: string, shape: readonly number[]) => n.startsWith('emb.') && shape.length === 2;
 
 /**
  * Builds θ + δ for each base tensor. `base(n)` is the frozen θ (a constant or an input);
@@ -48,27 +58,34 @@ export interface DiffPruned {
  */
 export function diffPruned(shapes: Record<string, number[]>, base: (n: string) => Tensor,
   trainable: (n: string) => Tensor, o: DiffPruningOptions): DiffPruned {
-  const penalties: Tensor[] = [];
+  const penalties: Tensor[] = [], nonzeros: Tensor[] = [];
   const params = new Map<string, Tensor>();
   for (const [n, shape] of Object.entries(shapes)) {
     const alpha = trainable(gateName(n));
     const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float32', shape));
     // Rows first, then their sums: ORT's float32 ReduceSum over millions of elements at once
     // drifts by ~1% (the reported E[L0]); two stages keep it to float32 rounding.
-    const open = gateOpenProbability(alpha);
-    let expected = g.reduceSum(shape.length > 1 ? g.reduceSum(open, -1) : open);
+    const open = gateOpenProbability(alpha), w = trainable(diffName(n));
+    const rowOpen = shape.length > 1 ? g.reduceSum(open, -1) : open;
+    let expected = g.reduceSum(rowOpen);
+    const table = isLookupTable(n, shape);
+    let expectedNonzero = table ? g.reduceSum(g.mul(rowOpen, g.cast(g.greater(g.reduceSum(g.abs(w), -1), 0), 'float32'))) : expected;
     let stretch: Tensor | number = GATE_STRETCH;
     if (o.structured) {
       const groupAlpha = trainable(groupGateName(n));
       const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1]));
       stretch = g.reduceSum(g.mul(groupGate, GATE_STRETCH * GATE_STRETCH));
-      expected = g.mul(expected, g.reduceSum(gateOpenProbability(groupAlpha)));
+      const groupOpen = g.reduceSum(gateOpenProbability(groupAlpha));
+      expected = g.mul(expected, groupOpen);
+      expectedNonzero = table ? g.mul(expectedNonzero, groupOpen) : expected;
     }
     penalties.push(expected);
-    params.set(n, g.add(base(n), g.mul(g.mul(c, stretch), trainable(diffName(n)))));
+    nonzeros.push(expectedNonzero);
+    params.set(n, g.add(base(n), g.mul(g.mul(c, stretch), w)));
   }
   return {
     param: (n) => params.get(n) ?? (() => { throw new Error(`no base tensor '${n}'`); })(),
     expectedL0: penalties.reduce((a, b) => g.add(a, b)),
+    expectedNonzeros: nonzeros.reduce((a, b) => g.add(a, b)),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The training methods (DESIGN §3, §6) as phases of step graphs over any base:
- *   diff / diff-structured: 'l0' (θ + z⊙w with Hard-Concrete gates and λ·E[L0]) → project → 'mask'
+ *   diff / diff-structured: 'l0' (θ + z⊙w with Hard-Concrete gates and λ·E[L0], λ an input) → project → 'mask'
  *   magnitude:              'dense' over every base tensor → project θ_ft − θ → 'mask'
  *   full / last-layer / bitfit: one 'dense' phase over all / the last layer on / the bias tensors
  * 'mask' is the fixed-mask finetune θ + m⊙w with the mask an input. The task head is dense,
@@ -54,12 +54,13 @@ export function denseTensors(m: Method, shapes: Record<string, number[]>): strin
   return names;
 }
 
-/** Hyper-parameters of the graph (learning rates are fed per step). */
+/** Hyper-parameters of the graph (learning rates and the L0 phase's λ are fed per step). */
 export interface GraphOptions {
-  /** λ of the expected-L0 penalty. */
-  lambda: number;
   weightDecay: number;
 }
+
+/** The L0 phase's per-step input: λ of the expected-L0 penalty (lambda-schedule.ts). */
+export const LAMBDA_INPUT = 'lambda';
 
 export interface PhaseGraph {
   kind: PhaseKind;
@@ -106,6 +107,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
       paramFn = (n) => (n.startsWith('head.') ? p(n) : diff.param(n));
       penalty = diff.expectedL0;
       metrics.expectedL0 = diff.expectedL0;
+      metrics.expectedNonzeros = diff.expectedNonzeros;
     } else if (kind === 'mask') {
       const masked = new Map(adapted.map((n) => [n, g.add(frozenOf(n), g.mul(g.input(maskName(n), 'float32', shapes[n]), p(diffName(n))))]));
       paramFn = (n) => (n.startsWith('head.') ? p(n) : masked.get(n)!);
@@ -121,7 +123,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
       taskLoss = softmaxCrossEntropy(out, labels);
       metrics.correct = correctCount(out, labels);
     }
-    return { loss: penalty ? g.add(taskLoss, g.mul(penalty, o.lambda)) : taskLoss, metrics: { taskLoss, ...metrics } };
+    return { loss: penalty ? g.add(taskLoss, g.mul(penalty, g.input(LAMBDA_INPUT, 'float32', []))) : taskLoss, metrics: { taskLoss, ...metrics } };
   }, { ...DEFAULT_ADAMW, weightDecay: o.weightDecay });
   return { kind, graph, trainables, frozen: [...frozenInputs.keys()], adapted };
 }

@@ -41,7 +41,7 @@ export function packContentOf(run: FinishedRun): PackContent {
     diffs = sparseDiffFromDense(base.weights, new Map([...weights].filter(([n]) => !n.startsWith('head.'))), { encoding: c.valueEncoding }).diffs;
   }
   const hyper = { sparsity: c.sparsity, epochs: c.epochs, maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
-    lambda: c.lambda, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, warmup: c.warmup, weightDecay: c.weightDecay,
+    lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, warmup: c.warmup, weightDecay: c.weightDecay,
     alphaInit: c.alphaInit, valueEncoding: c.valueEncoding };
   return {
     base: { id: base.id, fingerprint: base.fingerprint },

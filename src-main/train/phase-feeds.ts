@@ -1,15 +1,15 @@
 /**
  * What a phase's step graph is fed besides its state: the frozen base tensors and the
  * phase's masks, fixed for the phase (fixedFeeds), and per run the first step's number and
- * per step the encoded batch, its labels, the gate noise and each group's learning rate on
- * the warm-up/decay schedule.
+ * per step the encoded batch, its labels, the gate noise, each group's learning rate on
+ * the warm-up/decay schedule and the L0 phase's λ.
  */
 import type { LabelledRow } from '../data/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import type { HostTensor } from '../runtime/index.js';
 import { warmupLinear } from './adamw.js';
 import { GateNoise, noiseInputs, type NoiseInput } from './gate-noise.js';
-import { frozenName, type PhaseGraph } from './methods.js';
+import { frozenName, LAMBDA_INPUT, type PhaseGraph } from './methods.js';
 import { substepName } from './multi-step.js';
 import type { Rng } from './rng.js';
 
@@ -22,6 +22,8 @@ export interface FeedSchedule {
   /** Share of the phase's steps spent warming up. */
   warmup: number;
   phaseSteps: number;
+  /** λ at 0-based step s of the phase (lambda-schedule.ts); the L0 phase needs it. */
+  lambda?: (s: number) => number;
 }
 
 export class PhaseFeeds {
@@ -30,6 +32,7 @@ export class PhaseFeeds {
   /** One set of noise buffers per substep of a run (multi-step.ts). */
   private readonly noise: GateNoise[] = [];
   private readonly groups: string[];
+  private readonly feedsLambda: boolean;
 
   /** `extras`: tensors fed unchanged every step (the fixed-mask phase's masks). */
   constructor(private readonly base: BaseModel, private readonly task: TaskSpec, pg: PhaseGraph,
@@ -38,6 +41,8 @@ export class PhaseFeeds {
     for (const [n, t] of extras) this.fixed[n] = f32(t.dims, t.data);
     this.noiseInputs = noiseInputs(pg.graph.inputs, Object.values(pg.graph.outputs));
     this.groups = [...new Set(pg.trainables.map((t) => t.group))];
+    this.feedsLambda = pg.graph.inputs.some((t) => t.name === LAMBDA_INPUT);
+    if (this.feedsLambda && !schedule.lambda) throw new Error(`the ${pg.kind} phase's graph takes λ per step: the feed schedule needs a lambda`);
   }
 
   /** The inputs fed unchanged through the phase (the step loop holds them: openStepLoop's `fixed`). */
@@ -79,6 +84,7 @@ export class PhaseFeeds {
     }
     const scale = this.lrScale(s);
     for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.schedule.lr[group] * scale));
+    if (this.feedsLambda) feeds[LAMBDA_INPUT] = f32([], Float32Array.of(this.schedule.lambda!(s)));
     return feeds;
   }
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { VALUE_ENCODINGS } from '../packs/values.js';
 import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import { METHODS } from './methods.js';
 import type { TrainConfig } from './trainer.js';
 
@@ -28,6 +29,8 @@ const positive = z.number().positive();
 const configSchema = z.object({
   method: z.enum(METHODS), sparsity: positive.max(1), epochs: z.number().int().positive(), maxSteps: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative(), batchSize: z.number().int().positive(), maxLength: z.number().int().positive(), lambda: z.number().nonnegative(),
+  // Jobs written before λ had a schedule ran with a constant one.
+  lambdaSchedule: z.enum(LAMBDA_SCHEDULES).default('constant'),
   lr: z.object({ diff: positive, gates: positive, head: positive, base: positive }),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
   valueEncoding: z.enum(VALUE_ENCODINGS),

@@ -21,6 +21,7 @@ import { diffName, gateName, groupGateName } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { saveL0State, type L0State } from './l0-state.js';
+import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type LambdaState } from './lambda-schedule.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, isFixedInput, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
@@ -41,7 +42,10 @@ export interface TrainConfig {
   seed: number;
   batchSize: number;
   maxLength: number;
+  /** λ of the expected-L0 penalty: all through the L0 phase ('constant') or where it starts ('target'). */
   lambda: number;
+  /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
+  lambdaSchedule: LambdaSchedule;
   /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases). */
   lr: { diff: number; gates: number; head: number; base: number };
   /** Share of each phase's steps spent warming up. */
@@ -54,16 +58,16 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
-  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7,
+  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, weightDecay: 0.01, alphaInit: 5,
   evalEvery: 0, valueEncoding: 'float16',
 };
 
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;
-    expectedL0?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
+    expectedL0?: number; expectedNonzeros?: number; lambda?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
   | { kind: 'eval'; phase: PhaseKind; step: number; metrics: Metrics; nonzeros: number }
-  | { kind: 'projection'; nonzeroBefore: number; total: number; nnz: number; effectiveSparsityBefore: number }
+  | { kind: 'projection'; nonzeroBefore: number; total: number; nnz: number; effectiveSparsityBefore: number; lambda?: number }
   | { kind: 'checkpoint'; step: number; path: string }
   | ({ kind: 'device'; phase: PhaseKind } & DeviceReport);
 
@@ -98,18 +102,23 @@ export interface TrainResult {
   devMetrics: Metrics;
   /** Adapted (trained) base tensors after training, and the head: what the pack encodes before quantisation. */
   weights: Map<string, WeightTensor>;
-  projection?: { nonzeroBefore: number; total: number; nnz: number };
+  /** `lambda`: λ at the L0 phase's last step. */
+  projection?: Projection;
   steps: number;
   seconds: number;
 }
 
 export interface Cancelled { status: 'cancelled'; checkpoint: string; step: number }
 
+interface Projection { nonzeroBefore: number; total: number; nnz: number; lambda?: number }
+
 interface Meta {
   phaseIndex: number;
   phaseStep: number;
   noiseRng: number[];
-  projection?: { nonzeroBefore: number; total: number; nnz: number };
+  /** The L0 phase's λ controller, mid-phase. */
+  lambda?: LambdaState;
+  projection?: Projection;
 }
 
 const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
@@ -167,7 +176,7 @@ export class Trainer {
         ({ carried } = phase);
         devMetrics = phase.devMetrics ?? devMetrics;
         if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: phaseSteps, noiseRng: [...noiseRng.state], tensors: carried });
-        if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng));
+        if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng, phase.lambda));
         else meta = { ...meta, phaseIndex: pi, phaseStep: phaseSteps };
       }
       const lastPhase = this.phases.at(-1)!;
@@ -188,16 +197,19 @@ export class Trainer {
    * Returns the phase's final state and its last dev metrics, or a cancellation.
    */
   private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng, predictor: Predictor):
-    Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics }> {
+    Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics; lambda?: number }> {
     const { base, config: c, train } = this.input;
     const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length, kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
     const provider = this.input.provider ?? 'cpu';
     const state = this.takeStateFeeds(pg, carried), extras = carried;
-    const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps }, extras);
+    const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
+    const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
+    const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps, lambda: lambda && ((s) => lambda.lambdaAt(s)) }, extras);
     // Several steps per run (multi-step.ts says why and when), single steps before an evaluation.
     const perRun = this.input.stepsPerRun ?? stepsPerRun(provider, feeds.noiseBytesPerStep());
+    if (lambda && perRun > LAMBDA_BLOCK) throw new Error(`an L0 phase takes at most ${LAMBDA_BLOCK} steps per run (λ's control blocks), not ${perRun}`);
     const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feeds.fixedFeeds());
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
@@ -215,7 +227,8 @@ export class Trainer {
         // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
         const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
         if (this.cancelRequested || due) {
-          const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state] }, this.collect(await loop.readState(), extras));
+          const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state], ...(lambda ? { lambda: lambda.snapshot() } : {}) },
+            this.collect(await loop.readState(), extras));
           if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
         }
         // A run of perRun steps where no evaluation falls inside it, else a single step.
@@ -228,10 +241,11 @@ export class Trainer {
         for (let j = 0; j < n; j++) {
           const step = s + j, done = step + 1 - firstStep, left = totalSteps - (pi * phaseSteps + step + 1);
           const scalar = (k: string) => (out[`${k}@${j}`] ? Number(out[`${k}@${j}`].data[0]) : undefined);
-          const expectedL0 = scalar('expectedL0');
+          const expectedL0 = scalar('expectedL0'), expectedNonzeros = scalar('expectedNonzeros');
+          if (lambda && expectedNonzeros !== undefined) lambda.observe(step, expectedNonzeros / penalised);
           this.emit({
             kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
-            loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}),
+            loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}), ...(expectedNonzeros !== undefined ? { expectedNonzeros } : {}), ...(lambda ? { lambda: lambda.lambdaAt(step) } : {}),
             lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feeds.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
           });
         }
@@ -243,7 +257,7 @@ export class Trainer {
           this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s, metrics: devMetrics, nonzeros });
         }
       }
-      return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}) };
+      return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
     } finally {
       await loop.dispose();
     }
@@ -262,17 +276,18 @@ export class Trainer {
   }
 
   /** Project phase `pi`'s final state into the start of the next phase and checkpoint that phase boundary. */
-  private enterNextPhase(pi: number, finalState: RunState, noiseRng: Rng): { meta: Meta; carried: RunState } {
+  private enterNextPhase(pi: number, finalState: RunState, noiseRng: Rng, finalLambda?: number): { meta: Meta; carried: RunState } {
     const next = this.project(this.phases[pi], finalState, noiseRng);
-    const meta: Meta = { phaseIndex: pi + 1, phaseStep: 0, noiseRng: [...noiseRng.state], projection: next.projection };
-    this.emit({ kind: 'projection', ...next.projection, effectiveSparsityBefore: next.projection.nonzeroBefore / next.projection.total });
+    const projection: Projection = { ...next.projection, ...(finalLambda !== undefined ? { lambda: finalLambda } : {}) };
+    const meta: Meta = { phaseIndex: pi + 1, phaseStep: 0, noiseRng: [...noiseRng.state], projection };
+    this.emit({ kind: 'projection', ...projection, effectiveSparsityBefore: projection.nonzeroBefore / projection.total });
     this.saveRunCheckpoint(meta, next.state);
     return { meta, carried: next.state };
   }
 
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
     const { base, train, config: c } = this.input;
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, { lambda: c.lambda, weightDecay: c.weightDecay });
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
     return initialPhaseState(base, pg.trainables, c, prev, diffInit);
   }
 

@@ -12,7 +12,8 @@ import { L0_SHIFT, STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard
 import { projectedCount, projectTopK } from '../../src-main/train/projection.js';
 import { Rng } from '../../src-main/train/rng.js';
 
-const SHAPES: Record<string, number[]> = { 'l0.w': [3, 4], 'l0.b': [5] };
+// 'emb.tok' is a lookup table (its row 2 of w starts all zero: a row no batch looked up).
+const SHAPES: Record<string, number[]> = { 'emb.tok': [4, 3], 'l0.w': [3, 4], 'l0.b': [5] };
 // Graphs are declared float32 (as trained); the interpreter computes in float64 on Float64Array feeds.
 const f64 = (shape: number[], f: () => number): NDArray => ({ dtype: 'float32', shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f) });
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -35,6 +36,7 @@ for (const structured of [false, true]) {
       feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
       if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
     }
+    feeds[`p.${diffName('emb.tok')}`].data.fill(0, 6, 9);
     // Noise: logistic draws L = log(u/(1 − u)) keeping every stretched gate 0.05 away from
     // its clips (no kink inside the FD step), and a few gates clipped shut or fully open.
     const safeNoise = (alpha: Float64Array | Float32Array) => Float64Array.from(alpha, (a, i) => {
@@ -76,6 +78,11 @@ for (const structured of [false, true]) {
       for (const a of feeds[`p.${gateName(n)}`].data) want += sigmoid(a - L0_SHIFT) * groupOpen;
     }
     assert.ok(Math.abs(penalty.data[0] - want) <= 1e-12 * want, `E[L0] ${penalty.data[0]} vs ${want}`);
+    // E[nnz δ]: the same less the open gates of the table's all-zero row.
+    const [nonzeros] = g.evaluate([diff.expectedNonzeros], feeds);
+    const groupOpen = structured ? sigmoid(feeds[`p.${groupGateName('emb.tok')}`].data[0] - L0_SHIFT) : 1;
+    const zeroRow = [6, 7, 8].reduce((a, i) => a + sigmoid(feeds[`p.${gateName('emb.tok')}`].data[i] - L0_SHIFT) * groupOpen, 0);
+    assert.ok(zeroRow > 0 && Math.abs(nonzeros.data[0] - (want - zeroRow)) <= 1e-12 * want, `E[nnz δ] ${nonzeros.data[0]} vs ${want - zeroRow}`);
   });
 }
 

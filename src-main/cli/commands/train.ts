@@ -13,6 +13,7 @@ import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
 import { isMethod, METHODS } from '../../train/methods.js';
+import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
 import { writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
@@ -39,7 +40,7 @@ export const trainCommand: CommandSpec = {
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
     epochs: { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
-    'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' },
+    'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
     'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
     name: { type: 'string' }, 'run-id': { type: 'string' }, provider: { type: 'string' },
@@ -55,6 +56,8 @@ export const trainCommand: CommandSpec = {
     const provider = (str(values.provider) ?? 'cpu') as ProviderName;
     if (provider !== 'cpu' && provider !== 'webgpu') throw new UsageError('--provider must be cpu or webgpu');
     const d = DEFAULT_CONFIG;
+    const lambdaSchedule = str(values['lambda-schedule']) ?? defaultLambdaSchedule(method);
+    if (!isLambdaSchedule(lambdaSchedule)) throw new UsageError(`--lambda-schedule must be one of ${LAMBDA_SCHEDULES.join(', ')}, got '${lambdaSchedule}'`);
     const maxStepsRaw = str(values['max-steps']);
     const config: TrainConfig = {
       ...d, method, valueEncoding: encoding as ValueEncoding,
@@ -64,7 +67,7 @@ export const trainCommand: CommandSpec = {
       seed: num(values, 'seed', d.seed, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
       batchSize: num(values, 'batch-size', d.batchSize, positiveInt, 'a positive integer'),
       maxLength: num(values, 'max-length', d.maxLength, positiveInt, 'a positive integer'),
-      lambda: num(values, 'lambda', d.lambda, (x) => x >= 0, 'non-negative'),
+      lambda: num(values, 'lambda', d.lambda, (x) => x >= 0, 'non-negative'), lambdaSchedule,
       lr: {
         diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
         head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
@@ -105,8 +108,8 @@ export const trainCommand: CommandSpec = {
 function logEvent(log: (line: string) => void, e: JobEvent, method: string, runId: string): void {
   if (e.kind === 'loaded') log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
-    log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
+    log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
   else if (e.kind === 'device') log(`  [${e.phase}] steps on ${e.provider}${e.fallback ? ` (${e.fallback})` : ''}, state on ${e.stateLocation}${e.fixedLocation ? `, frozen weights on ${e.fixedLocation}` : ''}, dev evaluation on ${e.evalProvider}`);
-  else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}`);
+  else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}${e.lambda !== undefined ? `, λ at the L0 phase's end ${e.lambda.toExponential(2)}` : ''}`);
 }
