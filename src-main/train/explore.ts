@@ -137,7 +137,8 @@ export class Explorer {
   /** The run's config at this target, its epochs and steps those of the short fixed-mask finetune. */
   private targetTrainer(sparsity: number, steps: number, runDir: string): Trainer {
     const { config, train } = this.input;
-    const targetConfig: TrainConfig = { ...config, sparsity, epochs: Math.ceil(steps / this.batchesPerEpoch), maxSteps: steps };
+    const epochs = Math.ceil(steps / this.batchesPerEpoch);
+    const targetConfig: TrainConfig = { ...config, sparsity, epochs, maskEpochs: epochs, maxSteps: steps };
     return new Trainer({
       base: this.input.base, train, dev: this.input.dev, config: targetConfig, runDir, provider: this.input.provider, taskName: this.input.taskName,
       checkpointEverySeconds: this.input.checkpointEverySeconds,

@@ -10,6 +10,7 @@ import { diffName } from './diff-params.js';
 import { maskName, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { tensorsOf, type RunState } from './run-state.js';
+import { maskEpochsOf } from './phase-budget.js';
 import type { TrainConfig } from './trainer.js';
 
 export interface FinishedRun {
@@ -40,7 +41,7 @@ export function packContentOf(run: FinishedRun): PackContent {
   } else {
     diffs = sparseDiffFromDense(base.weights, new Map([...weights].filter(([n]) => !n.startsWith('head.'))), { encoding: c.valueEncoding }).diffs;
   }
-  const hyper = { sparsity: c.sparsity, epochs: c.epochs, maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
+  const hyper = { sparsity: c.sparsity, epochs: c.epochs, maskEpochs: maskEpochsOf(c), maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
     lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, warmup: c.warmup, weightDecay: c.weightDecay,
     alphaInit: c.alphaInit, valueEncoding: c.valueEncoding };
   return {

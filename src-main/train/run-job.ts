@@ -31,6 +31,7 @@ const configSchema = z.object({
   seed: z.number().int().nonnegative(), batchSize: z.number().int().positive(), maxLength: z.number().int().positive(), lambda: z.number().nonnegative(),
   // Jobs written before λ had a schedule ran with a constant one.
   lambdaSchedule: z.enum(LAMBDA_SCHEDULES).default('constant'),
+  maskEpochs: z.number().int().positive().optional(),
   lr: z.object({ diff: positive, gates: positive, head: positive, base: positive }),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
   valueEncoding: z.enum(VALUE_ENCODINGS),

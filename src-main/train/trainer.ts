@@ -22,6 +22,7 @@ import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { saveL0State, type L0State } from './l0-state.js';
 import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type LambdaState } from './lambda-schedule.js';
+import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, isFixedInput, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
@@ -36,8 +37,10 @@ export interface TrainConfig {
   method: Method;
   /** Target share of nonzeros among the penalised parameters (sparse methods). */
   sparsity: number;
-  /** Epochs of each phase (the fixed-mask phase too), capped by maxSteps per phase. */
+  /** Epochs of each phase (the fixed-mask one too, unless maskEpochs), capped by maxSteps per phase. */
   epochs: number;
+  /** Epochs of the fixed-mask phase, capped by maxSteps (default: `epochs`; phase-budget.ts). */
+  maskEpochs?: number;
   maxSteps?: number;
   seed: number;
   batchSize: number;
@@ -128,10 +131,15 @@ export class Trainer {
   private lastCheckpoint = 0;
   private readonly phases: PhaseKind[];
   private readonly lengths: number[];
+  /** Steps of each phase, and the run's steps before each phase. */
+  private readonly stepsOfPhase: number[];
+  private readonly phaseOffset: number[];
 
   constructor(private readonly input: TrainInput) {
     this.phases = methodPhases(input.config.method);
     this.lengths = input.train.rows.map((r) => r.text.length + (r.pair?.length ?? 0));
+    this.stepsOfPhase = phaseStepCounts(this.phases, input.config, this.batchesPerEpoch);
+    this.phaseOffset = this.stepsOfPhase.map((_, i) => this.stepsOfPhase.slice(0, i).reduce((a, b) => a + b, 0));
   }
 
   /** Stop after the current step and leave a checkpoint that run() resumes. */
@@ -143,9 +151,14 @@ export class Trainer {
     return Math.ceil(this.input.train.rows.length / this.input.config.batchSize);
   }
 
-  phaseSteps(): number {
-    const { epochs, maxSteps } = this.input.config;
-    return Math.min(epochs * this.batchesPerEpoch, maxSteps ?? Infinity);
+  /** Steps of phase `pi`. */
+  phaseSteps(pi = 0): number {
+    return this.stepsOfPhase[pi];
+  }
+
+  /** Steps of the whole run. */
+  totalSteps(): number {
+    return this.phaseOffset.at(-1)! + this.stepsOfPhase.at(-1)!;
   }
 
   /**
@@ -161,8 +174,8 @@ export class Trainer {
   async run(): Promise<TrainResult | Cancelled> {
     const { base, config: c, runDir, train } = this.input;
     const started = Date.now();
-    const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length;
-    if (phaseSteps < 1) throw new Error('the run has no steps (empty training set or --max-steps 0)');
+    const totalSteps = this.totalSteps();
+    if (Math.min(...this.stepsOfPhase) < 1) throw new Error('the run has no steps (empty training set or --max-steps 0)');
     let { meta, tensors: carried } = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir)
       : { meta: { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] } as Meta, tensors: this.initialState(this.phases[0]) };
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
@@ -175,9 +188,9 @@ export class Trainer {
         if (phase.status === 'cancelled') return phase;
         ({ carried } = phase);
         devMetrics = phase.devMetrics ?? devMetrics;
-        if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: phaseSteps, noiseRng: [...noiseRng.state], tensors: carried });
+        if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: this.phaseSteps(pi), noiseRng: [...noiseRng.state], tensors: carried });
         if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng, phase.lambda));
-        else meta = { ...meta, phaseIndex: pi, phaseStep: phaseSteps };
+        else meta = { ...meta, phaseIndex: pi, phaseStep: this.phaseSteps(pi) };
       }
       const lastPhase = this.phases.at(-1)!;
       const { weights } = currentWeights(base, c.method, lastPhase, carried);
@@ -199,7 +212,7 @@ export class Trainer {
   private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng, predictor: Predictor):
     Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics; lambda?: number }> {
     const { base, config: c, train } = this.input;
-    const phaseSteps = this.phaseSteps(), totalSteps = phaseSteps * this.phases.length, kind = this.phases[pi];
+    const phaseSteps = this.phaseSteps(pi), offset = this.phaseOffset[pi], totalSteps = this.totalSteps(), kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
     const provider = this.input.provider ?? 'cpu';
@@ -239,12 +252,12 @@ export class Trainer {
         if (s === firstStep) this.emit({ kind: 'device', phase: kind, ...deviceReport(loop, predictor.provider) });
         const secs = (Date.now() - phaseStart) / 1000;
         for (let j = 0; j < n; j++) {
-          const step = s + j, done = step + 1 - firstStep, left = totalSteps - (pi * phaseSteps + step + 1);
+          const step = s + j, done = step + 1 - firstStep, left = totalSteps - (offset + step + 1);
           const scalar = (k: string) => (out[`${k}@${j}`] ? Number(out[`${k}@${j}`].data[0]) : undefined);
           const expectedL0 = scalar('expectedL0'), expectedNonzeros = scalar('expectedNonzeros');
           if (lambda && expectedNonzeros !== undefined) lambda.observe(step, expectedNonzeros / penalised);
           this.emit({
-            kind: 'step', phase: kind, phaseIndex: pi, step: pi * phaseSteps + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
+            kind: 'step', phase: kind, phaseIndex: pi, step: offset + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
             loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}), ...(expectedNonzeros !== undefined ? { expectedNonzeros } : {}), ...(lambda ? { lambda: lambda.lambdaAt(step) } : {}),
             lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feeds.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
           });
@@ -254,7 +267,7 @@ export class Trainer {
           const params = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
           const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
           devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
-          this.emit({ kind: 'eval', phase: kind, step: pi * phaseSteps + s, metrics: devMetrics, nonzeros });
+          this.emit({ kind: 'eval', phase: kind, step: offset + s, metrics: devMetrics, nonzeros });
         }
       }
       return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
@@ -268,7 +281,7 @@ export class Trainer {
   }
 
   private saveRunCheckpoint(meta: Meta, tensors: RunState): { path: string; step: number } {
-    const step = meta.phaseIndex * this.phaseSteps() + meta.phaseStep;
+    const step = this.phaseOffset[meta.phaseIndex] + meta.phaseStep;
     const path = saveCheckpoint(this.input.runDir, step, { meta, tensors });
     this.lastCheckpoint = Date.now();
     this.emit({ kind: 'checkpoint', step, path });

@@ -19,13 +19,15 @@ test('CLI: train → eval → infer with a task pack', async () => {
   const { home } = tinyBert();
   const train = writeSyntheticSentiment(home, 'train.tsv', 256, 1), dev = writeSyntheticSentiment(home, 'dev.tsv', 32, 2);
   const out = join(home, 'task.taskpack');
-  const t = await cli(home, 'train', '--train', train, '--dev', dev, '--method', 'diff-structured', '--base', 'tiny', '--epochs', '2',
+  const t = await cli(home, 'train', '--train', train, '--dev', dev, '--method', 'diff-structured', '--base', 'tiny', '--epochs', '2', '--mask-epochs', '1',
     '--batch-size', '16', '--max-length', '16', '--lr-diff', '1e-2', '--lr-head', '1e-2', '--out', out, '--json');
   assert.equal(t.code, EXIT_OK, t.stderr);
   assert.equal(t.json.pack, out);
   assert.ok(existsSync(out));
   assert.match(t.stderr, /projection: \d+ of \d+ nonzero before/);
   assert.equal(t.json.nonzeros, Math.ceil(0.005 * t.json.projection.total));
+  // 256 rows, 16 per batch: 2 epochs of L0 steps, then 1 of fixed-mask ones.
+  assert.equal(t.json.steps, 16 * (2 + 1));
   assert.ok(t.json.metrics.accuracy > 0.6, `dev accuracy ${t.json.metrics.accuracy}`);
 
   const e = await cli(home, 'eval', '--pack', out, '--data', dev, '--json');
@@ -48,6 +50,7 @@ test('CLI: bad train arguments are refused with a specific error and write nothi
     [['--method', 'lora'], /--method must be one of/],
     [['--sparsity', '2'], /--sparsity must be in \(0, 1\]/],
     [['--epochs', '0'], /--epochs must be a positive integer/],
+    [['--mask-epochs', 'many'], /--mask-epochs must be a positive integer/],
   ] as const) {
     const r = await cli(home, 'train', '--train', train, '--base', 'tiny', '--out', out, ...args);
     assert.equal(r.code, EXIT_USAGE, r.stderr);

@@ -24,13 +24,17 @@ const TINY: Omit<TrainConfig, 'method'> = { ...DEFAULT_CONFIG, epochs: 1, batchS
 test('cancel at a random step, resume: the same final weights as an uninterrupted run', async () => {
   const { home, base } = tinyBert();
   const train = syntheticSentiment(home, 64, 1), dev = syntheticSentiment(home, 16, 2);
-  // 24 steps per phase: λ moves from its third control block on (lambda-schedule.ts).
-  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 6, lambdaSchedule: 'target' };
-  const lambdas = new Set<number>();
-  const full = await new Trainer({ base, train, dev, config, runDir: join(home, 'runs', 'whole'), onEvent: (e) => { if (e.kind === 'step' && e.lambda !== undefined) lambdas.add(e.lambda); } }).run();
+  // 24 L0 steps (λ moves from its third control block on, lambda-schedule.ts), then 12 fixed-mask steps.
+  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 6, maskEpochs: 3, lambdaSchedule: 'target' };
+  const lambdas = new Set<number>(), phaseOfStep: string[] = [];
+  const full = await new Trainer({
+    base, train, dev, config, runDir: join(home, 'runs', 'whole'),
+    onEvent: (e) => { if (e.kind === 'step') { phaseOfStep[e.step - 1] = e.phase; if (e.lambda !== undefined) lambdas.add(e.lambda); } },
+  }).run();
   assert.equal(full.status, 'done');
   assert.ok(lambdas.size > 1, 'λ follows its schedule');
-  const cut = 1 + Math.floor(Math.random() * 47); // after step 1..47 of 48
+  assert.deepEqual(phaseOfStep, [...Array(24).fill('l0'), ...Array(12).fill('mask')], 'each phase its own epochs');
+  const cut = 1 + Math.floor(Math.random() * 35); // after step 1..35 of 36
   const runDir = join(home, 'runs', 'cut');
   // One step per run, so the cancel lands right after step `cut` (see the next test for runs of several).
   const first = new Trainer({ base, train, dev, config, runDir, stepsPerRun: 1, onEvent: (e) => { if (e.kind === 'step' && e.step === cut) first.cancel(); } });
@@ -50,8 +54,8 @@ test('cancel at a random step, resume: the same final weights as an uninterrupte
 test('steps per run (1, 3, 4) give the same weights bit for bit; a cancel inside a run of 3 stops at its end and resumes', async () => {
   const { home, base } = tinyBert();
   const train = syntheticSentiment(home, 64, 5), dev = syntheticSentiment(home, 16, 6);
-  // 24 steps per phase (λ moves from step 17 on), dev evaluation every 4 steps: runs of 3 leave single steps before each.
-  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 6, lambdaSchedule: 'target' };
+  // 24 L0 steps (λ moves from step 17 on) and 12 fixed-mask ones, dev evaluation every 4 steps: runs of 3 leave single steps before each.
+  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 6, maskEpochs: 3, lambdaSchedule: 'target' };
   const runs = new Map<number, Awaited<ReturnType<Trainer['run']>>>();
   for (const k of [1, 3, 4]) runs.set(k, await new Trainer({ base, train, dev, config, runDir: join(home, 'runs', `k${k}`), stepsPerRun: k }).run());
   const one = runs.get(1)!;

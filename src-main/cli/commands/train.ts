@@ -1,6 +1,6 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
- * [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
+ * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
  * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
  * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
  * killed) run from its last checkpoint.
@@ -36,10 +36,10 @@ const positive = (x: number) => x > 0;
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'finetune a base on a labelled file and write a task pack',
-  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--sparsity S] [--epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
-    epochs: { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
+    epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
     'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
     'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
@@ -59,10 +59,12 @@ export const trainCommand: CommandSpec = {
     const lambdaSchedule = str(values['lambda-schedule']) ?? defaultLambdaSchedule(method);
     if (!isLambdaSchedule(lambdaSchedule)) throw new UsageError(`--lambda-schedule must be one of ${LAMBDA_SCHEDULES.join(', ')}, got '${lambdaSchedule}'`);
     const maxStepsRaw = str(values['max-steps']);
+    const maskEpochsRaw = str(values['mask-epochs']);
     const config: TrainConfig = {
       ...d, method, valueEncoding: encoding as ValueEncoding,
       sparsity: num(values, 'sparsity', d.sparsity, (x) => x > 0 && x <= 1, 'in (0, 1]'),
       epochs: num(values, 'epochs', d.epochs, positiveInt, 'a positive integer'),
+      ...(maskEpochsRaw !== undefined ? { maskEpochs: num(values, 'mask-epochs', 0, positiveInt, 'a positive integer') } : {}),
       ...(maxStepsRaw !== undefined ? { maxSteps: num(values, 'max-steps', 0, positiveInt, 'a positive integer') } : {}),
       seed: num(values, 'seed', d.seed, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
       batchSize: num(values, 'batch-size', d.batchSize, positiveInt, 'a positive integer'),
