@@ -139,7 +139,8 @@ export class Trainer {
     this.phases = methodPhases(input.config.method);
     this.lengths = input.train.rows.map((r) => r.text.length + (r.pair?.length ?? 0));
     this.stepsOfPhase = phaseStepCounts(this.phases, input.config, this.batchesPerEpoch);
-    this.phaseOffset = this.stepsOfPhase.map((_, i) => this.stepsOfPhase.slice(0, i).reduce((a, b) => a + b, 0));
+    let before = 0;
+    this.phaseOffset = this.stepsOfPhase.map((n) => (before += n) - n);
   }
 
   /** Stop after the current step and leave a checkpoint that run() resumes. */
