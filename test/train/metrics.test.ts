@@ -80,13 +80,20 @@ const xyPairs = fc.array(fc.tuple(finite, finite), { minLength: 3, maxLength: 60
   .filter(({ x, y }) => new Set(x).size > 1 && new Set(y).size > 1);
 
 test('properties: Pearson and Spearman invariances, average ranks', () => {
-  fc.assert(fc.property(xyPairs, fc.double({ min: 0.01, max: 100, noNaN: true }), finite, ({ x, y }, scale, shift) => {
+  fc.assert(fc.property(xyPairs, ({ x, y }) => {
     const r = pearson(x, y), rho = spearman(x, y);
     assert.ok(Math.abs(r) <= 1 && Math.abs(rho) <= 1);
     assert.ok(near(r, pearson(y, x)) && near(rho, spearman(y, x)), 'symmetric');
-    const affine = x.map((v) => scale * v + shift);
-    if (new Set(affine).size === new Set(x).size) assert.ok(Math.abs(r - pearson(affine, y)) <= 1e-6, 'Pearson ignores a positive affine map');
     assert.ok(near(pearson(x.map((v) => -v), y), -r), 'negation flips the sign');
+  }));
+  // The affine map is computed in floating point, so it is only near-exact where values sit on
+  // a grid far above the rounding of the shift (a tiny x with a large shift collapses: 1e-232 + 1e-221).
+  const grid = fc.integer({ min: -1e6, max: 1e6 }).map((i) => i / 1000);
+  const gridPairs = fc.array(fc.tuple(grid, grid), { minLength: 3, maxLength: 60 })
+    .map((pairs) => ({ x: pairs.map((p) => p[0]), y: pairs.map((p) => p[1]) }))
+    .filter(({ x, y }) => new Set(x).size > 1 && new Set(y).size > 1);
+  fc.assert(fc.property(gridPairs, fc.double({ min: 0.01, max: 100, noNaN: true }), grid, ({ x, y }, scale, shift) => {
+    assert.ok(Math.abs(pearson(x, y) - pearson(x.map((v) => scale * v + shift), y)) <= 1e-6, 'Pearson ignores a positive affine map');
   }));
   // Spearman sees only the order: a strictly increasing map (exact on these integers) keeps it.
   const ints = fc.array(fc.tuple(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -5, max: 5 })), { minLength: 3, maxLength: 60 })
