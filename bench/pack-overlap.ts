@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { decodePack } from '../src-main/packs/codec.js';
-import type { SparseDiff } from '../src-main/packs/format.js';
+import { numelOf, type SparseDiff } from '../src-main/packs/format.js';
 
 /** Tensor kind: the layer prefix dropped; biases, gains and layer norms in one group. */
 export const tensorKind = (name: string) =>
@@ -33,7 +33,7 @@ export function positionOverlap(a: readonly SparseDiff[], b: readonly SparseDiff
     if (!e) continue;
     const there = new Set(e.indices);
     for (const i of d.indices) if (there.has(i)) shared++;
-    byChance += (d.indices.length * e.indices.length) / d.dims.reduce((x, y) => x * y, 1);
+    byChance += (d.indices.length * e.indices.length) / numelOf(d.dims);
   }
   const count = (diffs: readonly SparseDiff[]) => diffs.reduce((n, d) => n + d.indices.length, 0);
   return { nonzeros: [count(a), count(b)], byKind, shared, byChance };

@@ -4,7 +4,7 @@ import { positionOverlap, tensorKind } from '../../bench/pack-overlap.js';
 import type { SparseDiff } from '../../src-main/packs/format.js';
 
 const diff = (name: string, dims: number[], indices: number[]): SparseDiff =>
-  ({ name, dims, indices: Uint32Array.from(indices), values: { encoding: 'float32', data: new Float32Array(indices.length) } } as SparseDiff);
+  ({ name, dims, indices: Uint32Array.from(indices), values: { encoding: 'float32', data: new Float32Array(indices.length) } });
 
 test('pack overlap: shared positions per tensor, chance as Σ n₁n₂/size, counts per kind', () => {
   const a = [diff('l0.ffn.in.w', [4, 5], [0, 3, 7, 19]), diff('l1.ffn.in.w', [10], [1, 2]), diff('l0.ln.g', [5], [4])];
