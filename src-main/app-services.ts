@@ -2,9 +2,14 @@
  * The real services behind the IPC handlers, the CLI and the dev host. No electron import:
  * Electron-only facts (versions) come from process.versions, which Electron fills in.
  */
-import type { AppInfo } from './ipc/contract.js';
+import type { PackHostWorker } from './infer/pack-host-worker.js';
+import type { AppInfo, PackSummary } from './ipc/contract.js';
 import type { DoctorOptions, Services } from './ipc/handlers.js';
-import { appVersion } from './paths.js';
+import { PackError } from './packs/errors.js';
+import { PackStore, type PackEntry } from './packs/store.js';
+import { appVersion, userDataDir } from './paths.js';
+import type { TrainingRuns } from './train/app-runs.js';
+import { isGlueTask } from './train/metrics.js';
 
 /**
  * The self-test pulls in the graph, training and ONNX Runtime modules: load it on first use
@@ -38,9 +43,60 @@ function singleFlight<A extends unknown[], T>(task: (...args: A) => Promise<T>):
   };
 }
 
-export function createAppServices(): Services {
+export function packSummary(p: PackEntry): PackSummary {
+  return {
+    id: p.id, name: p.task.name, type: p.task.type, labels: p.task.labels, inputColumns: p.task.inputColumns ?? null, method: p.method, bytes: p.bytes, nnz: p.nnz,
+    devMetrics: p.devMetrics, baseId: p.base.id, signed: p.signer !== null, installedAt: p.installedAt,
+  };
+}
+
+/**
+ * The services over one user-data directory. Store changes (install, uninstall) are quick
+ * file operations done here; the base in memory, predictions and the storage comparison
+ * (which may convert the shipped base first) run in the pack-host worker, started on first use.
+ */
+export function createAppServices(home: string = userDataDir()): Services {
+  const store = new PackStore(home);
+  // A finished run's pack goes into the store, where the Task packs page shows it.
+  let training: Promise<TrainingRuns> | undefined;
+  const runs = () => (training ??= import('./train/app-runs.js').then((m) => new m.TrainingRuns(home, (bytes) => store.install(bytes).entry)));
+  let worker: Promise<PackHostWorker> | undefined;
+  const host = () => (worker ??= import('./infer/pack-host-worker.js').then((m) => new m.PackHostWorker(home)));
   return {
     appInfo,
     runDoctor: singleFlight(runDoctor),
+    async listPacks() {
+      const packs = store.list().map(packSummary);
+      return { packs, active: worker ? await (await host()).call({ op: 'active' }) : null };
+    },
+    async installPack(fileName, bytes) {
+      try {
+        const { entry, alreadyInstalled } = store.install(bytes);
+        return { pack: packSummary(entry), alreadyInstalled };
+      } catch (e) {
+        throw e instanceof PackError ? new Error(`${fileName} is not a usable task pack: ${e.message}`) : e;
+      }
+    },
+    async uninstallPack(id) {
+      const entry = store.find(id);
+      // Restore the base before the pack's file goes, so nothing in memory outlives it.
+      if (worker) await (await host()).call({ op: 'forget', id: entry.id });
+      return packSummary(store.uninstall(entry.id));
+    },
+    activatePack: async (id) => (await host()).call({ op: 'activate', id }),
+    async predict(id, inputs) {
+      const r = await (await host()).call({ op: 'predict', id, rows: inputs });
+      return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };
+    },
+    compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
+    startTraining: async ({ glue, ...request }) => (await runs()).start({ ...request, ...(glue && isGlueTask(glue) ? { glue } : {}) }),
+    trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),
+    cancelTraining: async (runId) => (await runs()).cancel(runId),
+    resumeTraining: async (runId) => (await runs()).resume(runId),
+    listTraining: async () => (await runs()).list(),
+    async close() {
+      if (training) await (await training).stopAll();
+      if (worker) await (await worker).close();
+    },
   };
 }

@@ -117,7 +117,18 @@ if (!app.requestSingleInstanceLock()) {
   await app.whenReady();
   protocol.handle(SCHEME, serveRendererFile);
   lockDownSession();
-  registerIpcHandlers(ipcMain, createHandlers(createAppServices()), isTrustedSender);
+  const services = createAppServices();
+  registerIpcHandlers(ipcMain, createHandlers(services), isTrustedSender);
+  // Quitting mid-training: let each run checkpoint (a few seconds at most) so resume loses nothing.
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    void services.close?.().finally(() => {
+      closed = true;
+      app.quit();
+    });
+  });
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();

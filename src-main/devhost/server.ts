@@ -6,15 +6,21 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IpcErrorCode, IpcResult } from '../ipc/contract.js';
+import type { Channel, IpcErrorCode, IpcResult } from '../ipc/contract.js';
 import { dispatch, errorLine, ipcFailure, type HandlerTable } from '../ipc/handlers.js';
-import { isChannel } from '../ipc/contract.js';
+import { isChannel, MAX_DATA_BYTES, MAX_INSTALL_BYTES } from '../ipc/contract.js';
 import { rendererDistDir } from '../paths.js';
 import { resolveRendererFile } from '../renderer-files.js';
 import { rendererSecurityHeaders } from '../security/csp.js';
 import { rejectForeignRequest } from './request-guard.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Channels that carry a file: a pack to install comes as base64 in the JSON body. */
+const base64Bytes = (bytes: number) => Math.ceil(bytes / 3) * 4;
+const BODY_LIMITS: Partial<Record<Channel, number>> = {
+  'packs:install': base64Bytes(MAX_INSTALL_BYTES) + 4096,
+  'train:start': 2 * base64Bytes(MAX_DATA_BYTES) + 4096, // a training file and a dev file
+};
 const API_PREFIX = '/api/';
 
 export interface DevHostOptions {
@@ -83,7 +89,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, ipcFailure('invalid-args', 'expected Content-Type: application/json'));
     }
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, Math.max(maxBodyBytes, BODY_LIMITS[channel] ?? 0));
     let args: unknown;
     try {
       args = body.length === 0 ? {} : JSON.parse(body);

@@ -4,8 +4,9 @@
  * by the compiler (exhaustiveness) and by test/app/ipc-contract.test.ts.
  */
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
+import type { RunProgress, RunState, RunStatus } from '../train/run-status.js';
 
-export type { DoctorReport, ProviderCheck };
+export type { DoctorReport, ProviderCheck, RunProgress, RunState, RunStatus };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {
@@ -22,9 +23,113 @@ export interface AppInfo {
 /** Arguments of a channel that takes none: the renderer sends `{}`. */
 export type NoArgs = Record<string, never>;
 
+/** An installed task pack as the UI shows it. */
+export interface PackSummary {
+  id: string;
+  name: string;
+  type: 'classification' | 'regression';
+  labels: string[];
+  /** The text columns it reads: two for a text-pair task; null when the store did not record them. */
+  inputColumns: string[] | null;
+  method: string;
+  /** The pack file's size. */
+  bytes: number;
+  nnz: number;
+  devMetrics: Record<string, number>;
+  baseId: string;
+  signed: boolean;
+  installedAt: string;
+}
+
+export interface PackList {
+  packs: PackSummary[];
+  /** The pack patched onto the base in memory, if any. */
+  active: string | null;
+}
+
+export interface PackActivation {
+  id: string;
+  baseId: string;
+  /** Time the swap took: the previous pack's bits restored, this pack's nonzeros patched in. */
+  swapMs: number;
+  /** True when the pack was read and verified from the store first (its first activation). */
+  loaded: boolean;
+}
+
+/** One text to predict; `pair` for text-pair tasks. */
+export interface PredictInput {
+  text: string;
+  pair?: string;
+}
+
+export type Prediction = { label: string; probabilities: number[] } | { score: number };
+
+export interface PredictResult {
+  id: string;
+  type: 'classification' | 'regression';
+  labels: string[];
+  predictions: Prediction[];
+}
+
+/** `taskpack storage` as the UI shows it: base + N tasks held each way. */
+export interface StorageComparison {
+  base: { id: string; parameters: number; bytes: number };
+  tasks: number;
+  packs: { id: string; name: string; method: string; bytes: number; nnz: number; accuracy: number | null }[];
+  extrapolated: boolean;
+  options: { method: string; perTaskBytes: number | null; totalBytes: number | null; ratioToPacks: number | null; accuracy: number | null }[];
+}
+
+/** Most texts one `packs:predict` call takes; the renderer sends a file in chunks of this. */
+export const MAX_PREDICT_INPUTS = 256;
+/** Longest text accepted (characters); the model truncates to its max length anyway. */
+export const MAX_TEXT_CHARS = 20_000;
+/** Largest pack the renderer may hand over for install (bytes, before base64). */
+export const MAX_INSTALL_BYTES = 16 * 2 ** 20;
+export const MAX_STORAGE_TASKS = 10_000;
+/** Largest data file the finetune wizard hands over (bytes, before base64). */
+export const MAX_DATA_BYTES = 32 * 2 ** 20;
+
+/** A file the user picked, as base64: the renderer never names paths on this machine. */
+export interface UploadedFile {
+  fileName: string;
+  data: string;
+}
+
+export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
+/** The finetune wizard's choices; everything else takes `taskpack train`'s defaults. */
+export interface TrainRequest {
+  taskName: string;
+  train: UploadedFile;
+  /** Without one, a seeded stratified 10 % of the training file is held out. */
+  dev?: UploadedFile;
+  method: TrainMethod;
+  /** Fraction of the base's parameters the diff may change (diff methods, magnitude). */
+  sparsity: number;
+  epochs: number;
+  seed: number;
+  /** Read the files with a GLUE task's layout (e.g. 'CoLA', whose files have no header). */
+  glue?: string;
+}
+
 export interface IpcContract {
   'app:info': { args: NoArgs; result: AppInfo };
   'system:doctor': { args: NoArgs; result: DoctorReport };
+  'packs:list': { args: NoArgs; result: PackList };
+  /** The pack file's bytes as base64: the renderer never names paths on this machine. */
+  'packs:install': { args: { fileName: string; data: string }; result: { pack: PackSummary; alreadyInstalled: boolean } };
+  'packs:uninstall': { args: { id: string }; result: { pack: PackSummary } };
+  'packs:activate': { args: { id: string }; result: PackActivation };
+  'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
+  'storage:compare': { args: { tasks?: number }; result: StorageComparison };
+  'train:start': { args: TrainRequest; result: RunStatus };
+  /** Losses are sent from `cursor` on (default 0): poll with the last answer's nextCursor. */
+  'train:status': { args: { runId: string; cursor?: number }; result: RunStatus };
+  'train:cancel': { args: { runId: string }; result: RunStatus };
+  'train:resume': { args: { runId: string }; result: RunStatus };
+  'train:list': { args: NoArgs; result: { runs: RunStatus[] } };
 }
 
 export type Channel = keyof IpcContract;
@@ -52,7 +157,10 @@ export interface TaskpackBridge {
 }
 
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
-export const CHANNELS = ['app:info', 'system:doctor'] as const satisfies readonly Channel[];
+export const CHANNELS = [
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'storage:compare',
+  'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.
 type AssertNever<T extends never> = T;

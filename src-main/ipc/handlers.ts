@@ -3,7 +3,10 @@
  * wrap the outcome as an IpcResult. No electron import: Electron's ipcMain wiring
  * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
  */
-import type { AppInfo, ArgsOf, Channel, DoctorReport, IpcErrorCode, IpcResult, ResultOf } from './contract.js';
+import type {
+  AppInfo, ArgsOf, Channel, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
+  ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
+} from './contract.js';
 import { CHANNELS, isChannel } from './contract.js';
 import { ARG_SCHEMAS, describeIssues } from './schemas.js';
 
@@ -16,7 +19,31 @@ export interface DoctorOptions {
 export interface Services {
   appInfo(): AppInfo | Promise<AppInfo>;
   runDoctor(options?: DoctorOptions): Promise<DoctorReport>;
+  listPacks(): Promise<PackList>;
+  /** Validate (strictly, as an untrusted file) and install; nothing is written for a bad pack. */
+  installPack(fileName: string, bytes: Uint8Array): Promise<{ pack: PackSummary; alreadyInstalled: boolean }>;
+  uninstallPack(id: string): Promise<PackSummary>;
+  activatePack(id: string): Promise<PackActivation>;
+  predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
+  compareStorage(tasks?: number): Promise<StorageComparison>;
+  /** Copy the data into a new run and start it; a finished run's pack is installed. */
+  startTraining(request: TrainStart): Promise<RunStatus>;
+  trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
+  cancelTraining(runId: string): Promise<RunStatus>;
+  resumeTraining(runId: string): Promise<RunStatus>;
+  listTraining(): Promise<RunStatus[]>;
+  /** Before the process exits: running trainings checkpoint and stop, workers end. */
+  close?(): Promise<void>;
 }
+
+/** A TrainRequest with its files' bytes decoded. */
+export type TrainStart = Omit<TrainRequest, 'train' | 'dev'> & { train: DecodedFile; dev?: DecodedFile };
+export interface DecodedFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+const decodeFile = (f: UploadedFile): DecodedFile => ({ fileName: f.fileName, bytes: new Uint8Array(Buffer.from(f.data, 'base64')) });
 
 type Implementations = {
   readonly [C in Channel]: (args: ArgsOf<C>, services: Services) => ResultOf<C> | Promise<ResultOf<C>>;
@@ -25,6 +52,18 @@ type Implementations = {
 const IMPLEMENTATIONS: Implementations = {
   'app:info': (_args, services) => services.appInfo(),
   'system:doctor': (_args, services) => services.runDoctor(),
+  'packs:list': (_args, services) => services.listPacks(),
+  'packs:install': (args, services) => services.installPack(args.fileName, new Uint8Array(Buffer.from(args.data, 'base64'))),
+  'packs:uninstall': async (args, services) => ({ pack: await services.uninstallPack(args.id) }),
+  'packs:activate': (args, services) => services.activatePack(args.id),
+  'packs:predict': (args, services) => services.predict(args.id, args.inputs),
+  'storage:compare': (args, services) => services.compareStorage(args.tasks),
+  'train:start': ({ train, dev, ...choices }, services) =>
+    services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),
+  'train:status': (args, services) => services.trainingStatus(args.runId, args.cursor),
+  'train:cancel': (args, services) => services.cancelTraining(args.runId),
+  'train:resume': (args, services) => services.resumeTraining(args.runId),
+  'train:list': async (_args, services) => ({ runs: await services.listTraining() }),
 };
 
 export type Handler<C extends Channel> = (rawArgs: unknown) => Promise<IpcResult<ResultOf<C>>>;

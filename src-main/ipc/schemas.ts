@@ -4,13 +4,50 @@
  */
 import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
+import { isGlueTask } from '../train/metrics.js';
+import type { METHODS } from '../train/methods.js';
+import { MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
 const noArgs = z.strictObject({});
+// An installed pack's id (16 hex digits) or a unique prefix of at least 4.
+const packId = z.string().regex(/^[0-9a-f]{4,16}$/, 'expected a pack id (4 to 16 lowercase hex digits)');
+const text = z.string().min(1, 'empty text').max(MAX_TEXT_CHARS);
+const runId = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected a run id');
+const base64Of = (maxBytes: number, what: string) => z.base64().max(Math.ceil(maxBytes / 3) * 4, `${what} of at most ${maxBytes} bytes`);
+const fileName = z.string().min(1).max(255);
+const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
+
+// The wizard's methods are the trainer's, both ways.
+type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const METHODS_MATCH: SameMembers<(typeof TRAIN_METHODS)[number], (typeof METHODS)[number]> = true;
 
 export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'app:info': noArgs,
   'system:doctor': noArgs,
+  'packs:list': noArgs,
+  'packs:install': z.strictObject({ fileName, data: base64Of(MAX_INSTALL_BYTES, 'a pack') }),
+  'packs:uninstall': z.strictObject({ id: packId }),
+  'packs:activate': z.strictObject({ id: packId }),
+  'packs:predict': z.strictObject({
+    id: packId,
+    inputs: z.array(z.strictObject({ text, pair: text.optional() })).min(1).max(MAX_PREDICT_INPUTS),
+  }),
+  'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
+  'train:start': z.strictObject({
+    taskName: z.string().trim().min(1, 'name the task').max(200),
+    train: dataFile,
+    dev: dataFile.optional(),
+    method: z.enum(TRAIN_METHODS),
+    sparsity: z.number().gt(0).max(1),
+    epochs: z.number().int().min(1).max(100),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    glue: z.string().refine(isGlueTask, 'not a GLUE task name').optional(),
+  }),
+  'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),
+  'train:cancel': z.strictObject({ runId }),
+  'train:resume': z.strictObject({ runId }),
+  'train:list': noArgs,
 };
 
 /** One line naming each failing path, e.g. `(args): Invalid input: expected object, received number`. */

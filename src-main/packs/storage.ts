@@ -4,6 +4,7 @@
  * sized from the base's own tensor names and shapes (float32 parameters).
  */
 import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-store.js';
+import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
 import { numelOf } from './format.js';
 import { PackStore, PackStoreError, type PackEntry } from './store.js';
 
@@ -100,6 +101,12 @@ export function storageReport(home: string, opts: { tasks?: number; baseId?: str
       ...LORA_RANKS.map((r) => option(`LoRA (rank ${r}, attention)`, 4 * loraParams(shapes, r) + headBytes)),
     ],
   };
+}
+
+/** The report, sized from the shipped base (converted on first use) when no base is installed yet. */
+export function storageComparison(home: string, opts: { tasks?: number; baseId?: string } = {}, log: (line: string) => void = () => {}): StorageReport {
+  if (!opts.baseId && listBaseIds(home).length === 0) ensureShippedBase(home, defaultBaseId(), log);
+  return storageReport(home, opts);
 }
 
 function pickBase(home: string, packs: PackEntry[], baseId?: string): BaseManifest {

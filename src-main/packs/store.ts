@@ -28,7 +28,11 @@ const entrySchema = z.object({
   base: z.object({ id: z.string(), fingerprint: z.string() }),
   /** Whether the base was installed and the pack checked against its names and shapes. */
   baseChecked: z.boolean(),
-  task: z.object({ name: z.string(), type: z.enum(['classification', 'regression']), labels: z.array(z.string()) }),
+  task: z.object({
+    name: z.string(), type: z.enum(['classification', 'regression']), labels: z.array(z.string()),
+    /** The text columns the pack reads (two for a text-pair task); absent in entries installed before it was recorded. */
+    inputColumns: z.array(z.string()).optional(),
+  }),
   method: z.string(),
   devMetrics: z.record(z.string(), z.number()),
   nnz: z.number().int().nonnegative(),
@@ -140,7 +144,7 @@ export class PackStore {
     }
     const entry: PackEntry = {
       id, digest, bytes: bytes.length, base: content.base, baseChecked,
-      task: { name: content.task.name, type: content.task.type, labels: content.task.labels },
+      task: { name: content.task.name, type: content.task.type, labels: content.task.labels, inputColumns: content.task.inputColumns },
       method: content.provenance.method, devMetrics: content.provenance.devMetrics,
       nnz: content.diffs.reduce((n, d) => n + d.indices.length, 0),
       denseBytes: content.dense.reduce((n, t) => n + 4 * t.data.length, 0),

@@ -10,6 +10,7 @@ import { VALUE_ENCODINGS } from '../packs/values.js';
 import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
+import { isGlueTask, type GlueTask } from './metrics.js';
 import { METHODS } from './methods.js';
 import type { TrainConfig } from './trainer.js';
 
@@ -17,7 +18,8 @@ export interface RunJob {
   baseId: string;
   trainPath: string;
   devPath?: string;
-  columns: { textCol?: string; pairCol?: string; labelCol?: string };
+  /** Import options for the data files: columns, and a GLUE layout to read them with. */
+  columns: { textCol?: string; pairCol?: string; labelCol?: string; glue?: GlueTask };
   config: TrainConfig;
   provider: ProviderName;
   taskName?: string;
@@ -38,7 +40,10 @@ const configSchema = z.object({
 });
 const jobSchema = z.object({
   format: z.literal(JOB_FORMAT), baseId: z.string(), trainPath: z.string(), devPath: z.string().optional(),
-  columns: z.object({ textCol: z.string().optional(), pairCol: z.string().optional(), labelCol: z.string().optional() }),
+  columns: z.object({
+    textCol: z.string().optional(), pairCol: z.string().optional(), labelCol: z.string().optional(),
+    glue: z.string().refine(isGlueTask, 'not a GLUE task').optional(),
+  }),
   config: configSchema, provider: z.enum(PROVIDER_NAMES), taskName: z.string().optional(),
 });
 

@@ -31,7 +31,7 @@ async function invokeOverHttp<C extends Channel>(channel: C, args: ArgsOf<C>): P
       body: JSON.stringify(args),
     });
   } catch (err) {
-    return transportFailure(`cannot reach the dev host (${err instanceof Error ? err.message : String(err)})`);
+    return transportFailure(`cannot reach the dev host (${messageOf(err)})`);
   }
   let body: unknown;
   try {
@@ -48,7 +48,7 @@ export async function invoke<C extends Channel>(channel: C, args: ArgsOf<C>): Pr
   try {
     return await bridge.invoke(channel, args);
   } catch (err) {
-    return transportFailure(`IPC failed (${err instanceof Error ? err.message : String(err)})`);
+    return transportFailure(`IPC failed (${messageOf(err)})`);
   }
 }
 
@@ -57,4 +57,9 @@ export async function call<C extends Channel>(channel: C, args: ArgsOf<C>): Prom
   const result = await invoke(channel, args);
   if (!result.ok) throw new ApiError(result.error.code, result.error.message);
   return result.value;
+}
+
+/** A caught error as the one line the UI shows. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

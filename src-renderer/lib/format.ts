@@ -20,3 +20,25 @@ export function formatRelativeError(value: number | undefined): string {
   const digits = exponent.replace('+', '');
   return `${mantissa} × 10${[...digits].map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
 }
+
+/** 107317 → "104.8 KiB": pack and model sizes, binary units as the CLI prints them. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+/** Dev metrics as "accuracy 85.2, f1 80.1" (×100, as GLUE reports them). */
+export function formatMetrics(metrics: Record<string, number>): string {
+  const entries = Object.entries(metrics);
+  return entries.length ? entries.map(([name, v]) => `${name} ${(100 * v).toFixed(1)}`).join(', ') : '—';
+}
+
+export function formatPercent(p: number): string {
+  return `${(100 * p).toFixed(1)} %`;
+}

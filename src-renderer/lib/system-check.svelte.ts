@@ -1,6 +1,6 @@
 /** State of the "System check" view: one run of `system:doctor` at a time. */
 import type { DoctorReport } from '../../src-main/ipc/contract.js';
-import { call } from './api.js';
+import { call, messageOf } from './api.js';
 
 export type CheckStatus = 'idle' | 'running' | 'done' | 'failed';
 
@@ -28,7 +28,7 @@ export class SystemCheck {
       this.status = 'done';
     } catch (err) {
       this.report = null;
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = messageOf(err);
       this.status = 'failed';
     }
   }

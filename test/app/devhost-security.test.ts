@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
 import { createHandlers } from '../../src-main/ipc/handlers.js';
+import { MAX_INSTALL_BYTES } from '../../src-main/ipc/contract.js';
 import { FAKE_REPORT, fakeServices, rawRequest } from './helpers.js';
 
 const MAX_BODY = 1024;
@@ -80,6 +81,11 @@ test('oversized bodies get 413, declared or streamed', async () => {
   assert.equal(declared.status, 413);
   const streamed = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: big, chunked: true, headers: json });
   assert.equal(streamed.status, 413);
+  // A pack to install may be larger (its bytes as base64), up to its own bound.
+  const pack = (bytes: number) => JSON.stringify({ fileName: 'a.taskpack', data: Buffer.alloc(bytes, 7).toString('base64') });
+  const installed = await post('/api/packs:install', pack(MAX_BODY));
+  assert.match(JSON.parse(installed.body).error.message, /a\.taskpack is not a usable task pack/, 'read whole and handed to the service');
+  assert.equal((await post('/api/packs:install', pack(MAX_INSTALL_BYTES + 4096))).status, 413);
 });
 
 test('bad JSON gets 400, bad args 400 invalid-args, non-JSON content type 415, GET on the API 405', async () => {

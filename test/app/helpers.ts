@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { AppInfo, DoctorReport } from '../../src-main/ipc/contract.js';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { AppInfo, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
+import type { Services, TrainStart } from '../../src-main/ipc/handlers.js';
 import { projectRoot } from '../../src-main/paths.js';
 
 export const FAKE_REPORT: DoctorReport = {
@@ -26,17 +26,161 @@ export const FAKE_APP_INFO: AppInfo = {
   chrome: null,
 };
 
-export function fakeServices(overrides: Partial<Services> = {}): Services & { doctorCalls: number } {
-  const services = {
+export const FAKE_PACK: PackSummary = {
+  id: '0123456789abcdef', name: 'sst2 sentiment', type: 'classification', labels: ['negative', 'positive'], inputColumns: ['sentence'], method: 'diff-structured',
+  bytes: 107_317, nnz: 34_879, devMetrics: { accuracy: 0.852 }, baseId: 'use-lite-en', signed: false, installedAt: '2026-12-06T10:00:00.000Z',
+};
+
+/** What the fake store makes of an uploaded file: its text is a JSON PackSummary (or it is refused). */
+function fakeDecode(fileName: string, bytes: Uint8Array): PackSummary {
+  try {
+    return { ...FAKE_PACK, ...JSON.parse(Buffer.from(bytes).toString('utf8')) } as PackSummary;
+  } catch {
+    throw new Error(`${fileName} is not a usable task pack: not a task pack (BAD_MAGIC)`);
+  }
+}
+
+export function fakeStorage(tasks: number, packs: PackSummary[]): StorageComparison {
+  const base = { id: 'use-lite-en', parameters: 6_975_744, bytes: 27_902_976 };
+  const per = packs.length ? packs.reduce((a, p) => a + p.bytes, 0) / packs.length : null;
+  const total = per === null ? null : base.bytes + tasks * per;
+  const row = (method: string, perTask: number, totalBytes = base.bytes + tasks * perTask) =>
+    ({ method, perTaskBytes: perTask, totalBytes, ratioToPacks: total === null ? null : totalBytes / total, accuracy: null });
+  return {
+    base, tasks, extrapolated: packs.length < tasks,
+    packs: packs.map((p) => ({ id: p.id, name: p.name, method: p.method, bytes: p.bytes, nnz: p.nnz, accuracy: p.devMetrics.accuracy ?? null })),
+    options: [
+      { method: 'task packs (measured)', perTaskBytes: per, totalBytes: total, ratioToPacks: total === null ? null : 1, accuracy: packs[0]?.devMetrics.accuracy ?? null },
+      row('full copies', base.bytes + 2056, tasks * (base.bytes + 2056)),
+      row('LoRA (rank 8, attention)', 98_312),
+    ],
+  };
+}
+
+/**
+ * Fake services: the doctor answers FAKE_REPORT; packs live in memory (an uploaded file's
+ * text is a JSON PackSummary); predictions say 'positive' when the text has "good", with the
+ * text's length in the probabilities so a test can tell rows apart.
+ */
+type FakeServices = Services & { doctorCalls: number; packs: PackSummary[]; active: string | null; runs: Map<string, RunStatus>; started: TrainStart[] };
+
+const FAKE_TOTAL_STEPS = 40;
+
+/** A fake run moves 10 steps per status poll; the L0 phase to step 20, then the fixed-mask phase. */
+function advanceFakeRun(run: RunStatus, services: FakeServices): RunStatus {
+  if (run.state !== 'running') return run;
+  const step = Math.min(FAKE_TOTAL_STEPS, (run.progress?.step ?? 0) + 10);
+  const phase = step <= 20 ? 'l0' : 'mask';
+  const losses: [number, number][] = Array.from({ length: 10 }, (_, i) => [step - 9 + i, 0.7 / (1 + (step - 9 + i) / 10)]);
+  const next: RunStatus = {
+    ...run, losses, nextCursor: step,
+    progress: { phase, phaseIndex: phase === 'l0' ? 0 : 1, step, totalSteps: FAKE_TOTAL_STEPS, epoch: 1, loss: losses[9][1], taskLoss: losses[9][1],
+      ...(phase === 'l0' ? { expectedNonzeros: 1e6 / step } : {}), lr: 1e-3, examplesPerSecond: 120, etaSeconds: (FAKE_TOTAL_STEPS - step) / 4 },
+    evals: step === 20 ? [...run.evals, { phase: 'l0', step, metrics: { accuracy: 0.81 }, nonzeros: 52_000 }] : run.evals,
+    projection: step > 20 ? { nonzeroBefore: 52_000, total: 6_975_744, nnz: 34_879, effectiveSparsityBefore: 52_000 / 6_975_744 } : run.projection,
+  };
+  if (step === FAKE_TOTAL_STEPS) {
+    const pack: PackSummary = { ...FAKE_PACK, id: `${run.runId.slice(-4)}000000000000`, name: run.taskName, method: run.method, devMetrics: { accuracy: 0.842 } };
+    services.packs.push(pack);
+    Object.assign(next, { state: 'done', evals: [...next.evals, { phase: 'mask', step, metrics: { accuracy: 0.842 }, nonzeros: 34_879 }],
+      result: { packId: pack.id, devMetrics: pack.devMetrics, nonzeros: 34_879, bytes: pack.bytes, seconds: 12.5 } });
+  }
+  services.runs.set(run.runId, next);
+  return next;
+}
+
+export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
+  const services: FakeServices = {
     doctorCalls: 0,
+    packs: [] as PackSummary[],
+    active: null as string | null,
+    runs: new Map<string, RunStatus>(),
+    started: [] as TrainStart[],
     appInfo: () => FAKE_APP_INFO,
     async runDoctor() {
       services.doctorCalls++;
       return FAKE_REPORT;
     },
+    async listPacks(): Promise<PackList> {
+      return { packs: [...services.packs], active: services.active };
+    },
+    async installPack(fileName: string, bytes: Uint8Array) {
+      const pack = fakeDecode(fileName, bytes);
+      const alreadyInstalled = services.packs.some((p) => p.id === pack.id);
+      if (!alreadyInstalled) services.packs.push(pack);
+      return { pack, alreadyInstalled };
+    },
+    async uninstallPack(id: string) {
+      const pack = findPack(services.packs, id);
+      services.packs = services.packs.filter((p) => p !== pack);
+      if (services.active === pack.id) services.active = null;
+      return pack;
+    },
+    async activatePack(id: string) {
+      const pack = findPack(services.packs, id);
+      const loaded = services.active !== pack.id;
+      services.active = pack.id;
+      return { id: pack.id, baseId: pack.baseId, swapMs: 1.25, loaded };
+    },
+    async predict(id: string, inputs: { text: string; pair?: string }[]): Promise<PredictResult> {
+      const pack = findPack(services.packs, id);
+      services.active = pack.id;
+      return {
+        id: pack.id, type: pack.type, labels: pack.labels,
+        predictions: inputs.map(({ text }) => {
+          if (pack.type === 'regression') return { score: text.length / 10 };
+          const p = /good/.test(text) ? 0.9 : 0.2;
+          return { label: p > 0.5 ? pack.labels[1] : pack.labels[0], probabilities: [1 - p, p] };
+        }),
+      };
+    },
+    async compareStorage(tasks?: number) {
+      return fakeStorage(tasks ?? Math.max(1, services.packs.length), services.packs);
+    },
+    async startTraining(request: TrainStart) {
+      const text = Buffer.from(request.train.bytes).toString('utf8');
+      if (/bad/.test(text)) throw new Error(`${request.train.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
+      services.started.push(request);
+      const runId = `run-${String(services.runs.size + 1).padStart(4, '0')}`;
+      const run: RunStatus = {
+        runId, taskName: request.taskName, method: request.method, state: 'running', rows: { train: 900, dev: 100 }, progress: null, losses: [],
+        nextCursor: 0, evals: [], projection: null, device: 'cpu', result: null, stoppedAtStep: null, error: null,
+      };
+      services.runs.set(runId, run);
+      return run;
+    },
+    async trainingStatus(runId: string) {
+      return advanceFakeRun(fakeRun(services, runId), services);
+    },
+    async cancelTraining(runId: string) {
+      const run = fakeRun(services, runId);
+      const cancelled: RunStatus = { ...run, state: 'cancelled', stoppedAtStep: run.progress?.step ?? 0, losses: [] };
+      services.runs.set(runId, cancelled);
+      return cancelled;
+    },
+    async resumeTraining(runId: string) {
+      const resumed: RunStatus = { ...fakeRun(services, runId), state: 'running', stoppedAtStep: null };
+      services.runs.set(runId, resumed);
+      return resumed;
+    },
+    async listTraining() {
+      return [...services.runs.values()].reverse();
+    },
     ...overrides,
   };
   return services;
+}
+
+function fakeRun(services: FakeServices, runId: string): RunStatus {
+  const run = services.runs.get(runId);
+  if (!run) throw new Error(`no run '${runId}'`);
+  return run;
+}
+
+function findPack(packs: PackSummary[], id: string): PackSummary {
+  const pack = packs.find((p) => p.id.startsWith(id));
+  if (!pack) throw new Error(`no installed pack '${id}' (see 'taskpack pack list')`);
+  return pack;
 }
 
 export interface RawResponse {

@@ -56,3 +56,50 @@ test('dispatch refuses unknown channels, including prototype names', async () =>
   }
   assert.deepEqual(await dispatch(handlers, 'app:info', {}), { ok: true, value: FAKE_APP_INFO });
 });
+
+test('pack channels: untrusted arguments refused before any service runs; valid ones reach it', async () => {
+  const calls: string[] = [];
+  const services = fakeServices();
+  const spy = <K extends 'installPack' | 'uninstallPack' | 'activatePack' | 'predict' | 'compareStorage'>(name: K) =>
+    ((...args: unknown[]) => {
+      calls.push(name);
+      return (services[name] as (...a: unknown[]) => unknown)(...args);
+    }) as (typeof services)[K];
+  const handlers = createHandlers({ ...services, installPack: spy('installPack'), uninstallPack: spy('uninstallPack'),
+    activatePack: spy('activatePack'), predict: spy('predict'), compareStorage: spy('compareStorage') });
+  const text = (n: number) => 'x'.repeat(n);
+  const refused: Array<[keyof typeof handlers, unknown, RegExp]> = [
+    ['packs:install', { fileName: 'a.taskpack' }, /data: Invalid input/],
+    ['packs:install', { fileName: 'a.taskpack', data: 'not base64!' }, /data: Invalid base64/],
+    ['packs:install', { fileName: '', data: 'AAAA' }, /fileName: Too small/],
+    ['packs:install', { fileName: 'a', data: 'AAAA', path: '/etc/passwd' }, /Unrecognized key: "path"/],
+    ['packs:uninstall', { id: '../index.json' }, /id: expected a pack id/],
+    ['packs:uninstall', { id: 'abc' }, /id: expected a pack id/],
+    ['packs:activate', { id: 'ABCDEF12' }, /id: expected a pack id/],
+    ['packs:predict', { id: 'abcd', inputs: [] }, /inputs: Too small/],
+    ['packs:predict', { id: 'abcd', inputs: Array.from({ length: 257 }, () => ({ text: 'a' })) }, /inputs: Too big/],
+    ['packs:predict', { id: 'abcd', inputs: [{ text: '' }] }, /inputs\.0\.text: empty text/],
+    ['packs:predict', { id: 'abcd', inputs: [{ text: text(20_001) }] }, /inputs\.0\.text: Too big/],
+    ['packs:predict', { id: 'abcd', inputs: [{ text: 'a', label: 1 }] }, /Unrecognized key: "label"/],
+    ['storage:compare', { tasks: 0 }, /tasks: Too small/],
+    ['storage:compare', { tasks: 2.5 }, /tasks: Invalid input: expected int/],
+    ['storage:compare', { tasks: '5' }, /tasks: Invalid input: expected number/],
+  ];
+  for (const [channel, args, message] of refused) {
+    const result = await handlers[channel](args);
+    assert.equal(result.ok, false, `${channel} refuses ${JSON.stringify(args).slice(0, 80)}`);
+    if (!result.ok) {
+      assert.equal(result.error.code, 'invalid-args');
+      assert.match(result.error.message, message);
+    }
+  }
+  assert.deepEqual(calls, [], 'no service ran on bad input');
+
+  const pack = Buffer.from(JSON.stringify({ name: 'mine' })).toString('base64');
+  const installed = await handlers['packs:install']({ fileName: 'mine.taskpack', data: pack });
+  assert.equal(installed.ok && installed.value.pack.name, 'mine');
+  const predicted = await handlers['packs:predict']({ id: '0123', inputs: [{ text: 'good' }, { text: 'meh' }] });
+  assert.deepEqual(predicted.ok && predicted.value.predictions.map((p) => 'label' in p && p.label), ['positive', 'negative']);
+  assert.deepEqual(await handlers['packs:uninstall']({ id: 'ffff' }), { ok: false, error: { code: 'failed', message: "packs:uninstall failed: no installed pack 'ffff' (see 'taskpack pack list')" } });
+  assert.deepEqual(calls, ['installPack', 'predict', 'uninstallPack']);
+});

@@ -5,25 +5,11 @@
  * leaves loopback. Set TASKPACK_SCREENSHOT_DIR to keep screenshots.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
-import { createHandlers } from '../../src-main/ipc/handlers.js';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { DoctorReport } from '../../src-main/ipc/contract.js';
-import { projectRoot } from '../../src-main/paths.js';
+import { openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
 import { FAKE_REPORT, fakeServices } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser test`;
-const screenshotDir = process.env.TASKPACK_SCREENSHOT_DIR;
 
 /** Each doctor run waits for the test to settle it, so the running state can be observed. */
 let pendingDoctor: { resolve(report: DoctorReport): void; reject(err: Error): void } | null = null;
@@ -31,24 +17,7 @@ const services = fakeServices({
   runDoctor: () => new Promise<DoctorReport>((resolve, reject) => (pendingDoctor = { resolve, reject })),
 });
 
-let workDir: string;
-let host: DevHost;
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  // Build the renderer from source into a scratch directory: the test checks what the source says.
-  workDir = mkdtempSync(join(tmpdir(), 'taskpack-renderer-'));
-  await build({ configFile: join(projectRoot(), 'src-renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: workDir, emptyOutDir: true, sourcemap: false } });
-  host = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir: workDir });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const rendererHost = useRendererHost(services);
 
 async function settleDoctor(page: Page, outcome: DoctorReport | Error): Promise<void> {
   await page.waitForFunction(() => document.querySelector('button[aria-busy="true"]') !== null);
@@ -60,37 +29,18 @@ async function settleDoctor(page: Page, outcome: DoctorReport | Error): Promise<
   else pending.resolve(outcome);
 }
 
-async function snap(page: Page, name: string): Promise<void> {
-  if (!screenshotDir) return;
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 test('system check in Chromium: running state, providers table, error display, CSP, loopback only', { skip, timeout: 120_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1120, height: 760 } });
-  const requests: string[] = [];
-  const problems: string[] = [];
-  // Belt and braces: anything not aimed at the dev host is recorded and aborted.
-  await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
-  const page = await context.newPage();
-  page.on('request', (request) => requests.push(request.url()));
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => void (msg.type() === 'error' && problems.push(`console: ${msg.text()}`)));
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const violations = () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
-
+  const { host, browser } = rendererHost();
+  const { context, page, requests, problems, violations } = await openWatchedPage(browser);
   const response = await page.goto(host.url);
   assert.equal(response?.status(), 200);
   assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'/);
   assert.match((await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')) ?? '', /script-src 'self'/);
 
-  // First screen: header with versions from app:info, idle state.
+  // Header with versions from app:info; the System check section, idle.
   await page.getByText('TaskPack Studio', { exact: true }).waitFor();
   await page.getByText('v0.1.0').waitFor();
+  await page.getByRole('button', { name: 'System check' }).click();
   await page.getByText('No check run yet').waitFor();
   await snap(page, '1-idle');
 

@@ -20,8 +20,12 @@ export const serveCommand: CommandSpec = {
       ctx.log('serve: the renderer is not built (run `npm run build:renderer`); serving the API only');
     }
     const host = await startDevHost({ handlers: createHandlers(ctx.services), port, rendererDir, log: ctx.log });
-    // The open server keeps the process alive; a signal closes it and lets the process exit 0.
-    const stop = () => void host.close();
+    // The open server keeps the process alive; a signal closes it (running trainings
+    // checkpoint first) and lets the process exit 0.
+    const stop = () => {
+      ctx.log('serve: stopping (running trainings checkpoint first)…');
+      void host.close().then(() => ctx.services.close?.());
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return {

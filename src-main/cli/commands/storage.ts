@@ -1,7 +1,5 @@
 /** `taskpack storage [--tasks N] [--base ID]`: what N tasks cost on disk as packs, full copies, adapters and LoRA. */
-import { listBaseIds } from '../../model/base-store.js';
-import { defaultBaseId, ensureShippedBase } from '../../model/registry.js';
-import { storageReport } from '../../packs/storage.js';
+import { storageComparison } from '../../packs/storage.js';
 import { UsageError, type CommandSpec } from '../command.js';
 
 export const storageCommand: CommandSpec = {
@@ -13,9 +11,7 @@ export const storageCommand: CommandSpec = {
     const tasks = values.tasks === undefined ? undefined : Number(values.tasks);
     if (tasks !== undefined && !(Number.isInteger(tasks) && tasks >= 1)) throw new UsageError(`--tasks must be a positive integer, got '${values.tasks}'`);
     const baseId = typeof values.base === 'string' ? values.base : undefined;
-    // Sized from a base: with none installed, the shipped one (converted on first use).
-    if (!baseId && listBaseIds(ctx.home).length === 0) ensureShippedBase(ctx.home, defaultBaseId(), ctx.log);
-    const report = storageReport(ctx.home, { tasks, baseId });
+    const report = storageComparison(ctx.home, { tasks, baseId }, ctx.log);
     const mb = (b: number | null) => (b === null ? '–' : `${(b / 2 ** 20).toFixed(2)} MiB`);
     const human = [
       `base ${report.base.id}: ${(report.base.parameters / 1e6).toFixed(2)} M parameters, ${mb(report.base.bytes)}; ${report.tasks} tasks` +

@@ -1,0 +1,141 @@
+/**
+ * The app's installed task packs on one base model in memory. Activating a pack patches
+ * the live base in place (packs/swap LiveBase, O(nonzeros)); swapping deactivates the
+ * current pack (its overwritten bits written back) and activates the next; predictions run
+ * the base's task graph with the active pack's head fed beside the patched weights.
+ *
+ * Packs are read from the store and re-verified (digest, strict decode) the first time they
+ * are activated, then kept prepared in their compact stored form, so a swap back is only the
+ * patch loop. One compiled task graph per task shape (classes, pair, max length) serves
+ * every pack of that shape. Not thread-safe: one caller (the app's pack-host worker).
+ */
+import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
+import { loadBase } from '../model/registry.js';
+import type { PackContent } from '../packs/format.js';
+import { PackStore } from '../packs/store.js';
+import { LiveBase, preparePatch, type PreparedPatch } from '../packs/swap.js';
+import type { ProviderName } from '../runtime/index.js';
+import { Predictor, softmax } from '../train/evaluate.js';
+import { taskSpecOfPack } from '../train/pack-inference.js';
+
+export type Prediction = { label: string; probabilities: number[] } | { score: number };
+
+export interface Activation {
+  id: string;
+  baseId: string;
+  /** Time to patch the base (the previous pack's bits restored first), in ms. */
+  swapMs: number;
+  /** Whether this call read and verified the pack (first activation since install). */
+  loaded: boolean;
+}
+
+interface Prepared {
+  patch: PreparedPatch;
+  content: PackContent;
+  task: TaskSpec;
+  maxLength: number;
+}
+
+export interface PackHostOptions {
+  provider?: ProviderName;
+  log?: (line: string) => void;
+}
+
+export class PackHost {
+  private readonly store: PackStore;
+  private base: { model: BaseModel; live: LiveBase } | undefined;
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly predictors = new Map<string, Promise<Predictor>>();
+
+  constructor(readonly home: string, private readonly options: PackHostOptions = {}) {
+    this.store = new PackStore(home);
+  }
+
+  /** The id of the pack patched onto the base, if any. */
+  get active(): string | null {
+    return this.base?.live.active ?? null;
+  }
+
+  /** Make `id` (an installed pack's id or unique prefix) the active pack. */
+  async activate(idOrPrefix: string): Promise<Activation> {
+    const id = this.store.find(idOrPrefix).id;
+    let loaded = false;
+    let ready = this.prepared.get(id);
+    if (!ready) {
+      ready = this.prepare(id);
+      loaded = true;
+    }
+    const { live, model } = this.base!;
+    const started = performance.now();
+    if (live.active !== id) live.activate(ready.patch);
+    return { id, baseId: model.id, swapMs: performance.now() - started, loaded };
+  }
+
+  /** Predictions of pack `id` for `rows`, activating it first when another pack is active. */
+  async predict(idOrPrefix: string, rows: readonly TextRow[]): Promise<{ id: string; task: PackContent['task']; predictions: Prediction[] }> {
+    const { id } = await this.activate(idOrPrefix);
+    const { content, task, maxLength, patch } = this.prepared.get(id)!;
+    const needsPair = task.pair;
+    rows.forEach((r, i) => {
+      if (needsPair && r.pair === undefined) throw new Error(`row ${i + 1}: this pack reads text pairs (${content.task.inputColumns.join(', ')}): give the second text`);
+      if (!needsPair && r.pair !== undefined) throw new Error(`row ${i + 1}: this pack reads single texts: drop the second text`);
+    });
+    const predictor = await this.predictor(task, maxLength);
+    const base = this.base!.model;
+    const scores = await predictor.scores(rows, (n) => patch.head.get(n) ?? base.weights.get(n)!);
+    const k = task.outputs;
+    const predictions = rows.map((_, i): Prediction => {
+      if (task.type === 'regression') return { score: scores[i] };
+      const probabilities = softmax(scores.subarray(i * k, (i + 1) * k));
+      return { label: content.task.labels[probabilities.indexOf(Math.max(...probabilities))], probabilities };
+    });
+    return { id, task: content.task, predictions };
+  }
+
+  /** Drop a pack from memory (restoring the base if it is active): call before uninstalling it. */
+  forget(id: string): void {
+    if (this.base?.live.active === id) this.base.live.deactivate();
+    this.prepared.delete(id);
+  }
+
+  async dispose(): Promise<void> {
+    this.base?.live.deactivate();
+    const predictors = [...this.predictors.values()];
+    this.predictors.clear();
+    this.prepared.clear();
+    for (const p of predictors) await (await p.catch(() => undefined))?.dispose();
+  }
+
+  /** Read and verify an installed pack, load its base if another (or none) is loaded, and prepare its patch. */
+  private prepare(id: string): Prepared {
+    const { content } = this.store.read(id);
+    if (this.base?.model.fingerprint !== content.base.fingerprint) this.switchBase(content.base.id);
+    const model = this.base!.model;
+    const patch = preparePatch(id, content, model); // checks the fingerprint and every tensor against the loaded base
+    const ready = { patch, content, task: taskSpecOfPack(content), maxLength: Math.min(content.task.maxLength, model.maxLength) };
+    this.prepared.set(id, ready);
+    return ready;
+  }
+
+  private switchBase(baseId: string): void {
+    this.base?.live.deactivate();
+    // Prepared patches and compiled graphs belong to the old base's arrays and shapes.
+    this.prepared.clear();
+    const stale = [...this.predictors.values()];
+    this.predictors.clear();
+    for (const p of stale) void p.then((s) => s.dispose(), () => undefined);
+    const model = loadBase(this.home, baseId, this.options.log);
+    this.base = { model, live: new LiveBase(model) };
+  }
+
+  private predictor(task: TaskSpec, maxLength: number): Promise<Predictor> {
+    const key = `${task.type}/${task.outputs}/${task.pair}/${maxLength}`;
+    let p = this.predictors.get(key);
+    if (!p) {
+      p = Predictor.open(this.base!.model, task, { provider: this.options.provider, maxLength });
+      p.catch(() => this.predictors.delete(key));
+      this.predictors.set(key, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Training runs started from the app (the finetune wizard): the data the user picked is
+ * copied into the run's directory (the renderer hands over bytes, never paths), the job is
+ * written beside it (`job.json`, as `taskpack train` writes it) and a TrainingWorker runs
+ * it. The app polls a run's status: the newest progress, the loss curve since a cursor,
+ * each dev evaluation, the projection, and at the end the installed pack. Cancel leaves a
+ * checkpoint that `resume` continues from, bit for bit; so does a crash or a closed app,
+ * from the last checkpoint (at most 5 minutes back).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { z } from 'zod';
+import { defaultBaseId } from '../model/registry.js';
+import type { PackEntry } from '../packs/store.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
+import { defaultLambdaSchedule } from './lambda-schedule.js';
+import type { GlueTask } from './metrics.js';
+import type { Method } from './methods.js';
+import { readRunJob, writeRunJob, type RunJob } from './run-job.js';
+import type { RunStatus } from './run-status.js';
+import { DEFAULT_CONFIG } from './trainer.js';
+import { TrainingWorker, type JobEvent } from './training-worker.js';
+
+export interface DataFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+export interface StartRun {
+  taskName: string;
+  train: DataFile;
+  /** Without one, a seeded stratified 10 % of the training file. */
+  dev?: DataFile;
+  method: Method;
+  sparsity: number;
+  epochs: number;
+  seed: number;
+  /** Read the files with this GLUE task's layout (e.g. CoLA, which has no header). */
+  glue?: GlueTask;
+  /** An installed base's id; default: the shipped base. */
+  baseId?: string;
+}
+
+interface LiveRun {
+  status: RunStatus;
+  /** The data copies' paths and the names the user knows them by (for error messages). */
+  names: [string, string][];
+  losses: [number, number][];
+  worker: TrainingWorker | null;
+}
+
+/** Most losses one status answer carries (the renderer asks again from nextCursor). */
+const MAX_LOSSES_PER_STATUS = 5000;
+
+export class TrainingRuns {
+  private readonly runs = new Map<string, LiveRun>();
+
+  /** `install` puts a finished run's pack into the store (and may refuse it: the run then fails with why). */
+  constructor(readonly home: string, private readonly install: (bytes: Uint8Array) => PackEntry) {}
+
+  start(request: StartRun): RunStatus {
+    const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+    const dir = runDir(this.home, runId);
+    const names: [string, string][] = [];
+    const baseId = request.baseId ?? defaultBaseId(); // the worker converts a shipped base on first use
+    try {
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      const save = (name: string, f: DataFile) => {
+        const path = join(dir, 'data', `${name}${dataExtension(f.fileName)}`);
+        writeFileAtomic(path, f.bytes);
+        names.push([path, f.fileName]);
+        return path;
+      };
+      const job: RunJob = {
+        baseId, trainPath: save('train', request.train), ...(request.dev ? { devPath: save('dev', request.dev) } : {}),
+        columns: request.glue ? { glue: request.glue } : {},
+        config: {
+          ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
+          lambdaSchedule: defaultLambdaSchedule(request.method),
+        },
+        provider: 'cpu', taskName: request.taskName,
+      };
+      writeRunJob(dir, job);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return this.launch(runId, readRunJob(dir)!, names);
+  }
+
+  /** Continue a cancelled or interrupted run from its checkpoint. */
+  resume(runId: string): RunStatus {
+    const live = this.runs.get(runId);
+    if (live?.worker) throw new Error(`run ${runId} is already running`);
+    const job = readRunJob(runDir(this.home, runId));
+    if (!job) throw new Error(`no run '${runId}'`);
+    if (live?.status.state === 'done') throw new Error(`run ${runId} has finished; its pack is ${live.status.result?.packId}`);
+    return this.launch(runId, job);
+  }
+
+  cancel(runId: string): RunStatus {
+    const live = this.runs.get(runId);
+    if (!live?.worker) throw new Error(`run ${runId} is not running`);
+    live.worker.cancel();
+    live.status.state = 'cancelling';
+    return this.status(runId);
+  }
+
+  /** Cancel every running run and wait until each has written its checkpoint (the app is quitting). */
+  async stopAll(): Promise<void> {
+    const running = [...this.runs.values()].filter((r) => r.worker);
+    for (const r of running) this.cancel(r.status.runId);
+    await Promise.all(running.map((r) => r.worker?.outcome.catch(() => undefined)));
+  }
+
+  /** The run's status, with the losses from `cursor` on. */
+  status(runId: string, cursor = 0): RunStatus {
+    const live = this.runs.get(runId);
+    if (!live) return this.onDisk(runId);
+    const losses = live.losses.slice(cursor, cursor + MAX_LOSSES_PER_STATUS);
+    return { ...live.status, evals: [...live.status.evals], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
+  }
+
+  /** Runs of this session, then the resumable runs an earlier session left (newest first). */
+  list(): RunStatus[] {
+    const ids = existsSync(runsDir(this.home)) ? readdirSync(runsDir(this.home)).filter((id) => !this.runs.has(id)) : [];
+    // Runs the app started (their data copied in), cut short or finished.
+    const earlier = ids.sort().reverse()
+      .filter((id) => hasCheckpoint(runDir(this.home, id)) && existsSync(join(runDir(this.home, id), 'data')))
+      .map((id) => this.onDisk(id));
+    return [...[...this.runs.keys()].reverse().map((id) => this.status(id, Number.MAX_SAFE_INTEGER)), ...earlier];
+  }
+
+  private onDisk(runId: string): RunStatus {
+    const dir = runDir(this.home, runId);
+    const job = readRunJob(dir);
+    if (!job) throw new Error(`no run '${runId}'`);
+    const status = emptyStatus(runId, job);
+    const result = existsSync(resultPath(this.home, runId)) ? resultSchema.safeParse(JSON.parse(readFileSync(resultPath(this.home, runId), 'utf8'))) : undefined;
+    if (result?.success) return { ...status, state: 'done', result: result.data };
+    return hasCheckpoint(dir) ? status : { ...status, state: 'failed', error: 'the run stopped before its first checkpoint' };
+  }
+
+  private launch(runId: string, job: RunJob, names: [string, string][] = []): RunStatus {
+    const earlier = this.runs.get(runId);
+    const live: LiveRun = { status: { ...emptyStatus(runId, job), state: 'running' }, names: earlier?.names ?? names, losses: earlier?.losses ?? [], worker: null };
+    this.runs.set(runId, live);
+    const worker = new TrainingWorker({ ...job, home: this.home, runDir: runDir(this.home, runId) }, (e) => this.record(live, e));
+    live.worker = worker;
+    worker.outcome.then((outcome) => {
+      if (outcome.status === 'cancelled') {
+        Object.assign(live.status, { state: 'cancelled', stoppedAtStep: outcome.step });
+      } else if (outcome.status === 'done') {
+        const entry = this.install(outcome.packBytes);
+        const result = { packId: entry.id, devMetrics: outcome.devMetrics, nonzeros: outcome.nonzeros, bytes: outcome.packBytes.length, seconds: outcome.seconds };
+        writeFileAtomic(resultPath(this.home, runId), `${JSON.stringify(result)}\n`);
+        Object.assign(live.status, { state: 'done', result });
+      } else {
+        throw new Error(`the training worker answered '${outcome.status}' to a training job`);
+      }
+    }).catch((e: unknown) => {
+      const message = live.names.reduce((m, [path, name]) => m.split(path).join(name), e instanceof Error ? e.message.split('\n', 1)[0] : String(e));
+      Object.assign(live.status, { state: 'failed', error: message });
+      // Refused data or a run that died before its first checkpoint leaves nothing behind.
+      const dir = runDir(this.home, runId);
+      if (!hasCheckpoint(dir)) rmSync(dir, { recursive: true, force: true });
+    }).finally(() => {
+      live.worker = null;
+    });
+    return this.status(runId);
+  }
+
+  private record(live: LiveRun, e: JobEvent): void {
+    const s = live.status;
+    switch (e.kind) {
+      case 'loaded': s.rows = { train: e.trainRows, dev: e.devRows }; break;
+      case 'step': {
+        const { kind: _kind, ...progress } = e;
+        s.progress = progress;
+        // A resumed run repeats no step: drop what a cancelled attempt logged past its checkpoint.
+        while (live.losses.length && live.losses[live.losses.length - 1][0] >= e.step) live.losses.pop();
+        live.losses.push([e.step, e.loss]);
+        break;
+      }
+      case 'eval': s.evals.push({ phase: e.phase, step: e.step, metrics: e.metrics, nonzeros: e.nonzeros }); break;
+      case 'projection': s.projection = { nonzeroBefore: e.nonzeroBefore, total: e.total, nnz: e.nnz, effectiveSparsityBefore: e.effectiveSparsityBefore }; break;
+      case 'device': s.device = `${e.provider}${e.fallback ? ` (${e.fallback})` : ''}`; break;
+      default: break;
+    }
+  }
+}
+
+/** `<runDir>/result.json`: written when the run's pack is installed, so a later session lists the run as done. */
+const resultPath = (home: string, runId: string) => join(runDir(home, runId), 'result.json');
+const resultSchema = z.object({
+  packId: z.string(), devMetrics: z.record(z.string(), z.number()), nonzeros: z.number(), bytes: z.number(), seconds: z.number(),
+});
+
+function emptyStatus(runId: string, job: RunJob): RunStatus {
+  return {
+    runId, taskName: job.taskName ?? runId, method: job.config.method, state: 'interrupted', rows: null, progress: null, losses: [], nextCursor: 0,
+    evals: [], projection: null, device: null, result: null, stoppedAtStep: null, error: null,
+  };
+}
+
+/** The picked file's extension when it names a format the importer knows; else none (the importer sniffs). */
+function dataExtension(fileName: string): string {
+  const ext = extname(fileName).toLowerCase();
+  return ['.tsv', '.tab', '.csv', '.jsonl', '.ndjson', '.txt'].includes(ext) ? ext : '';
+}

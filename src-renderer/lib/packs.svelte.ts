@@ -1,0 +1,72 @@
+/** State of the installed task packs: list, install from a file, activate (swap), remove. */
+import type { PackActivation, PackSummary } from '../../src-main/ipc/contract.js';
+import { call, messageOf } from './api.js';
+import { bytesToBase64 } from './files.js';
+
+export class PackLibrary {
+  // Lists are replaced, never mutated: no need for deep reactivity.
+  packs = $state.raw<PackSummary[]>([]);
+  active = $state<string | null>(null);
+  loaded = $state(false);
+  /** What is in progress: 'install', or `activate:<id>` / `remove:<id>`. */
+  busy = $state<string | null>(null);
+  error = $state<string | null>(null);
+  notice = $state<string | null>(null);
+  lastSwap = $state.raw<PackActivation | null>(null);
+
+  readonly activePack = $derived(this.packs.find((p) => p.id === this.active) ?? null);
+
+  async load(): Promise<void> {
+    await this.run(null, () => this.refresh());
+  }
+
+  private async refresh(): Promise<void> {
+    const list = await call('packs:list', {});
+    this.packs = list.packs;
+    this.active = list.active;
+    this.loaded = true;
+  }
+
+  async install(file: File): Promise<void> {
+    await this.run('install', async () => {
+      const data = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+      const { pack, alreadyInstalled } = await call('packs:install', { fileName: file.name, data });
+      await this.refresh();
+      this.notice = alreadyInstalled ? `“${pack.name}” is already installed.` : `Installed “${pack.name}”.`;
+    });
+  }
+
+  async activate(id: string): Promise<void> {
+    await this.run(`activate:${id}`, async () => {
+      this.lastSwap = await call('packs:activate', { id });
+      this.active = this.lastSwap.id;
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.run(`remove:${id}`, async () => {
+      const { pack } = await call('packs:uninstall', { id });
+      await this.refresh();
+      this.notice = `Removed “${pack.name}”.`;
+    });
+  }
+
+  /** Called when a prediction made `id` the active pack. */
+  markActive(id: string): void {
+    this.active = id;
+  }
+
+  private async run(what: string | null, task: () => Promise<void>): Promise<void> {
+    if (this.busy) return;
+    this.busy = what;
+    this.error = null;
+    this.notice = null;
+    try {
+      await task();
+    } catch (err) {
+      this.error = messageOf(err);
+    } finally {
+      this.busy = null;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/** State of the Storage view: the comparison for N tasks. */
+import type { StorageComparison } from '../../src-main/ipc/contract.js';
+import { call, messageOf } from './api.js';
+
+export class StorageState {
+  tasks = $state(10);
+  report = $state.raw<StorageComparison | null>(null);
+  loading = $state(false);
+  error = $state<string | null>(null);
+
+  /** The largest total, for scaling the bars. */
+  readonly maxBytes = $derived(Math.max(1, ...(this.report?.options.map((o) => o.totalBytes ?? 0) ?? [])));
+
+  async load(): Promise<void> {
+    if (!Number.isInteger(this.tasks) || this.tasks < 1 || this.tasks > 10_000) {
+      this.error = 'The number of tasks must be a whole number from 1 to 10,000.';
+      return;
+    }
+    this.loading = true;
+    this.error = null;
+    try {
+      this.report = await call('storage:compare', { tasks: this.tasks });
+    } catch (err) {
+      this.error = messageOf(err);
+    } finally {
+      this.loading = false;
+    }
+  }
+}

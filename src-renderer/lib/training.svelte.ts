@@ -1,0 +1,136 @@
+/**
+ * State of the finetune wizard: the choices, starting a run with the picked files, polling
+ * its status (the loss curve comes in by cursor), cancel and resume, and earlier runs.
+ */
+import type { RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
+import { call, messageOf } from './api.js';
+import { bytesToBase64 } from './files.js';
+
+const POLL_MS = 500;
+
+export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; sparse: boolean }[] = [
+  { id: 'diff-structured', label: 'Diff pruning, structured (recommended)', sparse: true },
+  { id: 'diff', label: 'Diff pruning', sparse: true },
+  { id: 'magnitude', label: 'Magnitude pruning of a full finetune', sparse: true },
+  { id: 'bitfit', label: 'BitFit (biases only)', sparse: false },
+  { id: 'last-layer', label: 'Last layer only', sparse: false },
+  { id: 'full', label: 'Full finetuning (large pack)', sparse: false },
+];
+
+export const GLUE_CHOICES = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI', 'QNLI', 'RTE', 'WNLI'] as const;
+
+const live = (s: RunStatus | null) => s !== null && (s.state === 'running' || s.state === 'cancelling');
+
+export class TrainingWizard {
+  taskName = $state('');
+  trainFile = $state.raw<File | null>(null);
+  devFile = $state.raw<File | null>(null);
+  method = $state<TrainMethod>('diff-structured');
+  /** Percent of the base's parameters. */
+  sparsityPercent = $state(0.5);
+  epochs = $state(3);
+  seed = $state(1);
+  glue = $state('');
+
+  runs = $state.raw<RunStatus[]>([]);
+  current = $state.raw<RunStatus | null>(null);
+  losses = $state.raw<[number, number][]>([]);
+  starting = $state(false);
+  error = $state<string | null>(null);
+
+  readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.sparse ?? false);
+  readonly running = $derived(live(this.current));
+  readonly canStart = $derived(this.trainFile !== null && this.taskName.trim() !== '' && !this.starting && !this.running);
+  readonly percent = $derived(this.current?.progress ? (100 * this.current.progress.step) / this.current.progress.totalSteps : 0);
+
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private cursor = 0;
+
+  constructor(private readonly onPackInstalled: () => void) {}
+
+  pickTrainFile(file: File | null): void {
+    this.trainFile = file;
+    if (file && this.taskName.trim() === '') this.taskName = file.name.replace(/\.[^.]+$/, '');
+  }
+
+  async loadRuns(): Promise<void> {
+    try {
+      this.runs = (await call('train:list', {})).runs;
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!this.canStart || !this.trainFile) return;
+    this.starting = true;
+    this.error = null;
+    try {
+      const upload = async (f: File) => ({ fileName: f.name, data: bytesToBase64(new Uint8Array(await f.arrayBuffer())) });
+      const status = await call('train:start', {
+        taskName: this.taskName.trim(), train: await upload(this.trainFile), ...(this.devFile ? { dev: await upload(this.devFile) } : {}),
+        method: this.method, sparsity: this.sparsityPercent / 100, epochs: this.epochs, seed: this.seed, ...(this.glue ? { glue: this.glue } : {}),
+      });
+      this.follow(status);
+    } catch (err) {
+      this.error = messageOf(err);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.current) return;
+    await this.act(() => call('train:cancel', { runId: this.current!.runId }));
+  }
+
+  async resume(runId: string): Promise<void> {
+    await this.act(() => call('train:resume', { runId }));
+  }
+
+  /** Show an earlier run (its whole loss curve is fetched again). */
+  async show(runId: string): Promise<void> {
+    await this.act(() => call('train:status', { runId }));
+  }
+
+  private async act(task: () => Promise<RunStatus>): Promise<void> {
+    this.error = null;
+    try {
+      this.follow(await task());
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+  }
+
+  /** Make `status` the current run and poll it while it runs. */
+  private follow(status: RunStatus): void {
+    clearTimeout(this.timer);
+    this.cursor = 0;
+    this.losses = [];
+    this.apply(status);
+    this.schedule();
+  }
+
+  private apply(status: RunStatus): void {
+    const wasLive = live(this.current) && this.current?.runId === status.runId;
+    this.current = status;
+    if (status.losses.length) this.losses = [...this.losses, ...status.losses];
+    this.cursor = status.nextCursor;
+    if (wasLive && status.state === 'done') this.onPackInstalled();
+    if (!live(status)) void this.loadRuns();
+  }
+
+  private schedule(): void {
+    if (!live(this.current)) return;
+    this.timer = setTimeout(async () => {
+      const runId = this.current!.runId;
+      try {
+        const status = await call('train:status', { runId, cursor: this.cursor });
+        if (this.current?.runId === runId) this.apply(status);
+      } catch (err) {
+        this.error = messageOf(err);
+      }
+      this.schedule();
+    }, POLL_MS);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The finetune wizard end to end in real Chromium against the dev host with fake services
+ * (helpers.ts: a fake run moves 10 of its 40 steps per status poll): refused data shown
+ * with its line, a run started with the chosen settings and the picked file's bytes, live
+ * progress, loss chart, dev evaluations, the projection and the installed pack; cancel and
+ * resume; earlier runs; no CSP violation (uPlot draws on a canvas) and loopback only.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
+import { fakeServices } from './helpers.js';
+
+const services = fakeServices();
+const rendererHost = useRendererHost(services);
+
+const tsv = (name: string, text: string) => ({ name, mimeType: 'text/tab-separated-values', buffer: Buffer.from(text) });
+const REVIEWS = 'sentence\tlabel\na good film\t1\na dull film\t0\n';
+
+test('finetune wizard in Chromium: refused data, a run with live progress, cancel and resume', { skip, timeout: 120_000 }, async () => {
+  const { host, browser } = rendererHost();
+  const { context, page, requests, problems, violations } = await openWatchedPage(browser);
+  await page.goto(host.url);
+  await page.getByRole('heading', { name: 'Finetune' }).waitFor();
+  const start = page.getByRole('button', { name: 'Start training' });
+  assert.equal(await start.isDisabled(), true, 'no data picked yet');
+
+  // Refused data: the importer's reason, with the file and line.
+  const trainPicker = page.getByLabel(/^Training data/);
+  await trainPicker.setInputFiles(tsv('broken.tsv', 'sentence\tlabel\nbad\n'));
+  assert.equal(await page.getByLabel('Task name').inputValue(), 'broken', 'named after the file');
+  await start.click();
+  assert.match(await page.getByRole('alert').innerText(), /broken\.tsv, line 3: expected 2 tab-separated columns/);
+  assert.equal(services.runs.size, 0);
+
+  await trainPicker.setInputFiles(tsv('reviews.tsv', REVIEWS));
+  await page.getByLabel('Task name').fill('reviews');
+  await page.getByLabel('Method').selectOption('diff');
+  await page.getByLabel(/^Nonzeros of the diff/).fill('1');
+  await page.getByLabel('Epochs per phase').fill('2');
+  await page.getByLabel('File layout').selectOption('SST-2');
+  await start.click();
+
+  const run = page.getByLabel('Training run');
+  await run.getByText('Done').waitFor();
+  const sent = services.started[0];
+  assert.deepEqual({ ...sent, train: { fileName: sent.train.fileName, text: Buffer.from(sent.train.bytes).toString() } }, {
+    taskName: 'reviews', train: { fileName: 'reviews.tsv', text: REVIEWS }, method: 'diff', sparsity: 0.01, epochs: 2, seed: 1, glue: 'SST-2',
+  });
+  assert.match(await run.innerText(), /reviews · diff[\s\S]*900 training rows, 100 dev · cpu/);
+  assert.match(await run.innerText(), /Step 40 of 40 · fixed mask phase, epoch 1 · loss 0\.1400/);
+  assert.equal(await run.locator('canvas').count() > 0, true, 'the loss chart');
+  const evals = await run.locator('table.evals tbody tr').allInnerTexts();
+  assert.deepEqual(evals.map((r) => r.replace(/\s+/g, ' ').trim()), ['L0 gates phase 20 accuracy 81.0 52,000', 'fixed mask phase 40 accuracy 84.2 34,879']);
+  assert.match(await run.innerText(), /Projection: 52,000 of 6,975,744 parameters were nonzero after the gates \(0\.75 %\); kept 34,879\./);
+  assert.match(await run.innerText(), /Task pack installed: 104\.8 KiB, 34,879 nonzeros, dev accuracy 84\.2/);
+  await snap(page, 'finetune-1-done');
+
+  // The finished run's pack is on the Task packs page.
+  await page.getByRole('button', { name: 'Task packs' }).click();
+  await page.locator('table.data tbody tr', { hasText: 'reviews' }).waitFor();
+  await page.getByRole('button', { name: 'Finetune' }).click();
+
+  // A second run, cancelled while it runs, then resumed to the end.
+  await trainPicker.setInputFiles(tsv('reviews.tsv', REVIEWS));
+  await page.getByLabel('Task name').fill('reviews again');
+  await start.click();
+  await run.getByText(/Step (10|20) of 40/).waitFor();
+  await run.getByRole('button', { name: 'Cancel' }).click();
+  await run.getByText('Cancelled').waitFor();
+  const resume = run.getByRole('button', { name: /^Resume from step (10|20|30)$/ });
+  await resume.click();
+  await run.getByText('Done').waitFor();
+  assert.match(await run.innerText(), /reviews again/);
+  assert.equal(services.packs.length, 2);
+
+  // The first run is listed below, and can be shown again.
+  const earlier = page.locator('.earlier tbody tr');
+  assert.equal(await earlier.count(), 1);
+  await earlier.getByRole('button', { name: 'Show' }).click();
+  await run.getByText(/^reviews/).first().waitFor();
+  await snap(page, 'finetune-2-earlier');
+
+  assert.deepEqual(await violations(), [], 'no CSP violation');
+  assert.deepEqual(problems.filter((p) => !/status of 500/.test(p)), []);
+  assert.deepEqual(requests.filter((url) => new URL(url).hostname !== '127.0.0.1'), [], 'no request left loopback');
+  await context.close();
+});
