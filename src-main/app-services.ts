@@ -88,6 +88,7 @@ export function createAppServices(home: string = userDataDir()): Services {
       const r = await (await host()).call({ op: 'predict', id, rows: inputs });
       return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };
     },
+    evaluatePack: async (id, file) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes }),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     startTraining: async ({ glue, ...request }) => (await runs()).start({ ...request, ...(glue && isGlueTask(glue) ? { glue } : {}) }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),

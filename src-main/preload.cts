@@ -11,8 +11,8 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { ArgsOf, Channel, IpcResult, ResultOf, TaskpackBridge } from './ipc/contract.js';
 
 const ALLOWED_CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'storage:compare',
-  'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
+  'storage:compare', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
 ] as const satisfies readonly Channel[];
 
 // Compile-time: every contract channel is listed (`satisfies` already forbids extras).

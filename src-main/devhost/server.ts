@@ -20,6 +20,7 @@ const base64Bytes = (bytes: number) => Math.ceil(bytes / 3) * 4;
 const BODY_LIMITS: Partial<Record<Channel, number>> = {
   'packs:install': base64Bytes(MAX_INSTALL_BYTES) + 4096,
   'train:start': 2 * base64Bytes(MAX_DATA_BYTES) + 4096, // a training file and a dev file
+  'packs:evaluate': base64Bytes(MAX_DATA_BYTES) + 4096,
 };
 const API_PREFIX = '/api/';
 

@@ -15,6 +15,7 @@ if (port) {
     switch (r.op) {
       case 'activate': return host.activate(r.id);
       case 'predict': return host.predict(r.id, r.rows);
+      case 'evaluate': return host.evaluate(r.id, r.fileName, r.bytes);
       case 'forget': return host.forget(r.id);
       case 'active': return host.active;
       case 'compare': return storageComparison(home, { tasks: r.tasks });

@@ -15,6 +15,7 @@ import type { Activation, PackHost, PackHostOptions } from './pack-host.js';
 export type HostRequest =
   | { op: 'activate'; id: string }
   | { op: 'predict'; id: string; rows: TextRow[] }
+  | { op: 'evaluate'; id: string; fileName: string; bytes: Uint8Array }
   | { op: 'forget'; id: string }
   | { op: 'active' }
   | { op: 'compare'; tasks?: number };
@@ -22,6 +23,7 @@ export type HostRequest =
 export type HostReplies = {
   activate: Activation;
   predict: Awaited<ReturnType<PackHost['predict']>>;
+  evaluate: Awaited<ReturnType<PackHost['evaluate']>>;
   forget: void;
   active: string | null;
   compare: StorageReport;

@@ -123,6 +123,8 @@ export interface IpcContract {
   'packs:uninstall': { args: { id: string }; result: { pack: PackSummary } };
   'packs:activate': { args: { id: string }; result: PackActivation };
   'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
+  /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
+  'packs:evaluate': { args: { id: string; file: UploadedFile }; result: { id: string; metrics: Record<string, number>; n: number } };
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
   'train:start': { args: TrainRequest; result: RunStatus };
   /** Losses are sent from `cursor` on (default 0): poll with the last answer's nextCursor. */
@@ -158,8 +160,8 @@ export interface TaskpackBridge {
 
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'storage:compare',
-  'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
+  'storage:compare', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

@@ -25,6 +25,7 @@ export interface Services {
   uninstallPack(id: string): Promise<PackSummary>;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
+  evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
   compareStorage(tasks?: number): Promise<StorageComparison>;
   /** Copy the data into a new run and start it; a finished run's pack is installed. */
   startTraining(request: TrainStart): Promise<RunStatus>;
@@ -57,6 +58,7 @@ const IMPLEMENTATIONS: Implementations = {
   'packs:uninstall': async (args, services) => ({ pack: await services.uninstallPack(args.id) }),
   'packs:activate': (args, services) => services.activatePack(args.id),
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
+  'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),

@@ -33,6 +33,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     id: packId,
     inputs: z.array(z.strictObject({ text, pair: text.optional() })).min(1).max(MAX_PREDICT_INPUTS),
   }),
+  'packs:evaluate': z.strictObject({ id: packId, file: dataFile }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
   'train:start': z.strictObject({
     taskName: z.string().trim().min(1, 'name the task').max(200),

@@ -3,6 +3,7 @@
  * (packs/swap LiveBase: the base's own arrays, patched in place, fed as inputs) and its
  * dense head fed beside them through the task graph.
  */
+import { importDataset, type Dataset } from '../data/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
 import { decodePack } from '../packs/codec.js';
@@ -14,6 +15,26 @@ import { Predictor } from './evaluate.js';
 export const taskSpecOfPack = (c: PackContent): TaskSpec => ({
   type: c.task.type, outputs: c.task.type === 'regression' ? 1 : c.task.labels.length, pair: c.task.inputColumns.length > 1,
 });
+
+export interface ColumnNames {
+  textCol?: string;
+  pairCol?: string;
+  labelCol?: string;
+}
+
+/**
+ * A labelled file read as the pack reads its inputs: the pack's task type and label set,
+ * one text column or two. A file with the other shape is refused, naming both.
+ */
+export function importForPack(path: string, content: PackContent, columns: ColumnNames = {}, fileName = path): Dataset {
+  const task = taskSpecOfPack(content);
+  const ds = importDataset(path, {
+    taskType: task.type, ...(task.type === 'classification' ? { labels: content.task.labels } : {}),
+    textCol: columns.textCol, pairCol: columns.pairCol ?? (task.pair ? undefined : 'none'), labelCol: columns.labelCol,
+  });
+  if (ds.task.pair !== task.pair) throw new Error(`the pack reads ${task.pair ? 'text pairs' : 'single texts'}, ${fileName} has ${ds.task.pair ? 'pairs' : 'single texts'}`);
+  return ds;
+}
 
 export class PackPredictor {
   private constructor(readonly content: PackContent, readonly base: BaseModel, readonly task: TaskSpec,

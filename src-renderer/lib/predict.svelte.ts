@@ -1,7 +1,7 @@
 /** State of the Predict view: one text (or pair) at a time, or a whole file in chunks with progress and cancel. */
 import type { Prediction, PredictResult } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
-import { parseTextLines, type TextRow } from './files.js';
+import { bytesToBase64, parseTextLines, type TextRow } from './files.js';
 
 /** Rows per packs:predict call (the main process takes at most 256). */
 const CHUNK = 128;
@@ -24,6 +24,7 @@ export class PredictSession {
   running = $state(false);
   error = $state<string | null>(null);
   file = $state.raw<FileRun | null>(null);
+  evaluation = $state.raw<{ fileName: string; metrics: Record<string, number>; n: number } | null>(null);
   private cancelRequested = false;
 
   constructor(private readonly onActive: (id: string) => void) {}
@@ -69,6 +70,17 @@ export class PredictSession {
         this.file = { ...run, status: 'failed' };
         throw err;
       }
+    });
+  }
+
+  /** GLUE metrics of the pack on a labelled file (the columns it was trained on). */
+  async evaluateFile(packId: string, file: File): Promise<void> {
+    await this.guard(async () => {
+      this.evaluation = null;
+      const data = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+      const { id, metrics, n } = await call('packs:evaluate', { id: packId, file: { fileName: file.name, data } });
+      this.onActive(id);
+      this.evaluation = { fileName: file.name, metrics, n };
     });
   }
 

@@ -134,6 +134,14 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
         }),
       };
     },
+    /** A TSV "text<TAB>label" with a header: accuracy of the fake predictions. */
+    async evaluatePack(id: string, file: { fileName: string; bytes: Uint8Array }) {
+      const pack = findPack(services.packs, id);
+      const rows = Buffer.from(file.bytes).toString('utf8').split('\n').slice(1).filter((l) => l.trim()).map((l) => l.split('\t'));
+      if (rows.some((r) => r.length !== 2)) throw new Error(`${file.fileName}:2: expected 2 tab-separated columns`);
+      const right = rows.filter(([text, label]) => label === pack.labels[/good/.test(text) ? 1 : 0]).length;
+      return { id: pack.id, metrics: { accuracy: right / rows.length }, n: rows.length };
+    },
     async compareStorage(tasks?: number) {
       return fakeStorage(tasks ?? Math.max(1, services.packs.length), services.packs);
     },

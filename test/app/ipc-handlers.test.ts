@@ -81,6 +81,8 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     ['packs:predict', { id: 'abcd', inputs: [{ text: '' }] }, /inputs\.0\.text: empty text/],
     ['packs:predict', { id: 'abcd', inputs: [{ text: text(20_001) }] }, /inputs\.0\.text: Too big/],
     ['packs:predict', { id: 'abcd', inputs: [{ text: 'a', label: 1 }] }, /Unrecognized key: "label"/],
+    ['packs:evaluate', { id: 'abcd', file: { fileName: 'dev.tsv', data: '###' } }, /file\.data: Invalid base64/],
+    ['packs:evaluate', { id: 'abcd', path: '/etc/passwd' }, /file: Invalid input/],
     ['storage:compare', { tasks: 0 }, /tasks: Too small/],
     ['storage:compare', { tasks: 2.5 }, /tasks: Invalid input: expected int/],
     ['storage:compare', { tasks: '5' }, /tasks: Invalid input: expected number/],

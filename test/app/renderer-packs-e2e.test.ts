@@ -70,6 +70,10 @@ test('task packs in Chromium: install, activate, predict a text, a pair and a fi
   await page.getByText('The first 200 rows are shown').waitFor();
   await snap(page, 'predict-2-file');
 
+  // Evaluate on a labelled file: its metrics (the fake predicts 'positive' for "good").
+  await page.getByLabel('Labelled file to evaluate on').setInputFiles(file('dev.tsv', 'sentence\tlabel\na good one\tpositive\nmeh\tpositive\nbad\tnegative\ngood\tnegative\n'));
+  await page.getByText('dev.tsv: 4 labelled rows · accuracy 50.0').waitFor();
+
   // The text-pair regression pack: both texts required, a score back; it becomes the active one.
   await page.getByLabel('Task pack').selectOption(PAIR_PACK.id);
   await page.getByLabel('sentence1').fill('A man plays a guitar.');

@@ -29,6 +29,13 @@ const ROWS = [
 let home: string;
 const packs: Uint8Array[] = [];
 
+async function cliJson(argv: string[]): Promise<unknown> {
+  let stdout = '', stderr = '';
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
+  assert.equal(code, EXIT_OK, stderr);
+  return JSON.parse(stdout);
+}
+
 async function train(method: string, out: string): Promise<Uint8Array> {
   const data = writeSyntheticSentiment(home, 'train.tsv', 96, 1), dev = writeSyntheticSentiment(home, 'dev.tsv', 16, 2);
   let stderr = '';
@@ -94,6 +101,14 @@ test('app services: install, swap and predict with real packs; bad files change 
   assert.deepEqual(probs(await services.predict(a.pack.id, ROWS)), probs(predictA));
 
   await assert.rejects(services.predict(a.pack.id, [{ text: 'x', pair: 'y' }]), /reads single texts/);
+
+  // Evaluate on a labelled file the user picked: the metrics `taskpack eval` gives for it.
+  const dev = writeSyntheticSentiment(home, 'eval.tsv', 24, 9);
+  const evaluated = await services.evaluatePack(a.pack.id, { fileName: 'eval.tsv', bytes: new Uint8Array(readFileSync(dev)) });
+  const cliEval = await cliJson(['eval', '--pack', join(home, 'a.taskpack'), '--data', dev, '--json']);
+  assert.deepEqual({ metrics: evaluated.metrics, n: evaluated.n }, cliEval);
+  await assert.rejects(services.evaluatePack(a.pack.id, { fileName: 'my data.tsv', bytes: new TextEncoder().encode('sentence\tlabel\ngood\t1\nno label\n') }),
+    /^Error: my_data\.tsv:3: expected 2 tab-separated columns/);
 
   // Storage over what is installed: 2 measured packs, 5 tasks extrapolated at their mean.
   const storage = await services.compareStorage(5);

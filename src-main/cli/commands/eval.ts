@@ -1,8 +1,7 @@
 /** `taskpack eval --pack PACK --data FILE`: GLUE metrics of a pack on a labelled file. */
 import { existsSync, readFileSync } from 'node:fs';
-import { importDataset } from '../../data/index.js';
 import { metricsOf } from '../../train/evaluate.js';
-import { PackPredictor } from '../../train/pack-inference.js';
+import { importForPack, PackPredictor } from '../../train/pack-inference.js';
 import { UsageError, type CommandSpec } from '../command.js';
 
 export function readPackFile(path: unknown): Uint8Array {
@@ -22,13 +21,8 @@ export const evalCommand: CommandSpec = {
     const started = Date.now();
     const model = await PackPredictor.open(ctx.home, bytes, { log: ctx.log });
     try {
-      const { task } = model.content;
       const col = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-      const ds = importDataset(values.data, {
-        taskType: task.type, ...(task.type === 'classification' ? { labels: task.labels } : {}),
-        textCol: col('text-col'), pairCol: col('pair-col') ?? (model.task.pair ? undefined : 'none'), labelCol: col('label-col'),
-      });
-      if (ds.task.pair !== model.task.pair) throw new UsageError(`the pack reads ${model.task.pair ? 'text pairs' : 'single texts'}, ${values.data} has ${ds.task.pair ? 'pairs' : 'single texts'}`);
+      const ds = importForPack(values.data, model.content, { textCol: col('text-col'), pairCol: col('pair-col'), labelCol: col('label-col') });
       const metrics = metricsOf(await model.scores(ds.rows), ds.rows, model.task, ds.source.glue);
       ctx.log(`eval: ${ds.rows.length} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return { value: { metrics, n: ds.rows.length }, human: `${Object.entries(metrics).map(([k, v]) => `${k} ${v!.toFixed(4)}`).join(', ')} (n = ${ds.rows.length})` };
