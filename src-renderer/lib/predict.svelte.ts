@@ -26,6 +26,9 @@ export class PredictSession {
   file = $state.raw<FileRun | null>(null);
   evaluation = $state.raw<{ fileName: string; metrics: Record<string, number>; n: number } | null>(null);
   private cancelRequested = false;
+  /** Every row's prediction of the current file (not reactive: only the first SHOWN_ROWS are shown). */
+  private fileResults: { input: TextRow; prediction: Prediction }[] = [];
+  private fileLabels: string[] = [];
 
   constructor(private readonly onActive: (id: string) => void) {}
 
@@ -41,6 +44,7 @@ export class PredictSession {
     await this.guard(async () => {
       const rows = parseTextLines(await file.text(), pairs);
       this.cancelRequested = false;
+      this.fileResults = [];
       let run: FileRun = { name: file.name, total: rows.length, done: 0, counts: new Map(), meanScore: null, rows: [], status: 'running' };
       this.file = run;
       let scoreSum = 0;
@@ -51,8 +55,10 @@ export class PredictSession {
             return;
           }
           const chunk = rows.slice(start, start + CHUNK);
-          const { id, predictions } = await call('packs:predict', { id: packId, inputs: chunk });
+          const { id, predictions, labels } = await call('packs:predict', { id: packId, inputs: chunk });
           this.onActive(id);
+          this.fileLabels = labels;
+          chunk.forEach((input, i) => this.fileResults.push({ input, prediction: predictions[i] }));
           const counts = new Map(run.counts);
           predictions.forEach((p) => {
             if ('label' in p) counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
@@ -82,6 +88,18 @@ export class PredictSession {
       this.onActive(id);
       this.evaluation = { fileName: file.name, metrics, n };
     });
+  }
+
+  /** The file's predictions so far as TSV: the text(s), the label (or score), and each class's probability. */
+  resultsTsv(): string {
+    const clean = (s: string) => s.replace(/[\t\r\n]+/g, ' ');
+    const pairs = this.fileResults.some((r) => r.input.pair !== undefined);
+    const header = ['text', ...(pairs ? ['text_pair'] : []), ...(this.fileLabels.length ? ['label', ...this.fileLabels.map((l) => `p_${clean(l)}`)] : ['score'])];
+    const lines = this.fileResults.map(({ input, prediction: p }) => [
+      clean(input.text), ...(pairs ? [clean(input.pair ?? '')] : []),
+      ...('label' in p ? [clean(p.label), ...p.probabilities.map((x) => x.toFixed(6))] : [String(p.score)]),
+    ].join('\t'));
+    return `${[header.join('\t'), ...lines].join('\n')}\n`;
   }
 
   cancelFile(): void {

@@ -6,6 +6,7 @@
  * real packs in test/infer/pack-services.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
 import { FAKE_PACK, fakeServices } from './helpers.js';
@@ -68,6 +69,14 @@ test('task packs in Chromium: install, activate, predict a text, a pair and a fi
   await page.getByText('negative: 150 · positive: 150').waitFor();
   assert.equal(await page.locator('table.data tbody tr').count(), 200);
   await page.getByText('The first 200 rows are shown').waitFor();
+  // Every row's prediction saved as TSV through a download (no path crosses to the page).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save results…' }).click()]);
+  assert.equal(download.suggestedFilename(), 'reviews-predictions.tsv');
+  const saved = (await readFile(await download.path())).toString('utf8').trimEnd().split('\n');
+  assert.equal(saved.length, 301);
+  assert.equal(saved[0], 'text\tlabel\tp_negative\tp_positive');
+  assert.equal(saved[2], 'row 1 is good\tpositive\t0.100000\t0.900000');
+  assert.equal(saved[300], 'row 299 is good\tpositive\t0.100000\t0.900000');
   await snap(page, 'predict-2-file');
 
   // Evaluate on a labelled file: its metrics (the fake predicts 'positive' for "good").
