@@ -65,9 +65,11 @@ function lockDownSession(): void {
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
   ses.setDevicePermissionHandler(() => false);
-  // No remote content: only our own scheme (and devtools) may be fetched at all.
+  // No remote content: only our own scheme (and devtools) may be fetched at all; blob URLs
+  // our page made itself (saved predictions) may be downloaded.
   ses.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !isAppUrl(details.url) && !details.url.startsWith('devtools://') });
+    const ours = isAppUrl(details.url) || details.url.startsWith(`blob:${SCHEME}://${HOST}/`) || details.url.startsWith('devtools://');
+    callback({ cancel: !ours });
   });
 }
 
