@@ -3,7 +3,8 @@
  * Electron-only facts (versions) come from process.versions, which Electron fills in.
  */
 import type { PackHostWorker } from './infer/pack-host-worker.js';
-import type { AppInfo, PackSummary } from './ipc/contract.js';
+import type { ImportChoices } from './data/inspect.js';
+import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
 import type { DoctorOptions, Services } from './ipc/handlers.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
@@ -41,6 +42,11 @@ function singleFlight<A extends unknown[], T>(task: (...args: A) => Promise<T>):
     });
     return running;
   };
+}
+
+/** The IPC's data choices for the importer (the schema has checked the GLUE name). */
+function importChoices({ glue, ...rest }: DataChoices): ImportChoices {
+  return { ...rest, ...(glue && isGlueTask(glue) ? { glue } : {}) };
 }
 
 export function packSummary(p: PackEntry): PackSummary {
@@ -90,7 +96,9 @@ export function createAppServices(home: string = userDataDir()): Services {
     },
     evaluatePack: async (id, file) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes }),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
-    startTraining: async ({ glue, ...request }) => (await runs()).start({ ...request, ...(glue && isGlueTask(glue) ? { glue } : {}) }),
+    inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
+    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, ...choices }) =>
+      (await runs()).start({ taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices) }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),

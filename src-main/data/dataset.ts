@@ -40,6 +40,8 @@ export interface Dataset {
     quoting?: boolean;
     /** The GLUE task the file was recognised as. */
     glue?: GlueTask;
+    /** Every column's name: the header's, or 0-based indices ('0', '1', …) in a header-less file. */
+    columns: string[];
     /** Set when the rows are one part of a seeded split of the file (split.ts). */
     split?: { part: 'train' | 'dev'; seed: number; devFraction: number };
   };
@@ -112,10 +114,11 @@ function detectFormat(file: string, text: string): DataFormat {
   throw new DataError(file, undefined, 'cannot detect the format: expected TSV, CSV, JSONL, TREC label lines or s1/s2/labels files (or pass the format)');
 }
 
-function build(file: string, table: Table, source: Omit<Dataset['source'], 'path'>, opts: ImportOptions): Dataset {
+function build(file: string, table: Table, found: Omit<Dataset['source'], 'path' | 'columns'>, opts: ImportOptions): Dataset {
   const { header, records } = table;
   if (records.length === 0) throw new DataError(file, undefined, header.length ? 'no data rows after the header' : 'no data rows');
   const width = header.length || records[0].fields.length;
+  const source = { ...found, columns: header.length ? header.map((h) => h.trim()) : Array.from({ length: width }, (_, i) => String(i)) };
   const kind = source.format === 'csv' ? 'comma-separated' : 'tab-separated';
   for (const r of records) {
     if (r.fields.length !== width) {
@@ -140,7 +143,7 @@ function build(file: string, table: Table, source: Omit<Dataset['source'], 'path
 }
 
 /** Parallel files report errors against the file that holds the column. */
-function lineFile(file: string, source: Omit<Dataset['source'], 'path'>, column: number): string {
+function lineFile(file: string, source: Pick<Dataset['source'], 'format'>, column: number): string {
   if (source.format !== 'parallel') return file;
   const files = parallelFilesOf(file)!;
   return [files.premise, files.hypothesis, files.labels][column];

@@ -1,5 +1,7 @@
 /** The worker side of PackHostWorker: one PackHost, requests served one at a time in arrival order. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { previewData } from '../data/inspect.js';
+import { withUploadedFile } from '../data/uploaded.js';
 import { storageComparison } from '../packs/storage.js';
 import { PackHost } from './pack-host.js';
 import type { HostEnvelope, HostReply, PackHostWorkerData } from './pack-host-worker.js';
@@ -16,6 +18,7 @@ if (port) {
       case 'activate': return host.activate(r.id);
       case 'predict': return host.predict(r.id, r.rows);
       case 'evaluate': return host.evaluate(r.id, r.fileName, r.bytes);
+      case 'inspect': return withUploadedFile(r.fileName, r.bytes, (path) => previewData(path, r.choices));
       case 'forget': return host.forget(r.id);
       case 'active': return host.active;
       case 'compare': return storageComparison(home, { tasks: r.tasks });

@@ -1,11 +1,12 @@
 /**
  * The app's PackHost in a worker thread of its own: the base model, the patched weights and
- * the inference sessions live there, so a prediction (session.run blocks its thread) or the
- * shipped base's first conversion (for the storage comparison) never stalls the Electron
- * main process or the dev host. Calls are queued in the worker one at a
+ * the inference sessions live there, so a prediction (session.run blocks its thread), the
+ * shipped base's first conversion (for the storage comparison) or reading a large data file
+ * for the wizard's preview never stalls the Electron main process or the dev host. Calls are queued in the worker one at a
  * time, in order; only ids, texts and small results cross the thread boundary.
  */
 import { Worker } from 'node:worker_threads';
+import type { DataPreview, ImportChoices } from '../data/inspect.js';
 import type { TextRow } from '../model/base.js';
 import type { StorageReport } from '../packs/storage.js';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
@@ -16,6 +17,7 @@ export type HostRequest =
   | { op: 'activate'; id: string }
   | { op: 'predict'; id: string; rows: TextRow[] }
   | { op: 'evaluate'; id: string; fileName: string; bytes: Uint8Array }
+  | { op: 'inspect'; fileName: string; bytes: Uint8Array; choices: ImportChoices }
   | { op: 'forget'; id: string }
   | { op: 'active' }
   | { op: 'compare'; tasks?: number };
@@ -24,6 +26,7 @@ export type HostReplies = {
   activate: Activation;
   predict: Awaited<ReturnType<PackHost['predict']>>;
   evaluate: Awaited<ReturnType<PackHost['evaluate']>>;
+  inspect: DataPreview;
   forget: void;
   active: string | null;
   compare: StorageReport;

@@ -9,9 +9,7 @@
  * patch loop. One compiled task graph per task shape (classes, pair, max length) serves
  * every pack of that shape. Not thread-safe: one caller (the app's pack-host worker).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, sep } from 'node:path';
+import { withUploadedFile } from '../data/uploaded.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
 import type { PackContent } from '../packs/format.js';
@@ -98,25 +96,16 @@ export class PackHost {
 
   /**
    * GLUE metrics of pack `id` on a labelled file the user picked (its bytes; `fileName` names
-   * it in errors and gives its format). The bytes go to a private temporary file for the importer.
+   * it in errors and gives its format).
    */
   async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array): Promise<{ id: string; metrics: Metrics; n: number }> {
     const { id } = await this.activate(idOrPrefix);
     const { content, task, maxLength, patch } = this.prepared.get(id)!;
-    const dir = mkdtempSync(join(tmpdir(), 'taskpack-eval-'));
-    try {
-      const path = join(dir, basename(fileName).replace(/[^\w.-]/g, '_') || 'data');
-      writeFileSync(path, bytes);
-      const ds = importForPack(path, content, {}, fileName);
-      const predictor = await this.predictor(task, maxLength);
-      const base = this.base!.model;
-      const scores = await predictor.scores(ds.rows, (n) => patch.head.get(n) ?? base.weights.get(n)!);
-      return { id, metrics: metricsOf(scores, ds.rows, task, ds.source.glue), n: ds.rows.length };
-    } catch (e) {
-      throw e instanceof Error ? new Error(e.message.split(dir + sep).join('')) : e;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, {}, fileName));
+    const predictor = await this.predictor(task, maxLength);
+    const base = this.base!.model;
+    const scores = await predictor.scores(ds.rows, (n) => patch.head.get(n) ?? base.weights.get(n)!);
+    return { id, metrics: metricsOf(scores, ds.rows, task, ds.source.glue), n: ds.rows.length };
   }
 
   /** Drop a pack from memory (restoring the base if it is active): call before uninstalling it. */

@@ -4,9 +4,10 @@
  * by the compiler (exhaustiveness) and by test/app/ipc-contract.test.ts.
  */
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
+import type { DataPreview } from '../data/preview.js';
 import type { RunProgress, RunState, RunStatus } from '../train/run-status.js';
 
-export type { DoctorReport, ProviderCheck, RunProgress, RunState, RunStatus };
+export type { DataPreview, DoctorReport, ProviderCheck, RunProgress, RunState, RunStatus };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {
@@ -99,8 +100,19 @@ export interface UploadedFile {
 export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
+/** How to read a data file; each left out is detected (the preview shows what was). */
+export interface DataChoices {
+  /** Read the files with a GLUE task's layout (e.g. 'CoLA', whose files have no header). */
+  glue?: string;
+  taskType?: 'classification' | 'regression';
+  /** Column names (as the preview lists them); pairCol 'none' for single texts. */
+  textCol?: string;
+  pairCol?: string;
+  labelCol?: string;
+}
+
 /** The finetune wizard's choices; everything else takes `taskpack train`'s defaults. */
-export interface TrainRequest {
+export interface TrainRequest extends DataChoices {
   taskName: string;
   train: UploadedFile;
   /** Without one, a seeded stratified 10 % of the training file is held out. */
@@ -110,8 +122,6 @@ export interface TrainRequest {
   sparsity: number;
   epochs: number;
   seed: number;
-  /** Read the files with a GLUE task's layout (e.g. 'CoLA', whose files have no header). */
-  glue?: string;
 }
 
 export interface IpcContract {
@@ -126,6 +136,8 @@ export interface IpcContract {
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
   'packs:evaluate': { args: { id: string; file: UploadedFile }; result: { id: string; metrics: Record<string, number>; n: number } };
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
+  /** How the wizard will read a data file: columns, task type, labels, counts, a few rows. */
+  'data:inspect': { args: DataChoices & { file: UploadedFile }; result: DataPreview };
   'train:start': { args: TrainRequest; result: RunStatus };
   /** Losses are sent from `cursor` on (default 0): poll with the last answer's nextCursor. */
   'train:status': { args: { runId: string; cursor?: number }; result: RunStatus };
@@ -161,7 +173,7 @@ export interface TaskpackBridge {
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
-  'storage:compare', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'storage:compare', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

@@ -17,6 +17,12 @@ const runId = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected 
 const base64Of = (maxBytes: number, what: string) => z.base64().max(Math.ceil(maxBytes / 3) * 4, `${what} of at most ${maxBytes} bytes`);
 const fileName = z.string().min(1).max(255);
 const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
+const columnName = z.string().min(1).max(256).optional();
+const dataChoices = {
+  glue: z.string().refine(isGlueTask, 'not a GLUE task name').optional(),
+  taskType: z.enum(['classification', 'regression']).optional(),
+  textCol: columnName, pairCol: columnName, labelCol: columnName,
+};
 
 // The wizard's methods are the trainer's, both ways.
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -35,7 +41,9 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   }),
   'packs:evaluate': z.strictObject({ id: packId, file: dataFile }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
+  'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),
   'train:start': z.strictObject({
+    ...dataChoices,
     taskName: z.string().trim().min(1, 'name the task').max(200),
     train: dataFile,
     dev: dataFile.optional(),
@@ -43,7 +51,6 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     sparsity: z.number().gt(0).max(1),
     epochs: z.number().int().min(1).max(100),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
-    glue: z.string().refine(isGlueTask, 'not a GLUE task name').optional(),
   }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),
   'train:cancel': z.strictObject({ runId }),

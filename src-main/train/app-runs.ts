@@ -16,7 +16,7 @@ import type { PackEntry } from '../packs/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
-import type { GlueTask } from './metrics.js';
+import type { ImportChoices } from '../data/inspect.js';
 import type { Method } from './methods.js';
 import { readRunJob, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
@@ -37,8 +37,8 @@ export interface StartRun {
   sparsity: number;
   epochs: number;
   seed: number;
-  /** Read the files with this GLUE task's layout (e.g. CoLA, which has no header). */
-  glue?: GlueTask;
+  /** How to read the files (GLUE layout, task type, columns); detected where left out. */
+  columns?: ImportChoices;
   /** An installed base's id; default: the shipped base. */
   baseId?: string;
 }
@@ -75,7 +75,7 @@ export class TrainingRuns {
       };
       const job: RunJob = {
         baseId, trainPath: save('train', request.train), ...(request.dev ? { devPath: save('dev', request.dev) } : {}),
-        columns: request.glue ? { glue: request.glue } : {},
+        columns: request.columns ?? {},
         config: {
           ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
           lambdaSchedule: defaultLambdaSchedule(request.method),

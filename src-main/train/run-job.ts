@@ -10,6 +10,7 @@ import { VALUE_ENCODINGS } from '../packs/values.js';
 import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
+import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from './metrics.js';
 import { METHODS } from './methods.js';
 import type { TrainConfig } from './trainer.js';
@@ -19,7 +20,7 @@ export interface RunJob {
   trainPath: string;
   devPath?: string;
   /** Import options for the data files: columns, and a GLUE layout to read them with. */
-  columns: { textCol?: string; pairCol?: string; labelCol?: string; glue?: GlueTask };
+  columns: { textCol?: string; pairCol?: string; labelCol?: string; glue?: GlueTask; taskType?: TaskType };
   config: TrainConfig;
   provider: ProviderName;
   taskName?: string;
@@ -43,6 +44,7 @@ const jobSchema = z.object({
   columns: z.object({
     textCol: z.string().optional(), pairCol: z.string().optional(), labelCol: z.string().optional(),
     glue: z.string().refine(isGlueTask, 'not a GLUE task').optional(),
+    taskType: z.enum(['classification', 'regression']).optional(),
   }),
   config: configSchema, provider: z.enum(PROVIDER_NAMES), taskName: z.string().optional(),
 });

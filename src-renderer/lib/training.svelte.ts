@@ -2,7 +2,7 @@
  * State of the finetune wizard: the choices, starting a run with the picked files, polling
  * its status (the loss curve comes in by cursor), cancel and resume, and earlier runs.
  */
-import type { RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
+import type { DataChoices, DataPreview, RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
 import { bytesToBase64 } from './files.js';
 
@@ -19,6 +19,8 @@ export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; sparse: 
 
 export const GLUE_CHOICES = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI', 'QNLI', 'RTE', 'WNLI'] as const;
 
+const upload = async (f: File) => ({ fileName: f.name, data: bytesToBase64(new Uint8Array(await f.arrayBuffer())) });
+
 const live = (s: RunStatus | null) => s !== null && (s.state === 'running' || s.state === 'cancelling');
 
 export class TrainingWizard {
@@ -31,6 +33,16 @@ export class TrainingWizard {
   epochs = $state(3);
   seed = $state(1);
   glue = $state('');
+  /** Overrides of what the preview detected; '' = as detected. */
+  taskType = $state<'' | 'classification' | 'regression'>('');
+  textCol = $state('');
+  pairCol = $state('');
+  labelCol = $state('');
+
+  /** How the training file reads with the choices above (null until it has been read). */
+  preview = $state.raw<DataPreview | null>(null);
+  inspecting = $state(false);
+  previewError = $state<string | null>(null);
 
   runs = $state.raw<RunStatus[]>([]);
   current = $state.raw<RunStatus | null>(null);
@@ -40,7 +52,7 @@ export class TrainingWizard {
 
   readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.sparse ?? false);
   readonly running = $derived(live(this.current));
-  readonly canStart = $derived(this.trainFile !== null && this.taskName.trim() !== '' && !this.starting && !this.running);
+  readonly canStart = $derived(this.preview !== null && !this.inspecting && this.taskName.trim() !== '' && !this.starting && !this.running);
   readonly percent = $derived(this.current?.progress ? (100 * this.current.progress.step) / this.current.progress.totalSteps : 0);
 
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,9 +60,40 @@ export class TrainingWizard {
 
   constructor(private readonly onPackInstalled: () => void) {}
 
-  pickTrainFile(file: File | null): void {
+  private trainUpload: { fileName: string; data: string } | null = null;
+
+  async pickTrainFile(file: File | null): Promise<void> {
     this.trainFile = file;
+    this.trainUpload = null;
+    this.textCol = this.pairCol = this.labelCol = this.taskType = '';
     if (file && this.taskName.trim() === '') this.taskName = file.name.replace(/\.[^.]+$/, '');
+    await this.inspect();
+  }
+
+  /** The import choices as sent: only what the user set. */
+  private choices(): DataChoices {
+    return {
+      ...(this.glue ? { glue: this.glue } : {}), ...(this.taskType ? { taskType: this.taskType } : {}),
+      ...(this.textCol ? { textCol: this.textCol } : {}), ...(this.pairCol ? { pairCol: this.pairCol } : {}), ...(this.labelCol ? { labelCol: this.labelCol } : {}),
+    };
+  }
+
+  /** Read the training file with the current choices (again after each change of them). */
+  async inspect(): Promise<void> {
+    this.preview = null;
+    this.previewError = null;
+    const file = this.trainFile;
+    if (!file) return;
+    this.inspecting = true;
+    try {
+      this.trainUpload ??= await upload(file);
+      const preview = await call('data:inspect', { file: this.trainUpload, ...this.choices() });
+      if (this.trainFile === file) this.preview = preview;
+    } catch (err) {
+      if (this.trainFile === file) this.previewError = messageOf(err);
+    } finally {
+      this.inspecting = false;
+    }
   }
 
   async loadRuns(): Promise<void> {
@@ -66,10 +109,9 @@ export class TrainingWizard {
     this.starting = true;
     this.error = null;
     try {
-      const upload = async (f: File) => ({ fileName: f.name, data: bytesToBase64(new Uint8Array(await f.arrayBuffer())) });
       const status = await call('train:start', {
-        taskName: this.taskName.trim(), train: await upload(this.trainFile), ...(this.devFile ? { dev: await upload(this.devFile) } : {}),
-        method: this.method, sparsity: this.sparsityPercent / 100, epochs: this.epochs, seed: this.seed, ...(this.glue ? { glue: this.glue } : {}),
+        taskName: this.taskName.trim(), train: this.trainUpload ?? (await upload(this.trainFile)), ...(this.devFile ? { dev: await upload(this.devFile) } : {}),
+        method: this.method, sparsity: this.sparsityPercent / 100, epochs: this.epochs, seed: this.seed, ...this.choices(),
       });
       this.follow(status);
     } catch (err) {

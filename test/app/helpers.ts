@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { AppInfo, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
+import type { AppInfo, DataChoices, DataPreview, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
 import type { Services, TrainStart } from '../../src-main/ipc/handlers.js';
 import { projectRoot } from '../../src-main/paths.js';
 
@@ -144,6 +144,23 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async compareStorage(tasks?: number) {
       return fakeStorage(tasks ?? Math.max(1, services.packs.length), services.packs);
+    },
+    /** A TSV with a header; the first column is the text, the last the label unless chosen. */
+    async inspectData(file: { fileName: string; bytes: Uint8Array }, choices: DataChoices): Promise<DataPreview> {
+      const text = Buffer.from(file.bytes).toString('utf8');
+      if (/bad/.test(text)) throw new Error(`${file.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
+      const [header, ...lines] = text.trimEnd().split('\n').map((l) => l.split('\t'));
+      const col = (name: string | undefined, fallback: number) => (name === undefined ? fallback : header.indexOf(name));
+      const t = col(choices.textCol, 0), l = col(choices.labelCol, header.length - 1);
+      const p = choices.pairCol === undefined || choices.pairCol === 'none' ? -1 : header.indexOf(choices.pairCol);
+      const taskType = choices.taskType ?? 'classification';
+      const labels = taskType === 'classification' ? [...new Set(lines.map((r) => r[l]))].sort() : [];
+      const counts = Object.fromEntries(labels.map((x) => [x, lines.filter((r) => r[l] === x).length]));
+      return {
+        format: 'tsv', encoding: 'utf-8', header: true, glue: choices.glue ?? null, columns: header,
+        chosen: { text: header[t], pair: p >= 0 ? header[p] : null, label: header[l] }, taskType, labels, rows: lines.length, counts,
+        sample: lines.slice(0, 5).map((r) => ({ text: r[t], pair: p >= 0 ? r[p] : null, label: r[l] })),
+      };
     },
     async startTraining(request: TrainStart) {
       const text = Buffer.from(request.train.bytes).toString('utf8');

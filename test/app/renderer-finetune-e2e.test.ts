@@ -14,7 +14,7 @@ const services = fakeServices();
 const rendererHost = useRendererHost(services);
 
 const tsv = (name: string, text: string) => ({ name, mimeType: 'text/tab-separated-values', buffer: Buffer.from(text) });
-const REVIEWS = 'sentence\tlabel\na good film\t1\na dull film\t0\n';
+const REVIEWS = 'sentence\tsource\tlabel\na good film\tweb\t1\na dull film\tweb\t0\n';
 
 test('finetune wizard in Chromium: refused data, a run with live progress, cancel and resume', { skip, timeout: 120_000 }, async () => {
   const { host, browser } = rendererHost();
@@ -24,15 +24,23 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   const start = page.getByRole('button', { name: 'Start training' });
   assert.equal(await start.isDisabled(), true, 'no data picked yet');
 
-  // Refused data: the importer's reason, with the file and line.
+  // Refused data: the importer's reason, with the file and line, as soon as it is picked.
   const trainPicker = page.getByLabel(/^Training data/);
   await trainPicker.setInputFiles(tsv('broken.tsv', 'sentence\tlabel\nbad\n'));
   assert.equal(await page.getByLabel('Task name').inputValue(), 'broken', 'named after the file');
-  await start.click();
-  assert.match(await page.getByRole('alert').innerText(), /broken\.tsv, line 3: expected 2 tab-separated columns/);
-  assert.equal(services.runs.size, 0);
+  assert.match(await page.getByRole('alert').innerText(), /cannot be trained on[\s\S]*broken\.tsv, line 3: expected 2 tab-separated columns/);
+  assert.equal(await start.isDisabled(), true);
 
+  // A good file: how it reads, a few rows; a column choice re-reads it.
   await trainPicker.setInputFiles(tsv('reviews.tsv', REVIEWS));
+  const preview = page.getByLabel('Data preview');
+  await preview.getByText('2 rows, read as TSV (utf-8, with a header) · 2 classes: 0 (1), 1 (1)').waitFor();
+  assert.deepEqual(await preview.locator('table.sample tbody tr').allInnerTexts(), ['a good film\t1', 'a dull film\t0']);
+  await page.getByRole('combobox', { name: /^Label column/ }).selectOption('source');
+  await preview.getByText('1 classes: web (2)').waitFor();
+  await page.getByRole('combobox', { name: /^Label column/ }).selectOption('');
+  await preview.getByText('2 classes: 0 (1), 1 (1)').waitFor();
+  await page.getByRole('combobox', { name: /^Task type/ }).selectOption('classification');
   await page.getByLabel('Task name').fill('reviews');
   await page.getByLabel('Method').selectOption('diff');
   await page.getByLabel(/^Nonzeros of the diff/).fill('1');
@@ -44,7 +52,7 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await run.getByText('Done').waitFor();
   const sent = services.started[0];
   assert.deepEqual({ ...sent, train: { fileName: sent.train.fileName, text: Buffer.from(sent.train.bytes).toString() } }, {
-    taskName: 'reviews', train: { fileName: 'reviews.tsv', text: REVIEWS }, method: 'diff', sparsity: 0.01, epochs: 2, seed: 1, glue: 'SST-2',
+    taskName: 'reviews', train: { fileName: 'reviews.tsv', text: REVIEWS }, method: 'diff', sparsity: 0.01, epochs: 2, seed: 1, glue: 'SST-2', taskType: 'classification',
   });
   assert.match(await run.innerText(), /reviews · diff[\s\S]*900 training rows, 100 dev · cpu/);
   assert.match(await run.innerText(), /Step 40 of 40 · fixed mask phase, epoch 1 · loss 0\.1400/);
@@ -62,6 +70,7 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
 
   // A second run, cancelled while it runs, then resumed to the end.
   await trainPicker.setInputFiles(tsv('reviews.tsv', REVIEWS));
+  await preview.getByText(/^2 rows/).waitFor();
   await page.getByLabel('Task name').fill('reviews again');
   await start.click();
   await run.getByText(/Step (10|20) of 40/).waitFor();

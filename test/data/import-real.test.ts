@@ -22,7 +22,9 @@ test('SST-2: header, lower-cased text with its trailing space trimmed, 0/1 label
   assert.deepEqual(labelCounts(train), { 0: 29780, 1: 37569 });
   assert.deepEqual(train.task, { type: 'classification', outputs: 2, pair: false });
   assert.deepEqual(train.labels, ['0', '1']);
-  assert.deepEqual(train.source, { path: dataPath('glue/SST-2/train.tsv'), format: 'tsv', encoding: 'utf-8', header: true, quoting: false, glue: 'SST-2' });
+  assert.deepEqual(train.source, {
+    path: dataPath('glue/SST-2/train.tsv'), format: 'tsv', encoding: 'utf-8', header: true, quoting: false, glue: 'SST-2', columns: ['sentence', 'label'],
+  });
   const dev = importDataset(dataPath('glue/SST-2/dev.tsv'));
   assert.deepEqual(labelCounts(dev), { 0: 428, 1: 444 });
   const raw = readFileSync(dataPath('glue/SST-2/dev.tsv'), 'utf8').split('\n')[1].split('\t')[0];

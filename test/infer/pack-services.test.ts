@@ -102,13 +102,17 @@ test('app services: install, swap and predict with real packs; bad files change 
 
   await assert.rejects(services.predict(a.pack.id, [{ text: 'x', pair: 'y' }]), /reads single texts/);
 
+  // The wizard's preview of a data file, read in the worker.
+  const preview = await services.inspectData({ fileName: 'eval.tsv', bytes: new Uint8Array(readFileSync(writeSyntheticSentiment(home, 'eval.tsv', 24, 9))) }, {});
+  assert.deepEqual([preview.rows, preview.chosen, preview.labels, preview.counts], [24, { text: 'sentence', pair: null, label: 'label' }, ['0', '1'], { 0: 12, 1: 12 }]);
+
   // Evaluate on a labelled file the user picked: the metrics `taskpack eval` gives for it.
   const dev = writeSyntheticSentiment(home, 'eval.tsv', 24, 9);
   const evaluated = await services.evaluatePack(a.pack.id, { fileName: 'eval.tsv', bytes: new Uint8Array(readFileSync(dev)) });
   const cliEval = await cliJson(['eval', '--pack', join(home, 'a.taskpack'), '--data', dev, '--json']);
   assert.deepEqual({ metrics: evaluated.metrics, n: evaluated.n }, cliEval);
   await assert.rejects(services.evaluatePack(a.pack.id, { fileName: 'my data.tsv', bytes: new TextEncoder().encode('sentence\tlabel\ngood\t1\nno label\n') }),
-    /^Error: my_data\.tsv:3: expected 2 tab-separated columns/);
+    /^Error: my data\.tsv:3: expected 2 tab-separated columns/);
 
   // Storage over what is installed: 2 measured packs, 5 tasks extrapolated at their mean.
   const storage = await services.compareStorage(5);

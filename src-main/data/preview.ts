@@ -1,0 +1,19 @@
+/**
+ * The wizard's view of a data file (data/inspect.ts makes it). Types only, so the IPC
+ * contract and the renderer depend on the shape without pulling in the importer.
+ */
+export interface DataPreview {
+  format: string;
+  encoding: string;
+  header: boolean;
+  glue: string | null;
+  columns: string[];
+  chosen: { text: string; pair: string | null; label: string };
+  taskType: 'classification' | 'regression';
+  /** Class names (classification), in the order the pack will use. */
+  labels: string[];
+  rows: number;
+  /** Rows per label (classification). */
+  counts: Record<string, number>;
+  sample: { text: string; pair: string | null; label: string }[];
+}
