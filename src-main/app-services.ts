@@ -97,8 +97,16 @@ export function createAppServices(home: string = userDataDir()): Services {
     evaluatePack: async (id, file) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes }),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
-    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, ...choices }) =>
-      (await runs()).start({ taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices) }),
+    async listBases() {
+      const { listBases } = await import('./model/registry.js');
+      return listBases(home).map((b) => ({
+        id: b.id, displayName: b.displayName, architecture: b.architecture, shipped: b.shipped, installed: b.installed, parameters: b.parameters ?? null,
+      }));
+    },
+    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({
+      taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices),
+      ...(baseId ? { baseId } : {}), ...(provider ? { provider } : {}),
+    }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),

@@ -100,6 +100,17 @@ export interface UploadedFile {
 export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
+/** A base model the app can finetune (`taskpack base list`). */
+export interface BaseSummary {
+  id: string;
+  displayName: string;
+  architecture: string;
+  shipped: boolean;
+  /** Converted already (a shipped base converts on its first use). */
+  installed: boolean;
+  parameters: number | null;
+}
+
 /** How to read a data file; each left out is detected (the preview shows what was). */
 export interface DataChoices {
   /** Read the files with a GLUE task's layout (e.g. 'CoLA', whose files have no header). */
@@ -122,6 +133,10 @@ export interface TrainRequest extends DataChoices {
   sparsity: number;
   epochs: number;
   seed: number;
+  /** Default: the shipped base. */
+  baseId?: string;
+  /** 'webgpu' falls back to the CPU, saying why, where no GPU adapter works. Default 'cpu'. */
+  provider?: 'cpu' | 'webgpu';
 }
 
 export interface IpcContract {
@@ -136,6 +151,7 @@ export interface IpcContract {
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
   'packs:evaluate': { args: { id: string; file: UploadedFile }; result: { id: string; metrics: Record<string, number>; n: number } };
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
+  'bases:list': { args: NoArgs; result: { bases: BaseSummary[] } };
   /** How the wizard will read a data file: columns, task type, labels, counts, a few rows. */
   'data:inspect': { args: DataChoices & { file: UploadedFile }; result: DataPreview };
   'train:start': { args: TrainRequest; result: RunStatus };
@@ -173,7 +189,7 @@ export interface TaskpackBridge {
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
-  'storage:compare', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

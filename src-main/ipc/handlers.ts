@@ -4,7 +4,7 @@
  * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
  */
 import type {
-  AppInfo, ArgsOf, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
+  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
   ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
 } from './contract.js';
 import { CHANNELS, isChannel } from './contract.js';
@@ -28,6 +28,7 @@ export interface Services {
   evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
   compareStorage(tasks?: number): Promise<StorageComparison>;
   inspectData(file: DecodedFile, choices: DataChoices): Promise<DataPreview>;
+  listBases(): Promise<BaseSummary[]>;
   /** Copy the data into a new run and start it; a finished run's pack is installed. */
   startTraining(request: TrainStart): Promise<RunStatus>;
   trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
@@ -61,6 +62,7 @@ const IMPLEMENTATIONS: Implementations = {
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
+  'bases:list': async (_args, services) => ({ bases: await services.listBases() }),
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),

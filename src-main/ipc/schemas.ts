@@ -41,6 +41,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   }),
   'packs:evaluate': z.strictObject({ id: packId, file: dataFile }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
+  'bases:list': noArgs,
   'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),
   'train:start': z.strictObject({
     ...dataChoices,
@@ -51,6 +52,8 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     sparsity: z.number().gt(0).max(1),
     epochs: z.number().int().min(1).max(100),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
+    baseId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id').optional(),
+    provider: z.enum(['cpu', 'webgpu']).optional(),
   }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),
   'train:cancel': z.strictObject({ runId }),

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
-import { defaultBaseId } from '../model/registry.js';
+import { readBaseManifest } from '../model/base-store.js';
+import { defaultBaseId, shippedBases } from '../model/registry.js';
 import type { PackEntry } from '../packs/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
@@ -41,6 +42,8 @@ export interface StartRun {
   columns?: ImportChoices;
   /** An installed base's id; default: the shipped base. */
   baseId?: string;
+  /** Default 'cpu'; 'webgpu' falls back to the CPU (the status's device says why) where no adapter works. */
+  provider?: 'cpu' | 'webgpu';
 }
 
 interface LiveRun {
@@ -65,6 +68,7 @@ export class TrainingRuns {
     const dir = runDir(this.home, runId);
     const names: [string, string][] = [];
     const baseId = request.baseId ?? defaultBaseId(); // the worker converts a shipped base on first use
+    if (!shippedBases().some((b) => b.id === baseId)) readBaseManifest(this.home, baseId); // refuses a base that is not installed
     try {
       mkdirSync(join(dir, 'data'), { recursive: true });
       const save = (name: string, f: DataFile) => {
@@ -80,7 +84,7 @@ export class TrainingRuns {
           ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
           lambdaSchedule: defaultLambdaSchedule(request.method),
         },
-        provider: 'cpu', taskName: request.taskName,
+        provider: request.provider ?? 'cpu', taskName: request.taskName,
       };
       writeRunJob(dir, job);
     } catch (e) {

@@ -2,7 +2,7 @@
  * State of the finetune wizard: the choices, starting a run with the picked files, polling
  * its status (the loss curve comes in by cursor), cancel and resume, and earlier runs.
  */
-import type { DataChoices, DataPreview, RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
+import type { BaseSummary, DataChoices, DataPreview, RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
 import { bytesToBase64 } from './files.js';
 
@@ -33,6 +33,10 @@ export class TrainingWizard {
   epochs = $state(3);
   seed = $state(1);
   glue = $state('');
+  bases = $state.raw<BaseSummary[]>([]);
+  /** '' = the shipped base. */
+  baseId = $state('');
+  provider = $state<'cpu' | 'webgpu'>('cpu');
   /** Overrides of what the preview detected; '' = as detected. */
   taskType = $state<'' | 'classification' | 'regression'>('');
   textCol = $state('');
@@ -99,6 +103,7 @@ export class TrainingWizard {
   async loadRuns(): Promise<void> {
     try {
       this.runs = (await call('train:list', {})).runs;
+      this.bases = (await call('bases:list', {})).bases;
     } catch (err) {
       this.error = messageOf(err);
     }
@@ -112,6 +117,7 @@ export class TrainingWizard {
       const status = await call('train:start', {
         taskName: this.taskName.trim(), train: this.trainUpload ?? (await upload(this.trainFile)), ...(this.devFile ? { dev: await upload(this.devFile) } : {}),
         method: this.method, sparsity: this.sparsityPercent / 100, epochs: this.epochs, seed: this.seed, ...this.choices(),
+        ...(this.baseId ? { baseId: this.baseId } : {}), ...(this.provider !== 'cpu' ? { provider: this.provider } : {}),
       });
       this.follow(status);
     } catch (err) {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { AppInfo, DataChoices, DataPreview, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
+import type { AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
 import type { Services, TrainStart } from '../../src-main/ipc/handlers.js';
 import { projectRoot } from '../../src-main/paths.js';
 
@@ -144,6 +144,12 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async compareStorage(tasks?: number) {
       return fakeStorage(tasks ?? Math.max(1, services.packs.length), services.packs);
+    },
+    async listBases(): Promise<BaseSummary[]> {
+      return [
+        { id: 'use-lite-en', displayName: 'Universal Sentence Encoder Lite (English)', architecture: 'use-lite', shipped: true, installed: true, parameters: 6_975_744 },
+        { id: 'bert-mini', displayName: 'bert-mini', architecture: 'bert', shipped: false, installed: true, parameters: 11_170_560 },
+      ];
     },
     /** A TSV with a header; the first column is the text, the last the label unless chosen. */
     async inspectData(file: { fileName: string; bytes: Uint8Array }, choices: DataChoices): Promise<DataPreview> {

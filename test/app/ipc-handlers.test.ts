@@ -57,6 +57,8 @@ test('dispatch refuses unknown channels, including prototype names', async () =>
   assert.deepEqual(await dispatch(handlers, 'app:info', {}), { ok: true, value: FAKE_APP_INFO });
 });
 
+const TRAIN = { taskName: 't', train: { fileName: 'a.tsv', data: 'AAAA' }, method: 'diff', sparsity: 0.005, epochs: 1, seed: 1 };
+
 test('pack channels: untrusted arguments refused before any service runs; valid ones reach it', async () => {
   const calls: string[] = [];
   const services = fakeServices();
@@ -84,6 +86,14 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     ['packs:evaluate', { id: 'abcd', file: { fileName: 'dev.tsv', data: '###' } }, /file\.data: Invalid base64/],
     ['packs:evaluate', { id: 'abcd', path: '/etc/passwd' }, /file: Invalid input/],
     ['storage:compare', { tasks: 0 }, /tasks: Too small/],
+    ['bases:list', { id: 'x' }, /Unrecognized key: "id"/],
+    ['train:start', { ...TRAIN, baseId: '../bases' }, /baseId: expected a base id/],
+    ['train:start', { ...TRAIN, provider: 'cuda' }, /provider: Invalid option/],
+    ['train:start', { ...TRAIN, method: 'lora' }, /method: Invalid option/],
+    ['train:start', { ...TRAIN, sparsity: 0 }, /sparsity: Too small/],
+    ['train:start', { ...TRAIN, glue: 'IMDB' }, /glue: not a GLUE task name/],
+    ['train:start', { ...TRAIN, taskName: '   ' }, /taskName: name the task/],
+    ['train:status', { runId: '../../etc' }, /runId: expected a run id/],
     ['storage:compare', { tasks: 2.5 }, /tasks: Invalid input: expected int/],
     ['storage:compare', { tasks: '5' }, /tasks: Invalid input: expected number/],
   ];
@@ -96,6 +106,7 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     }
   }
   assert.deepEqual(calls, [], 'no service ran on bad input');
+  assert.deepEqual(services.started, [], 'no run started on bad input');
 
   const pack = Buffer.from(JSON.stringify({ name: 'mine' })).toString('base64');
   const installed = await handlers['packs:install']({ fileName: 'mine.taskpack', data: pack });

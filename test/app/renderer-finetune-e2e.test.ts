@@ -46,6 +46,8 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await page.getByLabel(/^Nonzeros of the diff/).fill('1');
   await page.getByLabel('Epochs per phase').fill('2');
   await page.getByLabel('File layout').selectOption('SST-2');
+  await page.getByLabel('Base model').selectOption({ label: 'bert-mini (11.2 M)' });
+  await page.getByLabel('Run on').selectOption('webgpu');
   await start.click();
 
   const run = page.getByLabel('Training run');
@@ -53,6 +55,7 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   const sent = services.started[0];
   assert.deepEqual({ ...sent, train: { fileName: sent.train.fileName, text: Buffer.from(sent.train.bytes).toString() } }, {
     taskName: 'reviews', train: { fileName: 'reviews.tsv', text: REVIEWS }, method: 'diff', sparsity: 0.01, epochs: 2, seed: 1, glue: 'SST-2', taskType: 'classification',
+    baseId: 'bert-mini', provider: 'webgpu',
   });
   assert.match(await run.innerText(), /reviews · diff[\s\S]*900 training rows, 100 dev · cpu/);
   assert.match(await run.innerText(), /Step 40 of 40 · fixed mask phase, epoch 1 · loss 0\.1400/);

@@ -70,6 +70,8 @@ test('refused data: the reason with its line, the run failed, nothing left in ru
   assert.equal(s.state, 'failed');
   assert.equal(s.error, 'broken.tsv:3: expected 2 tab-separated columns (as the header), found 1', 'named as the user knows the file');
   assert.ok(!existsSync(runsDir(home)) || readdirSync(runsDir(home)).length === 0, 'the run directory is removed');
+  assert.throws(() => runs.start({ ...request, baseId: 'not-installed' }), /not-installed/);
+  assert.ok(!existsSync(runsDir(home)) || readdirSync(runsDir(home)).length === 0, 'nothing written for an unknown base');
 });
 
 test('cancel, then resume: the pack holds the same diff as an uninterrupted run', { timeout: 300_000 }, async () => {
