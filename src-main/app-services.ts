@@ -111,6 +111,8 @@ export function createAppServices(home: string = userDataDir()): Services {
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),
     listTraining: async () => (await runs()).list(),
+    exploreSparsity: async (runId, targets, steps) => (await runs()).explore(runId, targets, steps),
+    installExplored: async (runId, sparsity) => (await runs()).installExplored(runId, sparsity),
     async close() {
       if (training) await (await training).stopAll();
       if (worker) await (await worker).close();

@@ -5,9 +5,9 @@
  */
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
 import type { DataPreview } from '../data/preview.js';
-import type { RunProgress, RunState, RunStatus } from '../train/run-status.js';
+import type { ExplorePointStatus, ExploreStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
 
-export type { DataPreview, DoctorReport, ProviderCheck, RunProgress, RunState, RunStatus };
+export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, ProviderCheck, RunProgress, RunState, RunStatus };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {
@@ -160,6 +160,9 @@ export interface IpcContract {
   'train:cancel': { args: { runId: string }; result: RunStatus };
   'train:resume': { args: { runId: string }; result: RunStatus };
   'train:list': { args: NoArgs; result: { runs: RunStatus[] } };
+  /** The sparsity explorer on a diff run's finished L0 phase; `steps` per target (default: an epoch, at most 200). */
+  'train:explore': { args: { runId: string; targets: number[]; steps?: number }; result: RunStatus };
+  'train:install-explored': { args: { runId: string; sparsity: number }; result: RunStatus };
 }
 
 export type Channel = keyof IpcContract;
@@ -190,6 +193,7 @@ export interface TaskpackBridge {
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
   'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'train:explore', 'train:install-explored',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

@@ -35,6 +35,8 @@ export interface Services {
   cancelTraining(runId: string): Promise<RunStatus>;
   resumeTraining(runId: string): Promise<RunStatus>;
   listTraining(): Promise<RunStatus[]>;
+  exploreSparsity(runId: string, targets: number[], steps?: number): Promise<RunStatus>;
+  installExplored(runId: string, sparsity: number): Promise<RunStatus>;
   /** Before the process exits: running trainings checkpoint and stop, workers end. */
   close?(): Promise<void>;
 }
@@ -70,6 +72,8 @@ const IMPLEMENTATIONS: Implementations = {
   'train:cancel': (args, services) => services.cancelTraining(args.runId),
   'train:resume': (args, services) => services.resumeTraining(args.runId),
   'train:list': async (_args, services) => ({ runs: await services.listTraining() }),
+  'train:explore': (args, services) => services.exploreSparsity(args.runId, args.targets, args.steps),
+  'train:install-explored': (args, services) => services.installExplored(args.runId, args.sparsity),
 };
 
 export type Handler<C extends Channel> = (rawArgs: unknown) => Promise<IpcResult<ResultOf<C>>>;

@@ -59,6 +59,12 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'train:cancel': z.strictObject({ runId }),
   'train:resume': z.strictObject({ runId }),
   'train:list': noArgs,
+  'train:explore': z.strictObject({
+    runId,
+    targets: z.array(z.number().gt(0).max(1)).min(1).max(8).refine((t) => new Set(t).size === t.length, 'targets repeat'),
+    steps: z.number().int().min(1).max(100_000).optional(),
+  }),
+  'train:install-explored': z.strictObject({ runId, sparsity: z.number().gt(0).max(1) }),
 };
 
 /** One line naming each failing path, e.g. `(args): Invalid input: expected object, received number`. */

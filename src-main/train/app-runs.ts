@@ -16,6 +16,9 @@ import { defaultBaseId, shippedBases } from '../model/registry.js';
 import type { PackEntry } from '../packs/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
+import { checkTargets } from './explore.js';
+import { hasL0State } from './l0-state.js';
+import { methodPhases } from './methods.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
 import type { ImportChoices } from '../data/inspect.js';
 import type { Method } from './methods.js';
@@ -48,6 +51,8 @@ export interface StartRun {
 
 interface LiveRun {
   status: RunStatus;
+  /** Explored packs by sparsity, until the user installs the ones they want. */
+  explored?: Map<number, Uint8Array>;
   /** The data copies' paths and the names the user knows them by (for error messages). */
   names: [string, string][];
   losses: [number, number][];
@@ -108,7 +113,53 @@ export class TrainingRuns {
     const live = this.runs.get(runId);
     if (!live?.worker) throw new Error(`run ${runId} is not running`);
     live.worker.cancel();
-    live.status.state = 'cancelling';
+    if (live.status.explore?.state === 'running') live.status.explore.state = 'cancelling';
+    else live.status.state = 'cancelling';
+    return this.status(runId);
+  }
+
+  /**
+   * The sparsity explorer: from the run's finished L0 phase, project to each target and
+   * finetune that mask for `steps` (default: an epoch, at most 200). A second call after a
+   * cancel keeps the targets already done.
+   */
+  explore(runId: string, targets: number[], steps?: number): RunStatus {
+    const dir = runDir(this.home, runId);
+    const job = readRunJob(dir);
+    if (!job) throw new Error(`no run '${runId}'`);
+    if (methodPhases(job.config.method)[0] !== 'l0') throw new Error(`run ${runId} trained with ${job.config.method}, which has no L0 phase to explore (diff and diff-structured have one)`);
+    if (!hasL0State(dir)) throw new Error(`run ${runId} has not finished its L0 phase`);
+    checkTargets(targets);
+    const live = this.runs.get(runId) ?? { status: this.onDisk(runId), names: [], losses: [], worker: null };
+    if (live.worker) throw new Error(`run ${runId} is running`);
+    this.runs.set(runId, live);
+    live.status.explore = { state: 'running', targets, current: null, points: [], error: null };
+    live.explored = new Map();
+    const worker = new TrainingWorker({ ...job, home: this.home, runDir: dir, explore: { targets, ...(steps !== undefined ? { steps } : {}) } }, (e) => this.record(live, e));
+    live.worker = worker;
+    const explore = live.status.explore;
+    worker.outcome.then((outcome) => {
+      if (outcome.status === 'cancelled') explore.state = 'cancelled';
+      else if (outcome.status === 'explored') {
+        for (const { point, pack } of outcome.points) live.explored!.set(point.sparsity, pack);
+        explore.state = 'done';
+      } else throw new Error(`the training worker answered '${outcome.status}' to an explore job`);
+    }).catch((e: unknown) => {
+      Object.assign(explore, { state: 'failed', error: e instanceof Error ? e.message.split('\n', 1)[0] : String(e) });
+    }).finally(() => {
+      explore.current = null;
+      live.worker = null;
+    });
+    return this.status(runId);
+  }
+
+  /** Install the pack the explorer made at `sparsity`. */
+  installExplored(runId: string, sparsity: number): RunStatus {
+    const live = this.runs.get(runId);
+    const bytes = live?.explored?.get(sparsity);
+    const point = live?.status.explore?.points.find((p) => p.sparsity === sparsity);
+    if (!bytes || !point) throw new Error(`run ${runId} has no explored pack at sparsity ${sparsity}`);
+    point.installedPackId = this.install(bytes).id;
     return this.status(runId);
   }
 
@@ -124,7 +175,8 @@ export class TrainingRuns {
     const live = this.runs.get(runId);
     if (!live) return this.onDisk(runId);
     const losses = live.losses.slice(cursor, cursor + MAX_LOSSES_PER_STATUS);
-    return { ...live.status, evals: [...live.status.evals], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
+    const explore = live.status.explore && { ...live.status.explore, current: live.status.explore.current && { ...live.status.explore.current }, points: live.status.explore.points.map((p) => ({ ...p })) };
+    return { ...live.status, explore, evals: [...live.status.evals], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
   }
 
   /** Runs of this session, then the resumable runs an earlier session left (newest first). */
@@ -177,7 +229,14 @@ export class TrainingRuns {
   }
 
   private record(live: LiveRun, e: JobEvent): void {
-    const s = live.status;
+    const s = live.status, explore = s.explore;
+    if (explore && (explore.state === 'running' || explore.state === 'cancelling')) {
+      // An explore job's own steps are not the run's: its losses and evaluations stay out of the run's curve.
+      if (e.kind === 'explore-target') explore.current = { index: e.index, count: e.count, sparsity: e.sparsity, step: 0, totalSteps: e.steps, etaSeconds: 0 };
+      else if (e.kind === 'explore-step' && explore.current) Object.assign(explore.current, { step: e.step, totalSteps: e.totalSteps, etaSeconds: e.etaSeconds });
+      else if (e.kind === 'explore-point') explore.points.push({ ...e.point, installedPackId: null });
+      return;
+    }
     switch (e.kind) {
       case 'loaded': s.rows = { train: e.trainRows, dev: e.devRows }; break;
       case 'step': {
@@ -205,7 +264,7 @@ const resultSchema = z.object({
 function emptyStatus(runId: string, job: RunJob): RunStatus {
   return {
     runId, taskName: job.taskName ?? runId, method: job.config.method, state: 'interrupted', rows: null, progress: null, losses: [], nextCursor: 0,
-    evals: [], projection: null, device: null, result: null, stoppedAtStep: null, error: null,
+    evals: [], projection: null, device: null, result: null, stoppedAtStep: null, error: null, explore: null,
   };
 }
 

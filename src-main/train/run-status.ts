@@ -41,4 +41,27 @@ export interface RunStatus {
   /** Where a cancelled run stopped (resume continues from its checkpoint). */
   stoppedAtStep: number | null;
   error: string | null;
+  /** The sparsity explorer on this run's L0 state, once started. */
+  explore: ExploreStatus | null;
+}
+
+/** Re-projections of a finished L0 phase to other sparsities, each with a short fixed-mask finetune. */
+export interface ExploreStatus {
+  state: 'running' | 'cancelling' | 'cancelled' | 'done' | 'failed';
+  targets: number[];
+  /** The target being finetuned. */
+  current: { index: number; count: number; sparsity: number; step: number; totalSteps: number; etaSeconds: number } | null;
+  points: ExplorePointStatus[];
+  error: string | null;
+}
+
+export interface ExplorePointStatus {
+  sparsity: number;
+  nnz: number;
+  total: number;
+  packBytes: number;
+  metrics: Record<string, number>;
+  seconds: number;
+  /** Set once the user installed this point's pack. */
+  installedPackId: string | null;
 }

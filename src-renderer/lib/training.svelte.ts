@@ -17,11 +17,26 @@ export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; sparse: 
   { id: 'full', label: 'Full finetuning (large pack)', sparse: false },
 ];
 
+export const RUN_STATE_TEXT = {
+  running: 'Running', cancelling: 'Stopping…', cancelled: 'Cancelled', done: 'Done', failed: 'Failed', interrupted: 'Interrupted',
+} as const;
+
 export const GLUE_CHOICES = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI', 'QNLI', 'RTE', 'WNLI'] as const;
 
 const upload = async (f: File) => ({ fileName: f.name, data: bytesToBase64(new Uint8Array(await f.arrayBuffer())) });
 
-const live = (s: RunStatus | null) => s !== null && (s.state === 'running' || s.state === 'cancelling');
+const busy = (state: string | undefined) => state === 'running' || state === 'cancelling';
+/** A run, or its sparsity explorer, still working: poll it. */
+const live = (s: RunStatus | null) => s !== null && (busy(s.state) || busy(s.explore?.state));
+
+/** "0.1, 0.25, 0.5, 1" (percent) → fractions; throws on anything else. */
+export function parseTargets(text: string): number[] {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const targets = parts.map((p) => Number(p.replace(/%$/, '')) / 100);
+  if (parts.length === 0 || parts.length > 8 || targets.some((t) => !(t > 0 && t <= 1))) throw new Error('Give 1 to 8 sparsities in percent, each above 0 and at most 100, e.g. 0.1, 0.25, 0.5, 1');
+  if (new Set(targets).size !== targets.length) throw new Error('A sparsity is listed twice.');
+  return targets;
+}
 
 export class TrainingWizard {
   taskName = $state('');
@@ -47,6 +62,10 @@ export class TrainingWizard {
   preview = $state.raw<DataPreview | null>(null);
   inspecting = $state(false);
   previewError = $state<string | null>(null);
+
+  /** The sparsity explorer's targets (percent) and steps per target (null: one epoch, at most 200). */
+  exploreTargets = $state('0.1, 0.25, 0.5, 1');
+  exploreSteps = $state<number | null>(null);
 
   runs = $state.raw<RunStatus[]>([]);
   current = $state.raw<RunStatus | null>(null);
@@ -134,6 +153,22 @@ export class TrainingWizard {
 
   async resume(runId: string): Promise<void> {
     await this.act(() => call('train:resume', { runId }));
+  }
+
+  async explore(): Promise<void> {
+    const run = this.current;
+    if (!run) return;
+    await this.act(() => {
+      const targets = parseTargets(this.exploreTargets);
+      return call('train:explore', { runId: run.runId, targets, ...(this.exploreSteps ? { steps: this.exploreSteps } : {}) });
+    });
+  }
+
+  async installExplored(sparsity: number): Promise<void> {
+    const run = this.current;
+    if (!run) return;
+    await this.act(() => call('train:install-explored', { runId: run.runId, sparsity }));
+    this.onPackInstalled();
   }
 
   /** Show an earlier run (its whole loss curve is fetched again). */

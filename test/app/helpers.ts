@@ -175,7 +175,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       const runId = `run-${String(services.runs.size + 1).padStart(4, '0')}`;
       const run: RunStatus = {
         runId, taskName: request.taskName, method: request.method, state: 'running', rows: { train: 900, dev: 100 }, progress: null, losses: [],
-        nextCursor: 0, evals: [], projection: null, device: 'cpu', result: null, stoppedAtStep: null, error: null,
+        nextCursor: 0, evals: [], projection: null, device: 'cpu', result: null, stoppedAtStep: null, error: null, explore: null,
       };
       services.runs.set(runId, run);
       return run;
@@ -196,6 +196,26 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async listTraining() {
       return [...services.runs.values()].reverse();
+    },
+    /** Explores at once: a point per target, accuracy rising with the budget. */
+    async exploreSparsity(runId: string, targets: number[]) {
+      const run = fakeRun(services, runId);
+      const points = targets.map((t, i) => ({
+        sparsity: t, nnz: Math.ceil(t * 6_975_744), total: 6_975_744, packBytes: Math.round(3.5 * t * 6_975_744), metrics: { accuracy: 0.8 + i / 100 }, seconds: 4, installedPackId: null,
+      }));
+      const explored: RunStatus = { ...run, losses: [], explore: { state: 'done', targets, current: null, points, error: null } };
+      services.runs.set(runId, explored);
+      return explored;
+    },
+    async installExplored(runId: string, sparsity: number) {
+      const run = fakeRun(services, runId);
+      const point = run.explore?.points.find((p) => p.sparsity === sparsity);
+      if (!point) throw new Error(`run ${runId} has no explored pack at sparsity ${sparsity}`);
+      const pack: PackSummary = { ...FAKE_PACK, id: `e${String(services.packs.length).padStart(15, '0')}`, name: run.taskName, nnz: point.nnz, bytes: point.packBytes, devMetrics: point.metrics };
+      services.packs.push(pack);
+      const updated: RunStatus = { ...run, losses: [], explore: { ...run.explore!, points: run.explore!.points.map((p) => (p === point ? { ...p, installedPackId: pack.id } : p)) } };
+      services.runs.set(runId, updated);
+      return updated;
     },
     ...overrides,
   };

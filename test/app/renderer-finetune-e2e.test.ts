@@ -66,9 +66,28 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   assert.match(await run.innerText(), /Task pack installed: 104\.8 KiB, 34,879 nonzeros, dev accuracy 84\.2/);
   await snap(page, 'finetune-1-done');
 
+  // The sparsity explorer on the finished diff run: bad targets refused, then two points, one installed.
+  const explorer = run.getByLabel('Sparsity explorer');
+  await explorer.getByLabel(/^Sparsities/).fill('0, 200');
+  await explorer.getByRole('button', { name: 'Explore' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /Give 1 to 8 sparsities in percent/);
+  await explorer.getByLabel(/^Sparsities/).fill('0.5, 1');
+  await explorer.getByRole('button', { name: 'Explore' }).click();
+  const points = explorer.locator('table.explored tbody tr');
+  await points.nth(1).waitFor();
+  assert.deepEqual((await points.allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim()), [
+    '0.50 % 34,879 119.2 KiB accuracy 80.0 Install', '1.00 % 69,758 238.4 KiB accuracy 81.0 Install',
+  ]);
+  await points.nth(1).getByRole('button', { name: 'Install' }).click();
+  await points.nth(1).getByText('installed').waitFor();
+  assert.equal(services.packs.at(-1)?.nnz, 69_758);
+  await snap(page, 'finetune-explorer');
+
   // The finished run's pack is on the Task packs page.
   await page.getByRole('button', { name: 'Task packs' }).click();
-  await page.locator('table.data tbody tr', { hasText: 'reviews' }).waitFor();
+  const packRows = page.locator('table.data tbody tr', { hasText: 'reviews' });
+  await packRows.first().waitFor();
+  assert.equal(await packRows.count(), 2, 'the run\'s pack and the explored one');
   await page.getByRole('button', { name: 'Finetune' }).click();
 
   // A second run, cancelled while it runs, then resumed to the end.
@@ -83,7 +102,7 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await resume.click();
   await run.getByText('Done').waitFor();
   assert.match(await run.innerText(), /reviews again/);
-  assert.equal(services.packs.length, 2);
+  assert.equal(services.packs.length, 3, 'two runs and an explored point');
 
   // The first run is listed below, and can be shown again.
   const earlier = page.locator('.earlier tbody tr');

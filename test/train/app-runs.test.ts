@@ -58,6 +58,20 @@ test('a wizard run reports progress and installs its pack', { timeout: 300_000 }
   assert.equal(installed.nnz, done.result!.nonzeros);
   assert.deepEqual(installed.devMetrics, done.result!.devMetrics);
   assert.deepEqual(runs.list().map((r) => r.runId), [started.runId]);
+  // The sparsity explorer on its L0 state: a point per target, each pack installable.
+  runs.explore(started.runId, [0.002, 0.01], 2);
+  const explored = await until(runs, started.runId, (st) => st.explore?.state !== 'running');
+  assert.equal(explored.explore?.state, 'done', explored.explore?.error ?? '');
+  assert.equal(explored.state, 'done', 'the run itself stays done');
+  assert.deepEqual(explored.losses.map(([step]) => step), done.losses.map(([step]) => step), 'the explorer\'s steps stay out of the run\'s curve');
+  const points = explored.explore!.points;
+  assert.deepEqual(points.map((p) => [p.sparsity, p.nnz]), [[0.002, Math.ceil(0.002 * points[0].total)], [0.01, Math.ceil(0.01 * points[0].total)]]);
+  assert.ok(points[1].packBytes > points[0].packBytes && points.every((p) => 'accuracy' in p.metrics));
+  const withPack = runs.installExplored(started.runId, 0.01);
+  const installedPoint = withPack.explore!.points[1];
+  assert.equal(store.find(installedPoint.installedPackId!).nnz, points[1].nnz);
+  assert.throws(() => runs.installExplored(started.runId, 0.5), /no explored pack at sparsity 0\.5/);
+
   // A later session (a new TrainingRuns on the same home) lists it as done, with its pack.
   const later = new TrainingRuns(home, () => assert.fail('nothing to install')).list();
   assert.deepEqual(later.map((r) => [r.runId, r.state, r.result?.packId]), [[started.runId, 'done', done.result!.packId]]);
@@ -72,6 +86,8 @@ test('refused data: the reason with its line, the run failed, nothing left in ru
   assert.ok(!existsSync(runsDir(home)) || readdirSync(runsDir(home)).length === 0, 'the run directory is removed');
   assert.throws(() => runs.start({ ...request, baseId: 'not-installed' }), /not-installed/);
   assert.ok(!existsSync(runsDir(home)) || readdirSync(runsDir(home)).length === 0, 'nothing written for an unknown base');
+  const full = await until(runs, runs.start({ ...request, method: 'full', epochs: 1 }).runId, settled);
+  assert.throws(() => runs.explore(full.runId, [0.01]), /trained with full, which has no L0 phase to explore/);
 });
 
 test('cancel, then resume: the pack holds the same diff as an uninterrupted run', { timeout: 300_000 }, async () => {
