@@ -90,6 +90,10 @@ export function createAppServices(home: string = userDataDir()): Services {
       return packSummary(store.uninstall(entry.id));
     },
     activatePack: async (id) => (await host()).call({ op: 'activate', id }),
+    async exportPack(id) {
+      const { entry, bytes } = store.read(id);
+      return { fileName: `${entry.task.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || entry.id}.taskpack`, bytes };
+    },
     async predict(id, inputs) {
       const r = await (await host()).call({ op: 'predict', id, rows: inputs });
       return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };

@@ -146,6 +146,8 @@ export interface IpcContract {
   /** The pack file's bytes as base64: the renderer never names paths on this machine. */
   'packs:install': { args: { fileName: string; data: string }; result: { pack: PackSummary; alreadyInstalled: boolean } };
   'packs:uninstall': { args: { id: string }; result: { pack: PackSummary } };
+  /** The installed pack's file, re-verified, for the renderer to offer as a download. */
+  'packs:export': { args: { id: string }; result: UploadedFile };
   'packs:activate': { args: { id: string }; result: PackActivation };
   'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
@@ -191,7 +193,7 @@ export interface TaskpackBridge {
 
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
   'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
   'train:explore', 'train:install-explored',
 ] as const satisfies readonly Channel[];

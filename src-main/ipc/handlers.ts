@@ -23,6 +23,8 @@ export interface Services {
   /** Validate (strictly, as an untrusted file) and install; nothing is written for a bad pack. */
   installPack(fileName: string, bytes: Uint8Array): Promise<{ pack: PackSummary; alreadyInstalled: boolean }>;
   uninstallPack(id: string): Promise<PackSummary>;
+  /** The installed pack's bytes (digest and strict decode checked again) and a file name for them. */
+  exportPack(id: string): Promise<DecodedFile>;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
   evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
@@ -61,6 +63,10 @@ const IMPLEMENTATIONS: Implementations = {
   'packs:install': (args, services) => services.installPack(args.fileName, new Uint8Array(Buffer.from(args.data, 'base64'))),
   'packs:uninstall': async (args, services) => ({ pack: await services.uninstallPack(args.id) }),
   'packs:activate': (args, services) => services.activatePack(args.id),
+  'packs:export': async (args, services) => {
+    const { fileName, bytes } = await services.exportPack(args.id);
+    return { fileName, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+  },
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),

@@ -34,6 +34,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'packs:list': noArgs,
   'packs:install': z.strictObject({ fileName, data: base64Of(MAX_INSTALL_BYTES, 'a pack') }),
   'packs:uninstall': z.strictObject({ id: packId }),
+  'packs:export': z.strictObject({ id: packId }),
   'packs:activate': z.strictObject({ id: packId }),
   'packs:predict': z.strictObject({
     id: packId,

@@ -1,14 +1,14 @@
 /** State of the installed task packs: list, install from a file, activate (swap), remove. */
 import type { PackActivation, PackSummary } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
-import { bytesToBase64 } from './files.js';
+import { base64ToBytes, bytesToBase64, download } from './files.js';
 
 export class PackLibrary {
   // Lists are replaced, never mutated: no need for deep reactivity.
   packs = $state.raw<PackSummary[]>([]);
   active = $state<string | null>(null);
   loaded = $state(false);
-  /** What is in progress: 'install', or `activate:<id>` / `remove:<id>`. */
+  /** What is in progress: 'install', or `activate:<id>` / `export:<id>` / `remove:<id>`. */
   busy = $state<string | null>(null);
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
@@ -48,6 +48,14 @@ export class PackLibrary {
       const { pack } = await call('packs:uninstall', { id });
       await this.refresh();
       this.notice = `Removed “${pack.name}”.`;
+    });
+  }
+
+  /** Save a copy of an installed pack (a download). */
+  async exportPack(id: string): Promise<void> {
+    await this.run(`export:${id}`, async () => {
+      const { fileName, data } = await call('packs:export', { id });
+      download(fileName, base64ToBytes(data), 'application/octet-stream');
     });
   }
 

@@ -116,6 +116,10 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       if (services.active === pack.id) services.active = null;
       return pack;
     },
+    async exportPack(id: string) {
+      const pack = findPack(services.packs, id);
+      return { fileName: `${pack.name.replace(/\s+/g, '-')}.taskpack`, bytes: new TextEncoder().encode(JSON.stringify(pack)) };
+    },
     async activatePack(id: string) {
       const pack = findPack(services.packs, id);
       const loaded = services.active !== pack.id;

@@ -78,6 +78,7 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     ['packs:uninstall', { id: '../index.json' }, /id: expected a pack id/],
     ['packs:uninstall', { id: 'abc' }, /id: expected a pack id/],
     ['packs:activate', { id: 'ABCDEF12' }, /id: expected a pack id/],
+    ['packs:export', { id: '0123', out: '/tmp/x' }, /Unrecognized key: "out"/],
     ['packs:predict', { id: 'abcd', inputs: [] }, /inputs: Too small/],
     ['packs:predict', { id: 'abcd', inputs: Array.from({ length: 257 }, () => ({ text: 'a' })) }, /inputs: Too big/],
     ['packs:predict', { id: 'abcd', inputs: [{ text: '' }] }, /inputs\.0\.text: empty text/],

@@ -49,6 +49,11 @@ test('task packs in Chromium: install, activate, predict a text, a pair and a fi
   assert.equal(await rows.nth(0).getByRole('button', { name: 'Active' }).isDisabled(), true);
   await snap(page, 'packs-2-installed');
 
+  // Export: the installed file as a download.
+  const [exported] = await Promise.all([page.waitForEvent('download'), rows.nth(0).getByRole('button', { name: 'Export' }).click()]);
+  assert.equal(exported.suggestedFilename(), 'sst2-sentiment.taskpack');
+  assert.equal(JSON.parse((await readFile(await exported.path())).toString('utf8')).id, FAKE_PACK.id);
+
   // Predict: the active pack is preselected; a single-text pack has no second field.
   await page.getByRole('button', { name: 'Predict', exact: true }).click();
   await page.getByRole('heading', { name: 'Predict' }).waitFor();

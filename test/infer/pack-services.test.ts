@@ -72,6 +72,8 @@ test('app services: install, swap and predict with real packs; bad files change 
   assert.deepEqual([a.pack.method, b.pack.method, a.pack.baseId], ['diff-structured', 'bitfit', 'tiny']);
   assert.equal(a.pack.bytes, packs[0].length);
   assert.equal((await services.installPack('again.taskpack', packs[0])).alreadyInstalled, true);
+  const exported = await services.exportPack(b.pack.id);
+  assert.deepEqual([exported.fileName, Buffer.from(exported.bytes).equals(Buffer.from(packs[1]))], ['train.tsv.taskpack', true]);
 
   // A truncated copy and a file that is not a pack: specific errors, the store byte for byte as before.
   const before = snapshotDir(packsDir(home));
