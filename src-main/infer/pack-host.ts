@@ -9,6 +9,7 @@
  * patch loop. One compiled task graph per task shape (classes, pair, max length) serves
  * every pack of that shape. Not thread-safe: one caller (the app's pack-host worker).
  */
+import type { Dataset } from '../data/index.js';
 import { withUploadedFile } from '../data/uploaded.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
@@ -75,16 +76,13 @@ export class PackHost {
 
   /** Predictions of pack `id` for `rows`, activating it first when another pack is active. */
   async predict(idOrPrefix: string, rows: readonly TextRow[]): Promise<{ id: string; task: PackContent['task']; predictions: Prediction[] }> {
-    const { id } = await this.activate(idOrPrefix);
-    const { content, task, maxLength, patch } = this.prepared.get(id)!;
-    const needsPair = task.pair;
-    rows.forEach((r, i) => {
-      if (needsPair && r.pair === undefined) throw new Error(`row ${i + 1}: this pack reads text pairs (${content.task.inputColumns.join(', ')}): give the second text`);
-      if (!needsPair && r.pair !== undefined) throw new Error(`row ${i + 1}: this pack reads single texts: drop the second text`);
+    const { id, ready: { content, task }, scores } = await this.scores(idOrPrefix, (ready) => {
+      rows.forEach((r, i) => {
+        if (ready.task.pair && r.pair === undefined) throw new Error(`row ${i + 1}: this pack reads text pairs (${ready.content.task.inputColumns.join(', ')}): give the second text`);
+        if (!ready.task.pair && r.pair !== undefined) throw new Error(`row ${i + 1}: this pack reads single texts: drop the second text`);
+      });
+      return rows;
     });
-    const predictor = await this.predictor(task, maxLength);
-    const base = this.base!.model;
-    const scores = await predictor.scores(rows, (n) => patch.head.get(n) ?? base.weights.get(n)!);
     const k = task.outputs;
     const predictions = rows.map((_, i): Prediction => {
       if (task.type === 'regression') return { score: scores[i] };
@@ -99,13 +97,23 @@ export class PackHost {
    * it in errors and gives its format).
    */
   async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array): Promise<{ id: string; metrics: Metrics; n: number }> {
+    let ds: Dataset | undefined;
+    const { id, ready, scores } = await this.scores(idOrPrefix, async ({ content }) => {
+      ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, {}, fileName));
+      return ds.rows;
+    });
+    return { id, metrics: metricsOf(scores, ds!.rows, ready.task, ds!.source.glue), n: ds!.rows.length };
+  }
+
+  /** Activate pack `id`, take the rows `rowsFor` gives for it (it may refuse them), and score them with the pack's head. */
+  private async scores(idOrPrefix: string, rowsFor: (ready: Prepared) => readonly TextRow[] | Promise<readonly TextRow[]>) {
     const { id } = await this.activate(idOrPrefix);
-    const { content, task, maxLength, patch } = this.prepared.get(id)!;
-    const ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, {}, fileName));
-    const predictor = await this.predictor(task, maxLength);
+    const ready = this.prepared.get(id)!;
+    const rows = await rowsFor(ready);
+    const predictor = await this.predictor(ready.task, ready.maxLength);
     const base = this.base!.model;
-    const scores = await predictor.scores(ds.rows, (n) => patch.head.get(n) ?? base.weights.get(n)!);
-    return { id, metrics: metricsOf(scores, ds.rows, task, ds.source.glue), n: ds.rows.length };
+    const scores = await predictor.scores(rows, (n) => ready.patch.head.get(n) ?? base.weights.get(n)!);
+    return { id, ready, scores };
   }
 
   /** Drop a pack from memory (restoring the base if it is active): call before uninstalling it. */
