@@ -6,22 +6,15 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Channel, IpcErrorCode, IpcResult } from '../ipc/contract.js';
+import type { IpcErrorCode, IpcResult } from '../ipc/contract.js';
 import { dispatch, errorLine, ipcFailure, type HandlerTable } from '../ipc/handlers.js';
-import { isChannel, MAX_DATA_BYTES, MAX_INSTALL_BYTES } from '../ipc/contract.js';
+import { isChannel } from '../ipc/contract.js';
+import { MAX_REQUEST_BYTES } from '../ipc/request-size.js';
 import { rendererDistDir } from '../paths.js';
 import { resolveRendererFile } from '../renderer-files.js';
 import { rendererSecurityHeaders } from '../security/csp.js';
 import { rejectForeignRequest } from './request-guard.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
-/** Channels that carry a file: a pack to install comes as base64 in the JSON body. */
-const base64Bytes = (bytes: number) => Math.ceil(bytes / 3) * 4;
-const BODY_LIMITS: Partial<Record<Channel, number>> = {
-  'packs:install': base64Bytes(MAX_INSTALL_BYTES) + 4096,
-  'train:start': 2 * base64Bytes(MAX_DATA_BYTES) + 4096, // a training file and a dev file
-  'packs:evaluate': base64Bytes(MAX_DATA_BYTES) + 4096,
-};
 const API_PREFIX = '/api/';
 
 export interface DevHostOptions {
@@ -29,7 +22,6 @@ export interface DevHostOptions {
   /** 0 picks a free port. */
   port?: number;
   rendererDir?: string;
-  maxBodyBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -55,7 +47,6 @@ class HttpError extends Error {
 
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const rendererDir = options.rendererDir ?? rendererDistDir();
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? (() => {});
   let port = 0;
 
@@ -90,7 +81,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, ipcFailure('invalid-args', 'expected Content-Type: application/json'));
     }
-    const body = await readBody(req, Math.max(maxBodyBytes, BODY_LIMITS[channel] ?? 0));
+    // Each channel's limit is the largest request its schema accepts (files as base64 included).
+    const body = await readBody(req, MAX_REQUEST_BYTES[channel]);
     let args: unknown;
     try {
       args = body.length === 0 ? {} : JSON.parse(body);

@@ -91,6 +91,9 @@ export const MAX_STORAGE_TASKS = 10_000;
 /** Largest data file the finetune wizard hands over (bytes, before base64). */
 export const MAX_DATA_BYTES = 32 * 2 ** 20;
 
+/** Characters of the base64 text of `bytes` bytes. */
+export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
+
 /** A file the user picked, as base64: the renderer never names paths on this machine. */
 export interface UploadedFile {
   fileName: string;

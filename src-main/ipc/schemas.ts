@@ -6,20 +6,20 @@ import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
 import { isGlueTask } from '../train/metrics.js';
 import type { METHODS } from '../train/methods.js';
-import { MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
+import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
 const noArgs = z.strictObject({});
 // An installed pack's id (16 hex digits) or a unique prefix of at least 4.
-const packId = z.string().regex(/^[0-9a-f]{4,16}$/, 'expected a pack id (4 to 16 lowercase hex digits)');
+const packId = z.string().max(16).regex(/^[0-9a-f]{4,16}$/, 'expected a pack id (4 to 16 lowercase hex digits)');
 const text = z.string().min(1, 'empty text').max(MAX_TEXT_CHARS);
-const runId = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected a run id');
-const base64Of = (maxBytes: number, what: string) => z.base64().max(Math.ceil(maxBytes / 3) * 4, `${what} of at most ${maxBytes} bytes`);
+const runId = z.string().max(100).regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected a run id');
+const base64Of = (maxBytes: number, what: string) => z.base64().max(base64Length(maxBytes), `${what} of at most ${maxBytes} bytes`);
 const fileName = z.string().min(1).max(255);
 const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
 const columnName = z.string().min(1).max(256).optional();
 const dataChoices = {
-  glue: z.string().refine(isGlueTask, 'not a GLUE task name').optional(),
+  glue: z.string().max(32).refine(isGlueTask, 'not a GLUE task name').optional(),
   taskType: z.enum(['classification', 'regression']).optional(),
   textCol: columnName, pairCol: columnName, labelCol: columnName,
 };
@@ -53,7 +53,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     sparsity: z.number().gt(0).max(1),
     epochs: z.number().int().min(1).max(100),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
-    baseId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id').optional(),
+    baseId: z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id').optional(),
     provider: z.enum(['cpu', 'webgpu']).optional(),
   }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
 import { createHandlers } from '../../src-main/ipc/handlers.js';
-import { MAX_INSTALL_BYTES } from '../../src-main/ipc/contract.js';
+import { MAX_DATA_BYTES, MAX_INSTALL_BYTES } from '../../src-main/ipc/contract.js';
+import { MAX_REQUEST_BYTES } from '../../src-main/ipc/request-size.js';
 import { FAKE_REPORT, fakeServices, rawRequest } from './helpers.js';
 
-const MAX_BODY = 1024;
 let host: DevHost;
 let workDir: string;
 let services: ReturnType<typeof fakeServices>;
@@ -24,7 +24,7 @@ before(async () => {
   writeFileSync(join(workDir, 'secret.js'), 'do not serve');
   symlinkSync(join(workDir, 'secret.js'), join(rendererDir, 'assets', 'link.js'));
   services = fakeServices();
-  host = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir, maxBodyBytes: MAX_BODY });
+  host = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir });
 });
 
 after(async () => {
@@ -76,16 +76,27 @@ test('unknown channels get 404 with unknown-channel', async () => {
 });
 
 test('oversized bodies get 413, declared or streamed', async () => {
-  const big = JSON.stringify({ pad: 'x'.repeat(MAX_BODY) });
+  const big = JSON.stringify({ pad: 'x'.repeat(MAX_REQUEST_BYTES['system:doctor']) });
   const declared = await post('/api/system:doctor', big);
   assert.equal(declared.status, 413);
   const streamed = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: big, chunked: true, headers: json });
   assert.equal(streamed.status, 413);
   // A pack to install may be larger (its bytes as base64), up to its own bound.
   const pack = (bytes: number) => JSON.stringify({ fileName: 'a.taskpack', data: Buffer.alloc(bytes, 7).toString('base64') });
-  const installed = await post('/api/packs:install', pack(MAX_BODY));
+  const installed = await post('/api/packs:install', pack(64 * 1024));
   assert.match(JSON.parse(installed.body).error.message, /a\.taskpack is not a usable task pack/, 'read whole and handed to the service');
-  assert.equal((await post('/api/packs:install', pack(MAX_INSTALL_BYTES + 4096))).status, 413);
+  assert.equal((await post('/api/packs:install', pack(MAX_INSTALL_BYTES + 64 * 1024))).status, 413);
+});
+
+test('every channel that carries a file takes the largest file its schema accepts', async () => {
+  // The wizard's preview of a data file at the size limit: the schema's bound, not 64 KiB.
+  const file = { fileName: 'big.tsv', data: Buffer.alloc(MAX_DATA_BYTES, 'a').toString('base64') };
+  const inspected = await post('/api/data:inspect', JSON.stringify({ file, textCol: 'sentence' }));
+  assert.equal(inspected.status, 200, inspected.body.slice(0, 200));
+  assert.equal(services.inspected.at(-1)?.bytes.length, MAX_DATA_BYTES, 'the whole file reached the service');
+  // Well over the schema's bound: refused by size before any parsing.
+  const over = { fileName: 'big.tsv', data: Buffer.alloc(MAX_DATA_BYTES + 64 * 1024, 'a').toString('base64') };
+  assert.equal((await post('/api/data:inspect', JSON.stringify({ file: over }))).status, 413);
 });
 
 test('bad JSON gets 400, bad args 400 invalid-args, non-JSON content type 415, GET on the API 405', async () => {

@@ -62,7 +62,7 @@ export function fakeStorage(tasks: number, packs: PackSummary[]): StorageCompari
  * text is a JSON PackSummary); predictions say 'positive' when the text has "good", with the
  * text's length in the probabilities so a test can tell rows apart.
  */
-type FakeServices = Services & { doctorCalls: number; packs: PackSummary[]; active: string | null; runs: Map<string, RunStatus>; started: TrainStart[] };
+type FakeServices = Services & { doctorCalls: number; packs: PackSummary[]; active: string | null; runs: Map<string, RunStatus>; started: TrainStart[]; inspected: { fileName: string; bytes: Uint8Array }[] };
 
 const FAKE_TOTAL_STEPS = 40;
 
@@ -96,6 +96,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     active: null as string | null,
     runs: new Map<string, RunStatus>(),
     started: [] as TrainStart[],
+    inspected: [] as { fileName: string; bytes: Uint8Array }[],
     appInfo: () => FAKE_APP_INFO,
     async runDoctor() {
       services.doctorCalls++;
@@ -157,8 +158,9 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     /** A TSV with a header; the first column is the text, the last the label unless chosen. */
     async inspectData(file: { fileName: string; bytes: Uint8Array }, choices: DataChoices): Promise<DataPreview> {
+      services.inspected.push(file);
       const text = Buffer.from(file.bytes).toString('utf8');
-      if (/bad/.test(text)) throw new Error(`${file.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
+      if (/^bad$/m.test(text)) throw new Error(`${file.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
       const [header, ...lines] = text.trimEnd().split('\n').map((l) => l.split('\t'));
       const col = (name: string | undefined, fallback: number) => (name === undefined ? fallback : header.indexOf(name));
       const t = col(choices.textCol, 0), l = col(choices.labelCol, header.length - 1);
@@ -174,7 +176,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async startTraining(request: TrainStart) {
       const text = Buffer.from(request.train.bytes).toString('utf8');
-      if (/bad/.test(text)) throw new Error(`${request.train.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
+      if (/^bad$/m.test(text)) throw new Error(`${request.train.fileName}, line 3: expected 2 tab-separated columns (as the header), found 1`);
       services.started.push(request);
       const runId = `run-${String(services.runs.size + 1).padStart(4, '0')}`;
       const run: RunStatus = {
