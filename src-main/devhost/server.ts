@@ -2,7 +2,13 @@
  * The dev host (`taskpack serve`): the built renderer and `POST /api/<channel>` on
  * 127.0.0.1, calling the same validated handlers as Electron's ipcMain. It exists so the
  * renderer can be used and tested in a real browser where Electron cannot be installed.
+ *
+ * Every API call must carry this launch's secret token (`X-Taskpack-Token`), as notebook
+ * servers do: loopback alone would let any local user or program call the services. The
+ * token travels in the URL's fragment (never sent to a server, never logged); the renderer
+ * keeps it in sessionStorage. Renderer files are served without it: they hold no secret.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,8 +31,14 @@ export interface DevHostOptions {
   log?: (line: string) => void;
 }
 
+/** The header that carries the launch's token on every API call. */
+export const TOKEN_HEADER = 'x-taskpack-token';
+
 export interface DevHost {
+  /** The page to open, with the token in its fragment. */
   url: string;
+  /** This launch's secret: 32 random bytes, base64url. */
+  token: string;
   port: number;
   close(): Promise<void>;
 }
@@ -48,6 +60,7 @@ class HttpError extends Error {
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const rendererDir = options.rendererDir ?? rendererDistDir();
   const log = options.log ?? (() => {});
+  const token = randomBytes(32).toString('base64url');
   let port = 0;
 
   const server: Server = createServer((req, res) => {
@@ -72,6 +85,10 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const channel = safeDecode(rawChannel);
     if (!channel || !isChannel(channel)) {
       return sendJson(res, 404, ipcFailure('unknown-channel', `unknown channel: ${(channel ?? rawChannel).slice(0, 64)}`));
+    }
+    if (!sameSecret(req.headers[TOKEN_HEADER], token)) {
+      req.resume();
+      return sendJson(res, 401, ipcFailure('forbidden', 'missing or wrong dev host token: open the URL that `taskpack serve` printed'));
     }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
@@ -122,7 +139,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/#token=${token}`,
+    token,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -130,6 +148,13 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Constant-time comparison (of digests, so unequal lengths take the same path). */
+function sameSecret(given: string | string[] | undefined, secret: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(secret));
 }
 
 function safeDecode(text: string): string | null {

@@ -22,12 +22,27 @@ function isIpcResult(body: unknown): body is IpcResult<unknown> {
   return body.ok === false && 'error' in body && typeof body.error === 'object' && body.error !== null;
 }
 
+const TOKEN_KEY = 'taskpack-dev-host-token';
+
+/**
+ * The dev host's launch token: taken from the URL's fragment (`#token=…`, as `taskpack
+ * serve` prints it) into sessionStorage, and the fragment dropped from the address bar.
+ */
+function devHostToken(): string {
+  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
 async function invokeOverHttp<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<IpcResult<ResultOf<C>>> {
   let response: Response;
   try {
     response = await fetch(`/api/${encodeURIComponent(channel)}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-Taskpack-Token': devHostToken() },
       body: JSON.stringify(args),
     });
   } catch (err) {

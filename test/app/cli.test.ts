@@ -128,9 +128,11 @@ test('real CLI: serve --json --port 0 prints one JSON document, serves with a CS
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(child.exitCode, null, 'serve exited early');
     }
-    const { url, port } = JSON.parse(stdout) as { url: string; port: number };
-    assert.equal(url, `http://127.0.0.1:${port}/`);
-    const api = await fetch(new URL('/api/app:info', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { url, port, token } = JSON.parse(stdout) as { url: string; port: number; token: string };
+    assert.equal(url, `http://127.0.0.1:${port}/#token=${token}`);
+    const callInfo = (headers: Record<string, string>) => fetch(new URL('/api/app:info', url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    assert.equal((await callInfo({})).status, 401, 'no token, no service');
+    const api = await callInfo({ 'x-taskpack-token': token });
     assert.equal(api.status, 200);
     assert.equal(((await api.json()) as { value: { name: string } }).value.name, 'TaskPack Studio');
     if (existsSync(join(projectRoot(), 'dist', 'renderer', 'index.html'))) {

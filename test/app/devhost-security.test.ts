@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
+import { startDevHost, TOKEN_HEADER, type DevHost } from '../../src-main/devhost/server.js';
 import { createHandlers } from '../../src-main/ipc/handlers.js';
 import { MAX_DATA_BYTES, MAX_INSTALL_BYTES } from '../../src-main/ipc/contract.js';
 import { MAX_REQUEST_BYTES } from '../../src-main/ipc/request-size.js';
@@ -34,10 +34,33 @@ after(async () => {
 
 const json = { 'content-type': 'application/json' };
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  rawRequest(host.port, { method: 'POST', path, body, headers: { ...json, ...headers } });
+  rawRequest(host.port, { method: 'POST', path, body, headers: { ...json, [TOKEN_HEADER]: host.token, ...headers } });
 
-test('listens on 127.0.0.1 only', () => {
-  assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+test('listens on 127.0.0.1 only; the URL carries the launch token in its fragment', () => {
+  assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
+  assert.equal(host.url.split('#token=')[1], host.token);
+});
+
+test('API calls without this launch\'s token get 401 and run nothing', async () => {
+  const before = services.doctorCalls;
+  const wrong = host.token.slice(0, -1) + (host.token.endsWith('A') ? 'B' : 'A');
+  for (const token of [undefined, '', wrong, host.token + 'x', host.token.slice(0, 8)]) {
+    const headers: Record<string, string> = { ...json, ...(token === undefined ? {} : { [TOKEN_HEADER]: token }) };
+    const res = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: '{}', headers });
+    assert.equal(res.status, 401, `token ${String(token)}`);
+    assert.equal(JSON.parse(res.body).error.code, 'forbidden');
+  }
+  assert.equal(services.doctorCalls, before, 'no handler ran');
+  // Another launch has another token.
+  const other = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir: join(workDir, 'renderer') });
+  try {
+    assert.notEqual(other.token, host.token);
+    const call = (token: string) => rawRequest(other.port, { method: 'POST', path: '/api/system:doctor', body: '{}', headers: { ...json, [TOKEN_HEADER]: token } });
+    assert.equal((await call(host.token)).status, 401, 'a token is good for its own launch only');
+    assert.equal((await call(other.token)).status, 200);
+  } finally {
+    await other.close();
+  }
 });
 
 test('a valid API call answers 200 with the IpcResult', async () => {
@@ -79,7 +102,7 @@ test('oversized bodies get 413, declared or streamed', async () => {
   const big = JSON.stringify({ pad: 'x'.repeat(MAX_REQUEST_BYTES['system:doctor']) });
   const declared = await post('/api/system:doctor', big);
   assert.equal(declared.status, 413);
-  const streamed = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: big, chunked: true, headers: json });
+  const streamed = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: big, chunked: true, headers: { ...json, [TOKEN_HEADER]: host.token } });
   assert.equal(streamed.status, 413);
   // A pack to install may be larger (its bytes as base64), up to its own bound.
   const pack = (bytes: number) => JSON.stringify({ fileName: 'a.taskpack', data: Buffer.alloc(bytes, 7).toString('base64') });
@@ -104,9 +127,9 @@ test('bad JSON gets 400, bad args 400 invalid-args, non-JSON content type 415, G
   const badArgs = await post('/api/system:doctor', '{"force":true}');
   assert.equal(badArgs.status, 400);
   assert.equal(JSON.parse(badArgs.body).error.code, 'invalid-args');
-  const form = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = await rawRequest(host.port, { method: 'POST', path: '/api/system:doctor', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded', [TOKEN_HEADER]: host.token } });
   assert.equal(form.status, 415);
-  assert.equal((await rawRequest(host.port, { path: '/api/system:doctor' })).status, 405);
+  assert.equal((await rawRequest(host.port, { path: '/api/system:doctor', headers: { [TOKEN_HEADER]: host.token } })).status, 405);
 });
 
 test('static files carry the CSP; nothing outside the renderer directory is served', async () => {

@@ -29,8 +29,8 @@ export const serveCommand: CommandSpec = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return {
-      value: { url: host.url, port: host.port },
-      human: `TaskPack Studio dev host on ${host.url} (Ctrl-C to stop)`,
+      value: { url: host.url, port: host.port, token: host.token },
+      human: `TaskPack Studio dev host on ${host.url}\n(open that URL: its token lets the page call the services; Ctrl-C to stop)`,
     };
   },
 };
