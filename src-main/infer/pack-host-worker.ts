@@ -39,46 +39,62 @@ export interface PackHostWorkerData extends PackHostOptions {
   home: string;
 }
 
+/**
+ * A worker that dies (a crash, out of memory) fails the calls it held with the reason and is
+ * started afresh on the next call: the base is loaded again and no pack is active.
+ */
 export class PackHostWorker {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private seq = 0;
-  private dead: Error | undefined;
+  private readonly workerData: PackHostWorkerData;
+  /** Why the last worker died, if one did: reported with the calls it failed. */
+  lastCrash: Error | undefined;
 
   constructor(home: string, options: Omit<PackHostOptions, 'log'> = {}) {
     ensureXdgRuntimeDir();
+    this.workerData = { home, ...options };
+  }
+
+  private spawn(): Worker {
     const entry = workerEntry(import.meta.url, 'pack-host-worker-entry');
-    const workerData: PackHostWorkerData = { home, ...options };
-    this.worker = new Worker(entry.start, { eval: entry.eval, workerData, name: 'taskpack-packs' });
-    this.worker.unref();
-    this.worker.on('message', (r: HostReply) => {
+    const worker = new Worker(entry.start, { eval: entry.eval, workerData: this.workerData, name: 'taskpack-packs' });
+    worker.unref();
+    worker.on('message', (r: HostReply) => {
       const p = this.pending.get(r.seq);
       if (!p) return;
       this.pending.delete(r.seq);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) worker.unref();
       if (r.ok) p.resolve(r.value);
       else p.reject(new Error(r.message));
     });
-    const fail = (e: Error) => {
-      this.dead ??= e;
-      for (const p of this.pending.values()) p.reject(e);
+    const died = (cause: string) => {
+      if (this.worker !== worker) return; // closed on purpose, or 'error' then 'exit'
+      this.worker = undefined;
+      this.lastCrash = new Error(`the pack host stopped (${cause}); it restarts on the next call, with no pack active`);
+      for (const p of this.pending.values()) p.reject(this.lastCrash);
       this.pending.clear();
     };
-    this.worker.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
-    this.worker.on('exit', (code) => fail(new Error(`pack host worker exited (code ${code})`)));
+    worker.on('error', (e) => died(e instanceof Error ? e.message : String(e)));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    return (this.worker = worker);
   }
 
   call<K extends HostRequest['op']>(request: Extract<HostRequest, { op: K }>): Promise<HostReplies[K]> {
-    if (this.dead) return Promise.reject(this.dead);
+    const worker = this.worker ?? this.spawn();
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...request, seq } satisfies HostEnvelope);
+      worker.postMessage({ ...request, seq } satisfies HostEnvelope);
     });
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new Error('the pack host was closed'));
+    this.pending.clear();
+    await worker?.terminate();
   }
 }

@@ -61,6 +61,8 @@ interface LiveRun {
 
 /** Most losses one status answer carries (the renderer asks again from nextCursor). */
 const MAX_LOSSES_PER_STATUS = 5000;
+/** How long quitting waits for running runs to checkpoint: a step of a BERT-base run on a laptop CPU fits. */
+export const STOP_GRACE_MS = 30_000;
 
 export class TrainingRuns {
   private readonly runs = new Map<string, LiveRun>();
@@ -163,11 +165,24 @@ export class TrainingRuns {
     return this.status(runId);
   }
 
-  /** Cancel every running run and wait until each has written its checkpoint (the app is quitting). */
-  async stopAll(): Promise<void> {
+  /**
+   * The app is quitting: cancel every running run and wait until each has written its
+   * checkpoint, for at most `graceMs`; a run still in its step then does not hold the
+   * process (it resumes from its last checkpoint, at most 5 minutes back).
+   */
+  async stopAll(graceMs = STOP_GRACE_MS): Promise<void> {
     const running = [...this.runs.values()].filter((r) => r.worker);
+    const workers = running.map((r) => r.worker!);
     for (const r of running) this.cancel(r.status.runId);
-    await Promise.all(running.map((r) => r.worker?.outcome.catch(() => undefined)));
+    const checkpointed = Promise.all(workers.map((w) => w.outcome.catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      checkpointed.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+    ]);
+    clearTimeout(timer);
+    // A step that outlasts the grace (a hung worker, a huge base) must not hold quitting.
+    if (late) for (const w of workers) w.release();
   }
 
   /** The run's status, with the losses from `cursor` on. */

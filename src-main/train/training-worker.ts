@@ -58,4 +58,13 @@ export class TrainingWorker {
   cancel(): void {
     this.worker.postMessage('cancel');
   }
+
+  /**
+   * Let the process exit without waiting for this worker (it still checkpoints if it gets
+   * the time). Not terminate(): stopping a thread inside an ONNX Runtime call aborts the
+   * whole process.
+   */
+  release(): void {
+    this.worker.unref();
+  }
 }

@@ -3,15 +3,18 @@
  * installed through the services the IPC handlers call, swapped on the one base in the
  * pack-host worker, predicting exactly what the CLI's own path (PackPredictor) predicts;
  * a bad file refused without touching the store; uninstalling the active pack; the base
- * restored bit for bit when a pack is dropped; the storage comparison over the store.
+ * restored bit for bit when a pack is dropped; the storage comparison over the store; a
+ * pack-host worker that dies comes back on the next call.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { createAppServices } from '../../src-main/app-services.js';
 import { EXIT_OK, runCli } from '../../src-main/cli/run.js';
 import { PackHost } from '../../src-main/infer/pack-host.js';
+import { PackHostWorker } from '../../src-main/infer/pack-host-worker.js';
 import type { Services } from '../../src-main/ipc/handlers.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { packsDir, PackStore } from '../../src-main/packs/store.js';
@@ -151,5 +154,25 @@ test('PackHost: swapping and forgetting restore the base bit for bit', { timeout
     assert.deepEqual(bits(base()), bits(pristine));
   } finally {
     await host.dispose();
+  }
+});
+
+test('a pack-host worker that dies fails its calls with the reason and is back on the next call', { timeout: 120_000 }, async () => {
+  const id = new PackStore(home).install(packs[1]).entry.id;
+  const host = new PackHostWorker(home);
+  try {
+    const expected = await host.call({ op: 'predict', id, rows: ROWS });
+    const crashing = (host as unknown as { worker: Worker }).worker;
+    // A large file's preview keeps the worker busy in JavaScript (stopping a thread inside an
+    // ONNX Runtime call would abort the whole test process).
+    const lines = Array.from({ length: 100_000 }, (_, i) => `review number ${i} of a long list\t${i % 2}`);
+    const pending = host.call({ op: 'inspect', fileName: 'big.tsv', bytes: new TextEncoder().encode(`sentence\tlabel\n${lines.join('\n')}\n`), choices: {} });
+    await crashing.terminate(); // the 'exit' event a crash (out of memory) gives
+    await assert.rejects(pending, /the pack host stopped \(exit code 1\); it restarts on the next call, with no pack active/);
+    assert.equal(host.lastCrash?.message.startsWith('the pack host stopped'), true);
+    assert.equal(await host.call({ op: 'active' }), null, 'a fresh worker, no pack active');
+    assert.deepEqual((await host.call({ op: 'predict', id, rows: ROWS })).predictions, expected.predictions);
+  } finally {
+    await host.close();
   }
 });

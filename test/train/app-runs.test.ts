@@ -114,4 +114,12 @@ test('cancel, then resume: the pack holds the same diff as an uninterrupted run'
   await until(runs, third.runId, (s) => (s.progress?.step ?? 0) >= 1);
   await runs.stopAll();
   assert.equal(runs.status(third.runId).state, 'cancelled');
+
+  // A step that outlasts the grace does not hold quitting: stopAll returns with the run still
+  // finishing its step, which then checkpoints as cancelled if the process lives on.
+  const fourth = runs.start(request);
+  await until(runs, fourth.runId, (s) => (s.progress?.step ?? 0) >= 1);
+  await runs.stopAll(0);
+  assert.equal(runs.status(fourth.runId).state, 'cancelling', 'returned before the checkpoint');
+  assert.equal((await until(runs, fourth.runId, settled)).state, 'cancelled');
 });
