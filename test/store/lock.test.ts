@@ -1,25 +1,14 @@
 /** The cross-process lock: a live holder in another process is waited for, then refused; a dead holder's lock is taken over. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireLock, LockBusyError, processStart, withLock, type LockHolder } from '../../src-main/store/lock.js';
+import { lockHolder } from '../support/lock-holder.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'taskpack-lock-'));
-const lockModule = new URL('../../src-main/store/lock.js', import.meta.url).href;
-
-/** A process that takes the lock at `path`, says so, and holds it until killed. */
-function holderProcess(path: string): Promise<{ pid: number; kill: () => Promise<void> }> {
-  const code = `import(${JSON.stringify(lockModule)}).then(({ acquireLock }) => { acquireLock(${JSON.stringify(path)}, 'test'); console.log('held'); setInterval(() => {}, 1000); });`;
-  const proc = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    proc.stdout.once('data', () => resolve({ pid: proc.pid!, kill: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGKILL'); }) }));
-    proc.once('exit', (code) => reject(new Error(`holder exited (${code})`)));
-  });
-}
-
 /** The pid of a process that has exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
 
@@ -27,7 +16,7 @@ test('a lock held by a live process is waited for, then refused with a clear err
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, '.lock');
-  const holder = await holderProcess(path);
+  const holder = await lockHolder(path);
   const started = Date.now();
   assert.throws(() => acquireLock(path, 'the test store', 300), (e: unknown) =>
     e instanceof LockBusyError && e.holder?.pid === holder.pid && /^the test store is busy: in use by process \d+ on /.test(e.message));
