@@ -9,7 +9,7 @@
  * another live process's write in flight (isAbandonedTemp).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pidAlive } from './lock.js';
 
@@ -64,6 +64,16 @@ function fsyncTree(dir: string): void {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** A file's sha256, read in chunks (a checkpoint or base can be gigabytes). */
+function sha256File(path: string): string {
+  const hash = createHash('sha256'), chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
+  } finally { closeSync(fd); }
+  return hash.digest('hex');
+}
+
 /** Replace `target` with `data` atomically (creating parent directories). */
 export function writeFileAtomic(target: string, data: Uint8Array | string): void {
   mkdirSync(dirname(target), { recursive: true });
@@ -95,7 +105,7 @@ export function writeDirAtomic(target: string, fill: (tmpDir: string) => void): 
   try {
     fill(tmp);
     const files: Record<string, string> = {};
-    for (const n of readdirSync(tmp).sort()) if (statSync(join(tmp, n)).isFile()) files[n] = sha256(readFileSync(join(tmp, n)));
+    for (const n of readdirSync(tmp).sort()) if (statSync(join(tmp, n)).isFile()) files[n] = sha256File(join(tmp, n));
     writeFileSync(join(tmp, CHECKSUMS), JSON.stringify({ format: 1, files }));
     fsyncTree(tmp);
     renameSync(tmp, target);
@@ -133,16 +143,24 @@ function checksumsOf(dir: string): Record<string, string> | undefined {
  */
 export function readVerified(dir: string, name: string): Buffer {
   const sums = checksumsOf(dir);
-  const path = join(dir, name);
-  if (!existsSync(path)) throw new DamagedError(`${path} is missing`);
+  const path = existing(join(dir, name));
   const bytes = readFileSync(path);
-  if (sums && sums[name] !== sha256(bytes)) throw new DamagedError(`${path} does not match its checksum (${sums[name] ? 'torn or overwritten' : 'not listed'})`);
+  if (sums) check(path, sums[name], sha256(bytes));
   return bytes;
 }
 
-/** Check every file a directory's checksums list (DamagedError naming the first that fails). */
+/** Check every file a directory's checksums list (DamagedError naming the first that fails), reading each in chunks. */
 export function verifyDir(dir: string): void {
   const sums = checksumsOf(dir);
   if (!sums) throw new DamagedError(`${dir} has no ${CHECKSUMS}`);
-  for (const name of Object.keys(sums)) readVerified(dir, name);
+  for (const [name, sum] of Object.entries(sums)) check(join(dir, name), sum, sha256File(existing(join(dir, name))));
+}
+
+function existing(path: string): string {
+  if (!existsSync(path)) throw new DamagedError(`${path} is missing`);
+  return path;
+}
+
+function check(path: string, expected: string | undefined, actual: string): void {
+  if (expected !== actual) throw new DamagedError(`${path} does not match its checksum (${expected ? 'torn or overwritten' : 'not listed'})`);
 }
