@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../paths.js';
 import type { BaseModel } from './base.js';
-import { BaseStoreError, listBaseIds, loadStoredBase, readBaseManifest, saveBase, type BaseManifest } from './base-store.js';
+import { BaseDamagedError, BaseStoreError, listBaseIds, loadStoredBase, readBaseManifest, removeBase, saveBase, withBaseStoreLock, type BaseManifest } from './base-store.js';
 import { baseFromStored } from './load-base.js';
 import { convertUseLite } from './use-lite-convert.js';
 
@@ -76,22 +76,43 @@ function packageDir(name: string, version: string): string {
   return dirname(manifestPath);
 }
 
-/**
- * Convert a shipped base into the store unless it is there already. Idempotent, and safe
- * against a concurrent conversion (the store's atomic rename lets exactly one win).
- */
+/** Convert a shipped base into the store unless it is there already (idempotent; a damaged copy is converted again). */
 export function ensureShippedBase(home: string, id: string = defaultBaseId(), log: Log = () => {}): BaseManifest {
+  const spec = shippedSpec(id);
+  try {
+    if (listBaseIds(home).includes(id)) return readBaseManifest(home, id);
+  } catch (e) {
+    if (!(e instanceof BaseDamagedError)) throw e;
+  }
+  return convertShipped(home, spec, log);
+}
+
+function shippedSpec(id: string): ShippedBase {
   const spec = shippedBases().find((s) => s.id === id);
   if (!spec) throw new BaseStoreError(`'${id}' is not a shipped base (shipped: ${shippedBases().map((s) => s.id).join(', ')})`);
-  if (listBaseIds(home).includes(id)) return readBaseManifest(home, id);
-  log(`converting the shipped base '${id}' from ${spec.source.npm}@${spec.source.version} (first use)…`);
-  const dir = packageDir(spec.source.npm, spec.source.version);
-  try {
-    return installUseLite(home, { id, displayName: spec.displayName }, join(dir, spec.source.model), join(dir, spec.source.vocab), log);
-  } catch (e) {
-    if (listBaseIds(home).includes(id)) return readBaseManifest(home, id); // another process won the race
-    throw e;
-  }
+  return spec;
+}
+
+/**
+ * Convert a shipped base as the base store's one writer: a copy another process made
+ * meanwhile is kept if it verifies; a damaged one (or a directory left without its
+ * manifest) is removed and converted again.
+ */
+function convertShipped(home: string, spec: ShippedBase, log: Log): BaseManifest {
+  return withBaseStoreLock(home, () => {
+    if (listBaseIds(home).includes(spec.id)) {
+      try {
+        return loadStoredBase(home, spec.id).manifest;
+      } catch (e) {
+        if (!(e instanceof BaseDamagedError)) throw e;
+        log(`the converted base '${spec.id}' does not verify (${e.message}); converting it again`);
+      }
+    }
+    removeBase(home, spec.id);
+    log(`converting the shipped base '${spec.id}' from ${spec.source.npm}@${spec.source.version} (first use)…`);
+    const dir = packageDir(spec.source.npm, spec.source.version);
+    return installUseLite(home, { id: spec.id, displayName: spec.displayName }, join(dir, spec.source.model), join(dir, spec.source.vocab), log);
+  });
 }
 
 /**
@@ -111,8 +132,15 @@ export function installUseLite(home: string, meta: { id: string; displayName: st
   return manifest;
 }
 
-/** A base ready to build graphs with; a shipped base is converted first if needed. */
+/** A base ready to build graphs with; a shipped base is converted first if needed, and again if its files do not verify. */
 export function loadBase(home: string, id: string = defaultBaseId(), log: Log = () => {}): BaseModel {
-  if (shippedBases().some((s) => s.id === id)) ensureShippedBase(home, id, log);
-  return baseFromStored(loadStoredBase(home, id));
+  if (!shippedBases().some((s) => s.id === id)) return baseFromStored(loadStoredBase(home, id));
+  ensureShippedBase(home, id, log);
+  try {
+    return baseFromStored(loadStoredBase(home, id));
+  } catch (e) {
+    if (!(e instanceof BaseDamagedError)) throw e;
+    convertShipped(home, shippedSpec(id), log);
+    return baseFromStored(loadStoredBase(home, id));
+  }
 }

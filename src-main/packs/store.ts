@@ -7,13 +7,15 @@
  * first, then the index; uninstall writes the index first, then deletes the file. A crash
  * (kill -9) at any moment leaves the index as before or as after; a stray pack file or
  * temp file left behind is invisible (not in the index) and is swept by the next change.
- * One writer at a time (the app or one CLI command).
+ * Changes hold the store's lock (`.lock`, store/lock.ts), so one process at a time writes
+ * (the app, `taskpack serve`, the CLI); reads need none.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { listBaseIds, readBaseManifest } from '../model/base-store.js';
-import { TEMP_PREFIX, writeFileAtomic } from '../store/atomic.js';
+import { isAbandonedTemp, TEMP_PREFIX, writeFileAtomic } from '../store/atomic.js';
+import { withLock } from '../store/lock.js';
 import { checkAgainstBase, decodePack, readEnvelope, type PackBaseShapes } from './codec.js';
 import { PackError } from './errors.js';
 import { LIMITS, PACK_EXTENSION, type PackContent } from './format.js';
@@ -135,34 +137,44 @@ export class PackStore {
     if (bytes.length > LIMITS.packBytes) throw new PackError('TOO_LARGE', `${bytes.length} bytes (a pack is at most ${LIMITS.packBytes})`);
     const { content, digest, baseChecked } = this.decode(bytes);
     const id = digest.slice(0, ID_LENGTH);
-    const packs = this.list();
-    this.sweep(packs);
-    const existing = packs.find((p) => p.id === id);
-    if (existing) {
-      if (existing.digest !== digest) throw new PackStoreError(`pack id ${id} is taken by a different pack (digest collision on 64 bits)`);
-      return { entry: existing, alreadyInstalled: true };
-    }
-    const entry: PackEntry = {
-      id, digest, bytes: bytes.length, base: content.base, baseChecked,
-      task: { name: content.task.name, type: content.task.type, labels: content.task.labels, inputColumns: content.task.inputColumns },
-      method: content.provenance.method, devMetrics: content.provenance.devMetrics,
-      nnz: content.diffs.reduce((n, d) => n + d.indices.length, 0),
-      denseBytes: content.dense.reduce((n, t) => n + 4 * t.data.length, 0),
-      signer: content.signature ? Buffer.from(content.signature.publicKey).toString('base64') : null,
-      installedAt: now.toISOString(),
-    };
-    writeFileAtomic(this.fileOf(id), bytes);
-    this.writeIndex([...packs, entry]);
-    return { entry, alreadyInstalled: false };
+    return this.change(() => {
+      const packs = this.list();
+      this.sweep(packs);
+      const existing = packs.find((p) => p.id === id);
+      if (existing) {
+        if (existing.digest !== digest) throw new PackStoreError(`pack id ${id} is taken by a different pack (digest collision on 64 bits)`);
+        return { entry: existing, alreadyInstalled: true };
+      }
+      const entry: PackEntry = {
+        id, digest, bytes: bytes.length, base: content.base, baseChecked,
+        task: { name: content.task.name, type: content.task.type, labels: content.task.labels, inputColumns: content.task.inputColumns },
+        method: content.provenance.method, devMetrics: content.provenance.devMetrics,
+        nnz: content.diffs.reduce((n, d) => n + d.indices.length, 0),
+        denseBytes: content.dense.reduce((n, t) => n + 4 * t.data.length, 0),
+        signer: content.signature ? Buffer.from(content.signature.publicKey).toString('base64') : null,
+        installedAt: now.toISOString(),
+      };
+      writeFileAtomic(this.fileOf(id), bytes);
+      this.writeIndex([...packs, entry]);
+      return { entry, alreadyInstalled: false };
+    });
   }
 
   uninstall(idOrPrefix: string): PackEntry {
-    const entry = this.find(idOrPrefix);
-    const packs = this.list();
-    this.writeIndex(packs.filter((p) => p.id !== entry.id));
-    rmSync(this.fileOf(entry.id), { force: true });
-    this.sweep(packs.filter((p) => p.id !== entry.id));
-    return entry;
+    this.find(idOrPrefix); // an unknown id is refused before the store is locked (or created)
+    return this.change(() => {
+      const entry = this.find(idOrPrefix);
+      const rest = this.list().filter((p) => p.id !== entry.id);
+      this.writeIndex(rest);
+      rmSync(this.fileOf(entry.id), { force: true });
+      this.sweep(rest);
+      return entry;
+    });
+  }
+
+  /** Read, change and write the index holding the store's lock (waits for another process's change). */
+  private change<T>(fn: () => T): T {
+    return withLock(join(this.dir, '.lock'), `the pack store ${this.dir}`, fn);
   }
 
   /** The installed bytes, re-verified (digest and strict decode). */
@@ -202,13 +214,18 @@ export class PackStore {
     return readdirSync(this.dir).filter((n) => !keep.has(n) && (n.startsWith(TEMP_PREFIX) || n.endsWith(PACK_EXTENSION)));
   }
 
-  /** Remove what crashed changes left behind (never anything the index names). */
+  /**
+   * Remove what crashed changes left behind, holding the lock: unindexed pack files (only a
+   * change, under the lock, writes one), and temp files of dead writers or too old to be in
+   * flight (a write under another lock, or from an older version, is never cut short).
+   */
   private sweep(packs: readonly PackEntry[]): void {
-    for (const n of this.strayFiles(packs)) rmSync(join(this.dir, n), { recursive: true, force: true });
+    for (const n of this.strayFiles(packs)) {
+      if (!n.startsWith(TEMP_PREFIX) || isAbandonedTemp(this.dir, n)) rmSync(join(this.dir, n), { recursive: true, force: true });
+    }
   }
 
   private writeIndex(packs: PackEntry[]): void {
-    mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.indexPath, `${JSON.stringify({ format: INDEX_FORMAT, packs }, null, 1)}\n`);
   }
 }

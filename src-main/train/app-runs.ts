@@ -134,10 +134,11 @@ export class TrainingRuns {
     checkTargets(targets);
     const live = this.runs.get(runId) ?? { status: this.onDisk(runId), names: [], losses: [], worker: null };
     if (live.worker) throw new Error(`run ${runId} is running`);
+    // Refused (the run is busy in another process) before anything here changes.
+    const worker = new TrainingWorker({ ...job, home: this.home, runDir: dir, explore: { targets, ...(steps !== undefined ? { steps } : {}) } }, (e) => this.record(live, e));
     this.runs.set(runId, live);
     live.status.explore = { state: 'running', targets, current: null, points: [], error: null };
     live.explored = new Map();
-    const worker = new TrainingWorker({ ...job, home: this.home, runDir: dir, explore: { targets, ...(steps !== undefined ? { steps } : {}) } }, (e) => this.record(live, e));
     live.worker = worker;
     const explore = live.status.explore;
     worker.outcome.then((outcome) => {
@@ -217,8 +218,9 @@ export class TrainingRuns {
   private launch(runId: string, job: RunJob, names: [string, string][] = []): RunStatus {
     const earlier = this.runs.get(runId);
     const live: LiveRun = { status: { ...emptyStatus(runId, job), state: 'running' }, names: earlier?.names ?? names, losses: earlier?.losses ?? [], worker: null };
-    this.runs.set(runId, live);
+    // Refused (the run is busy in another process) before the run is listed as running.
     const worker = new TrainingWorker({ ...job, home: this.home, runDir: runDir(this.home, runId) }, (e) => this.record(live, e));
+    this.runs.set(runId, live);
     live.worker = worker;
     worker.outcome.then((outcome) => {
       if (outcome.status === 'cancelled') {

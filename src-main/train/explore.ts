@@ -12,14 +12,14 @@
  * Trainer's checkpoints (a cancelled or killed target resumes there), `result/` the finished
  * point and its pack, reused by later calls.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
 import { encodePack } from '../packs/codec.js';
 import type { ProviderName } from '../runtime/index.js';
-import { writeDirAtomic } from '../store/atomic.js';
-import { hasCheckpoint } from './checkpoint.js';
+import { DamagedError, readVerified, writeDirAtomic } from '../store/atomic.js';
+import { hasCheckpoint, type DamagedCheckpoint } from './checkpoint.js';
 import { hasL0State, loadL0State } from './l0-state.js';
 import { methodPhases } from './methods.js';
 import type { Metrics } from './metrics.js';
@@ -61,7 +61,9 @@ export interface ExplorePoint {
 export type ExploreEvent =
   | { kind: 'explore-target'; index: number; count: number; sparsity: number; steps: number }
   | { kind: 'explore-step'; sparsity: number; step: number; totalSteps: number; loss: number; etaSeconds: number }
-  | { kind: 'explore-point'; index: number; count: number; point: ExplorePoint; reused: boolean };
+  | { kind: 'explore-point'; index: number; count: number; point: ExplorePoint; reused: boolean }
+  /** The saved L0 state, a target's checkpoint or a kept result did not verify (the intact one before it, or a recomputation, is used). */
+  | ({ kind: 'checkpoint-damaged' } & DamagedCheckpoint);
 
 export interface ExploredPoint { point: ExplorePoint; pack: Uint8Array }
 
@@ -100,16 +102,15 @@ export class Explorer {
   async run(): Promise<ExploreResult> {
     const { runDir, targets } = this.input;
     if (!hasL0State(runDir)) throw new Error(`the run in ${runDir} has not finished its L0 phase`);
-    const l0 = loadL0State(runDir);
+    const l0 = loadL0State(runDir, (d) => this.emit({ kind: 'checkpoint-damaged', ...d }));
     const steps = this.steps(), count = targets.length;
     const points: ExploredPoint[] = [];
     for (const [index, sparsity] of targets.entries()) {
       const dir = join(runDir, 'explore', `sparsity-${sparsity}-steps-${steps}`);
       const resultDir = join(dir, 'result'), trainerDir = join(dir, 'run');
-      const reused = existsSync(resultDir);
-      let explored: ExploredPoint;
-      if (reused) explored = readResult(resultDir);
-      else {
+      let explored = existsSync(resultDir) ? this.readResult(resultDir) : undefined;
+      const reused = explored !== undefined;
+      if (!explored) {
         this.emit({ kind: 'explore-target', index, count, sparsity, steps });
         const started = Date.now();
         const trainer = this.targetTrainer(sparsity, steps, trainerDir);
@@ -121,11 +122,12 @@ export class Explorer {
         if (r.status === 'cancelled') return r;
         const pack = encodePack(r.pack);
         const nnz = r.pack.diffs.reduce((a, d) => a + d.indices.length, 0);
-        explored = { pack, point: { sparsity, nnz, total: r.projection!.total, packBytes: pack.length, metrics: r.devMetrics, seconds: (Date.now() - started) / 1000 } };
+        const point: ExplorePoint = { sparsity, nnz, total: r.projection!.total, packBytes: pack.length, metrics: r.devMetrics, seconds: (Date.now() - started) / 1000 };
         writeDirAtomic(resultDir, (tmp) => {
-          writeFileSync(join(tmp, 'point.json'), JSON.stringify(explored.point));
+          writeFileSync(join(tmp, 'point.json'), JSON.stringify(point));
           writeFileSync(join(tmp, 'pack.taskpack'), pack);
         });
+        explored = { pack, point };
       }
       rmSync(trainerDir, { recursive: true, force: true }); // its checkpoints are of no use once the result is kept
       points.push(explored);
@@ -144,7 +146,8 @@ export class Explorer {
       checkpointEverySeconds: this.input.checkpointEverySeconds,
       onEvent: (e) => {
         // Only the mask phase runs: its steps are numbered after the (skipped) L0 phase's.
-        if (e.kind === 'step') this.emit({ kind: 'explore-step', sparsity, step: e.step - steps, totalSteps: steps, loss: e.loss, etaSeconds: e.etaSeconds });
+        if (e.kind === 'checkpoint-damaged') this.emit(e);
+        else if (e.kind === 'step') this.emit({ kind: 'explore-step', sparsity, step: e.step - steps, totalSteps: steps, loss: e.loss, etaSeconds: e.etaSeconds });
       },
     });
   }
@@ -152,8 +155,16 @@ export class Explorer {
   private emit(e: ExploreEvent): void {
     this.input.onEvent?.(e);
   }
-}
 
-function readResult(dir: string): ExploredPoint {
-  return { point: JSON.parse(readFileSync(join(dir, 'point.json'), 'utf8')) as ExplorePoint, pack: new Uint8Array(readFileSync(join(dir, 'pack.taskpack'))) };
+  /** A kept result, verified; a damaged one is reported and removed (undefined: compute it again). */
+  private readResult(dir: string): ExploredPoint | undefined {
+    try {
+      return { point: JSON.parse(readVerified(dir, 'point.json').toString('utf8')) as ExplorePoint, pack: new Uint8Array(readVerified(dir, 'pack.taskpack')) };
+    } catch (e) {
+      if (!(e instanceof DamagedError || e instanceof SyntaxError)) throw e;
+      this.emit({ kind: 'checkpoint-damaged', checkpoint: dir, error: e.message });
+      rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+  }
 }

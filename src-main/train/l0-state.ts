@@ -5,7 +5,7 @@
  * run's own target reproduces the run's own projection.
  */
 import { join } from 'node:path';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DamagedCheckpoint } from './checkpoint.js';
 import type { Method } from './methods.js';
 import { paramInput } from './step-graph.js';
 
@@ -32,7 +32,7 @@ export function saveL0State(runDir: string, l0: L0State): void {
 
 export const hasL0State = (runDir: string) => hasCheckpoint(l0StateDir(runDir));
 
-export function loadL0State(runDir: string): L0State {
-  const { meta, tensors } = loadCheckpoint<L0Meta>(l0StateDir(runDir));
+export function loadL0State(runDir: string, onDamaged?: (d: DamagedCheckpoint) => void): L0State {
+  const { meta, tensors } = loadCheckpoint<L0Meta>(l0StateDir(runDir), onDamaged);
   return { ...meta, tensors };
 }

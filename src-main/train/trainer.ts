@@ -15,7 +15,7 @@ import type { WeightTensor } from '../model/weights.js';
 import type { PackContent } from '../packs/format.js';
 import type { ValueEncoding } from '../packs/values.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DamagedCheckpoint } from './checkpoint.js';
 import { compileStep } from './compile.js';
 import { diffName, gateName, groupGateName } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
@@ -72,6 +72,8 @@ export type TrainEvent =
   | { kind: 'eval'; phase: PhaseKind; step: number; metrics: Metrics; nonzeros: number }
   | { kind: 'projection'; nonzeroBefore: number; total: number; nnz: number; effectiveSparsityBefore: number; lambda?: number }
   | { kind: 'checkpoint'; step: number; path: string }
+  /** A checkpoint that did not verify on resume; the run went on from the newest intact one. */
+  | ({ kind: 'checkpoint-damaged' } & DamagedCheckpoint)
   | ({ kind: 'device'; phase: PhaseKind } & DeviceReport);
 
 export interface TrainInput {
@@ -177,7 +179,7 @@ export class Trainer {
     const started = Date.now();
     const totalSteps = this.totalSteps();
     if (Math.min(...this.stepsOfPhase) < 1) throw new Error('the run has no steps (empty training set or --max-steps 0)');
-    let { meta, tensors: carried } = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir)
+    let { meta, tensors: carried } = hasCheckpoint(runDir) ? loadCheckpoint<Meta>(runDir, (d) => this.emit({ kind: 'checkpoint-damaged', ...d }))
       : { meta: { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] } as Meta, tensors: this.initialState(this.phases[0]) };
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     this.lastCheckpoint = Date.now();

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
+import { lockRun } from './checkpoint.js';
 import type { ExploreEvent, ExploredPoint } from './explore.js';
 import type { Metrics } from './metrics.js';
 import type { RunJob } from './run-job.js';
@@ -14,7 +15,7 @@ import type { TrainEvent } from './trainer.js';
 
 export interface TrainingJob extends RunJob {
   home: string;
-  /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. */
+  /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. Locked while the job runs. */
   runDir: string;
   /** Instead of training: explore other sparsities from the run's saved L0 state (explore.ts). */
   explore?: { targets: number[]; steps?: number };
@@ -38,12 +39,18 @@ export class TrainingWorker {
   readonly outcome: Promise<JobOutcome>;
 
   constructor(job: TrainingJob, onEvent: (e: JobEvent) => void = () => {}) {
+    const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
     ensureXdgRuntimeDir();
     const entry = workerEntry(import.meta.url, 'training-worker-entry');
-    this.worker = new Worker(entry.start, { eval: entry.eval, workerData: job, name: 'taskpack-training' });
+    try {
+      this.worker = new Worker(entry.start, { eval: entry.eval, workerData: job, name: 'taskpack-training' });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
     this.outcome = new Promise<JobOutcome>((resolve, reject) => {
       let settled = false;
-      const settle = (f: () => void) => { if (!settled) { settled = true; f(); void this.worker.terminate(); } };
+      const settle = (f: () => void) => { if (!settled) { settled = true; lock.release(); f(); void this.worker.terminate(); } };
       this.worker.on('message', (m: JobMessage) => {
         if ('event' in m) onEvent(m.event);
         else if ('outcome' in m) settle(() => resolve(m.outcome));

@@ -1,16 +1,18 @@
-/** The local pack store: install/list/inspect/export/uninstall, refusals that change nothing, and kill -9 at random moments. */
+/** The local pack store: install/list/inspect/export/uninstall, refusals that change nothing, and kill -9 at random moments (of installs, and of checkpoints with installs). */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { saveBase } from '../../src-main/model/base-store.js';
 import { decodePack, rawPublicKey } from '../../src-main/packs/codec.js';
 import { PackError } from '../../src-main/packs/errors.js';
 import { PackStore } from '../../src-main/packs/store.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type DamagedCheckpoint } from '../../src-main/train/checkpoint.js';
+import { checkpointState } from './crash-child.js';
 import { GOLDEN_PATH, goldenContent, goldenKey, snapshotDir, syntheticBase, variants } from './fixtures.js';
 
 const tempHome = () => mkdtempSync(join(tmpdir(), 'taskpack-store-'));
@@ -73,8 +75,16 @@ test('refused packs leave the store byte-for-byte unchanged', (t) => {
 });
 
 const CRASH_KILLS = Number(process.env.CRASH_KILLS ?? 100);
+const CHECKPOINT_CRASH_KILLS = Number(process.env.CHECKPOINT_CRASH_KILLS ?? 50);
 
-test(`crash safety: ${CRASH_KILLS} installs/uninstalls killed (SIGKILL) at random moments leave the store as before or as after`, async (t) => {
+/**
+ * Run crash-child in `mode` in `kills` fresh homes (4 at a time), SIGKILL each at a random
+ * moment within `windowMs` of its start, then check: the store lists the packs as after the
+ * completed operations or the one after, verifies, and the next change sweeps what the
+ * crash left (the dead child's lock and temp files included); `check` adds the mode's own.
+ * Returns how many kills left a stray file.
+ */
+async function crashLoop(t: TestContext, mode: string, kills: number, windowMs: number, check: (home: string, completed: number) => void = () => {}): Promise<number> {
   const root = tempHome();
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const packs = variants(3);
@@ -92,12 +102,12 @@ test(`crash safety: ${CRASH_KILLS} installs/uninstalls killed (SIGKILL) at rando
   let midOperation = 0;
   const one = (k: number) => new Promise<void>((resolve, reject) => {
     const home = join(root, `home${k}`);
-    const proc = spawn(process.execPath, [...execArgv, child, home, ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...execArgv, child, mode, home, ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => {
       if (!out.includes('ready') && (out += d.toString()).includes('ready')) {
-        // Kill somewhere in the next few operations (each is a few fsyncs).
-        setTimeout(() => proc.kill('SIGKILL'), Math.random() * 40);
+        // Kill somewhere in the next few operations.
+        setTimeout(() => proc.kill('SIGKILL'), Math.random() * windowMs);
       } else out += d.toString();
     });
     proc.on('exit', (_code, signal) => {
@@ -112,16 +122,48 @@ test(`crash safety: ${CRASH_KILLS} installs/uninstalls killed (SIGKILL) at rando
         const v = store.verify();
         assert.ok(v.ok, JSON.stringify(v));
         if (stateAfter(completed).join() !== stateAfter(completed + 1).join() && v.stray.length > 0) midOperation++;
+        check(home, completed);
         // The next change sweeps what the crash left; the store stays usable.
         store.install(packs[0]);
         assert.deepEqual(store.verify().stray, []);
+        assert.deepEqual(readdirSync(store.dir).filter((n) => n.startsWith('.')), [], 'no lock or temp file is left');
         resolve();
       } catch (e) { reject(e); }
     });
   });
   const parallel = 4;
-  for (let k = 0; k < CRASH_KILLS; k += parallel) {
-    await Promise.all(Array.from({ length: Math.min(parallel, CRASH_KILLS - k) }, (_, i) => one(k + i)));
+  for (let k = 0; k < kills; k += parallel) {
+    await Promise.all(Array.from({ length: Math.min(parallel, kills - k) }, (_, i) => one(k + i)));
   }
+  return midOperation;
+}
+
+test(`crash safety: ${CRASH_KILLS} installs/uninstalls killed (SIGKILL) at random moments leave the store as before or as after`, async (t) => {
+  const midOperation = await crashLoop(t, 'store', CRASH_KILLS, 40);
   t.diagnostic(`${CRASH_KILLS} kills; ${midOperation} left a stray file (killed between the pack write and the index commit, or during a write)`);
+});
+
+test(`crash safety: ${CHECKPOINT_CRASH_KILLS} runs killed (SIGKILL) while checkpointing and installing resume from an intact checkpoint, bit for bit`, async (t) => {
+  let damaged = 0, none = 0, operations = 0;
+  // Killed uniformly over a second, i.e. within one of the first few operations (each a dozen fsyncs), at any point of it.
+  const midOperation = await crashLoop(t, 'checkpoint', CHECKPOINT_CRASH_KILLS, 1000, (home, completed) => {
+    operations += completed;
+    const dir = join(home, 'runs', 'crash');
+    if (!hasCheckpoint(dir)) {
+      assert.equal(completed, 0, 'a checkpoint is committed before its operation completes');
+      none++;
+      return;
+    }
+    const reports: DamagedCheckpoint[] = [];
+    const ck = loadCheckpoint<{ j: number }>(dir, (d) => reports.push(d));
+    damaged += reports.length;
+    const { j } = ck.meta;
+    // The last completed operation's checkpoint, or the killed one's if it was committed; one before that where one was damaged.
+    assert.ok(j >= completed - 1 - reports.length && j <= completed, `after ${completed} operations the checkpoint of operation ${j} loads`);
+    assert.deepEqual(ck, checkpointState(j), `checkpoint ${j} loads bit for bit`);
+    assert.ok(readdirSync(dir).filter((n) => n.startsWith('ckpt-')).length <= 3, 'the newest, the previous, and at most one the kill left');
+    saveCheckpoint(dir, completed + 1, checkpointState(completed + 1)); // a resumed run's next checkpoint sweeps what the kill left
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+  });
+  t.diagnostic(`${CHECKPOINT_CRASH_KILLS} kills; ${midOperation} left a stray pack file; ${damaged} damaged checkpoints reported; ${none} before the first checkpoint; ${(operations / CHECKPOINT_CRASH_KILLS).toFixed(1)} operations completed on average`);
 });

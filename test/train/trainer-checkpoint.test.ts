@@ -9,12 +9,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../../src-main/train/checkpoint.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';
-import { syntheticSentiment, tinyBert } from './trainer-support.js';
+import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
+import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG } from './trainer-support.js';
 
-const CONFIG: TrainConfig = {
-  ...DEFAULT_CONFIG, method: 'diff', epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 },
-};
+const CONFIG = TINY_DIFF_CONFIG;
 
 test('periodic checkpoints: a run killed mid-phase resumes from its last checkpoint to the uninterrupted weights', async () => {
   const { home, base } = tinyBert();

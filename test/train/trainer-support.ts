@@ -8,6 +8,7 @@ import { loadBase } from '../../src-main/model/registry.js';
 import type { BaseModel } from '../../src-main/model/base.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { Rng } from '../../src-main/train/rng.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/trainer.js';
 
 export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');
 export const tinyBertDir = () => join(projectRoot(), 'test', 'fixtures', 'bert', 'tiny-uncased');
@@ -43,3 +44,8 @@ export function writeSyntheticSentiment(dir: string, name: string, n: number, se
 export function syntheticSentiment(dir: string, n: number, seed: number): Dataset {
   return importDataset(writeSyntheticSentiment(dir, `synthetic-${seed}.tsv`, n, seed));
 }
+
+/** A short diff-pruning run for the tiny BERT: on 64 rows, 4 steps per phase. */
+export const TINY_DIFF_CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG, method: 'diff', epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 },
+};

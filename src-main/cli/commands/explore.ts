@@ -77,5 +77,6 @@ function logEvent(log: (line: string) => void, e: JobEvent): void {
   if (e.kind === 'loaded') log(`explore: ${e.trainRows} training rows (dev ${e.devRows}), base ${e.baseId}`);
   else if (e.kind === 'explore-target') log(`explore: target ${(100 * e.sparsity).toFixed(3)}% (${e.index + 1}/${e.count}), ${e.steps} fixed-mask steps`);
   else if (e.kind === 'explore-step' && (e.step % 10 === 0 || e.step === e.totalSteps)) log(`  step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)} ETA ${Math.round(e.etaSeconds)} s`);
+  else if (e.kind === 'checkpoint-damaged') log(`  ${e.checkpoint} is damaged (${e.error}); going on from the newest intact checkpoint`);
   else if (e.kind === 'explore-point') log(`  ${row(e.point)}${e.reused ? ' (kept from an earlier call)' : ''}`);
 }

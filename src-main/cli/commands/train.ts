@@ -88,8 +88,8 @@ export const trainCommand: CommandSpec = {
       taskName: str(values.name) ?? basename(trainPath),
     };
     const dir = runDir(ctx.home, runId);
-    writeRunJob(dir, runJob);
     const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
+    writeRunJob(dir, runJob); // under the run's lock, which the worker holds (it reads the job from memory)
     const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train');
     if (result.status === 'cancelled') {
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
@@ -113,5 +113,6 @@ function logEvent(log: (line: string) => void, e: JobEvent, method: string, runI
     log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
   else if (e.kind === 'device') log(`  [${e.phase}] steps on ${e.provider}${e.fallback ? ` (${e.fallback})` : ''}, state on ${e.stateLocation}${e.fixedLocation ? `, frozen weights on ${e.fixedLocation}` : ''}, dev evaluation on ${e.evalProvider}`);
+  else if (e.kind === 'checkpoint-damaged') log(`  ${e.checkpoint} is damaged (${e.error}); going on from the newest intact checkpoint`);
   else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}${e.lambda !== undefined ? `, λ at the L0 phase's end ${e.lambda.toExponential(2)}` : ''}`);
 }
