@@ -9,9 +9,10 @@
  */
 import { createHash, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
+import type { TaskSpec } from '../model/base.js';
 import type { Weights } from '../model/weights.js';
 import { fail, PackError } from './errors.js';
-import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSION, SIGNATURE_BLOCK_BYTES, type PackContent } from './format.js';
+import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSION, SIGNATURE_BLOCK_BYTES, taskSpecOfPack, type PackContent } from './format.js';
 import { scanBody, tokenName } from './msgpack-scan.js';
 import { bodyOf, contentOf } from './schema.js';
 
@@ -58,6 +59,8 @@ export function encodePack(content: PackContent, opts: EncodeOptions = {}): Uint
 export interface PackBase {
   readonly fingerprint: string;
   readonly weights: Weights;
+  /** The head a task needs on this base (a BaseModel has it): the pack's head must match. */
+  headShapes?(task: TaskSpec): Record<string, number[]>;
 }
 
 /** A base known by its manifest only (names and shapes, no values): enough to check a pack. */
@@ -143,6 +146,14 @@ export function checkAgainstBase(content: PackContent, base: PackBase | PackBase
     }
   }
   for (const t of content.dense) if (dimsOf(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
+  if (!('headShapes' in base) || !base.headShapes) return;
+  const heads = base.headShapes(taskSpecOfPack(content));
+  for (const t of content.dense) {
+    const want = heads[t.name];
+    if (!want || want.length !== t.dims.length || want.some((n, i) => n !== t.dims[i])) {
+      fail('SHAPE_MISMATCH', `head '${t.name}': shape [${t.dims.join(', ')}], this base's head for the task is [${want?.join(', ') ?? 'none'}]`);
+    }
+  }
 }
 
 /**

@@ -7,7 +7,6 @@
  * Structural mutations are re-sealed with a valid digest so they reach the body checks.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,9 @@ import { Packr, Unpackr } from 'msgpackr';
 import { saveBase } from '../../src-main/model/base-store.js';
 import { decodePack as decodeUnmeasured, type DecodeOptions } from '../../src-main/packs/codec.js';
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
-import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC } from '../../src-main/packs/format.js';
+import { DIGEST_BYTES, HEADER_BYTES } from '../../src-main/packs/format.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { GOLDEN_PATH, snapshotDir, syntheticBase } from './fixtures.js';
+import { GOLDEN_PATH, seal, snapshotDir, syntheticBase } from './fixtures.js';
 
 const PROPERTIES = 15;
 const RUNS = Math.max(1, Math.ceil(Number(process.env.FUZZ_RUNS ?? 2400) / PROPERTIES));
@@ -78,19 +77,6 @@ after(() => {
   assert.deepEqual(store.list().map((p) => p.id), [installedId]);
   rmSync(home, { recursive: true, force: true });
 });
-
-/** header + body + digest (+ signature block bytes, not re-signed). */
-function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES + body.length + DIGEST_BYTES + trailer.length);
-  const view = new DataView(out.buffer);
-  out.set(PACK_MAGIC);
-  view.setUint16(8, 1, true);
-  view.setUint32(12, body.length, true);
-  out.set(body, HEADER_BYTES);
-  out.set(createHash('sha256').update(out.subarray(0, HEADER_BYTES + body.length)).digest(), HEADER_BYTES + body.length);
-  out.set(trailer, HEADER_BYTES + body.length + DIGEST_BYTES);
-  return out;
-}
 
 type Tree = Map<string, unknown>;
 const tree = (): Tree => unpackr.unpack(unsigned.subarray(HEADER_BYTES, unsigned.length - DIGEST_BYTES)) as Tree;
