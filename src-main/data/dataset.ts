@@ -16,7 +16,7 @@ import { DataError } from './errors.js';
 import { GLUE_LAYOUTS, glueTaskOfPath, matchesLayout } from './glue.js';
 import { inferLabels } from './labels.js';
 import { lines, looksLikeTrec, parallelFilesOf, readJsonl, readParallel, readTrec, type Table } from './readers.js';
-import { looksLikeHeader, parseDelimited, tsvUsesQuoting, type RawRecord } from './table.js';
+import { looksLikeHeader, MAX_COLUMNS, parseDelimited, tsvUsesQuoting, type RawRecord } from './table.js';
 
 export type DataFormat = 'tsv' | 'csv' | 'jsonl' | 'trec' | 'parallel';
 
@@ -118,6 +118,7 @@ function build(file: string, table: Table, found: Omit<Dataset['source'], 'path'
   const { header, records } = table;
   if (records.length === 0) throw new DataError(file, undefined, header.length ? 'no data rows after the header' : 'no data rows');
   const width = header.length || records[0].fields.length;
+  if (width > MAX_COLUMNS) throw new DataError(file, records[0].line - (header.length ? 1 : 0), `${width} columns (a file has at most ${MAX_COLUMNS})`);
   const source = { ...found, columns: header.length ? header.map((h) => h.trim()) : Array.from({ length: width }, (_, i) => String(i)) };
   const kind = source.format === 'csv' ? 'comma-separated' : 'tab-separated';
   for (const r of records) {
