@@ -59,6 +59,11 @@ test('CLI: explore refuses unknown runs, runs without an L0 phase or state, and 
   const train = writeSyntheticSentiment(home, 'train.tsv', 32, 1);
   const b = await cli(home, 'train', '--train', train, '--method', 'bitfit', ...SMALL, '--max-steps', '1', '--run-id', 'b1', '--out', join(home, 'b1.taskpack'));
   assert.equal(b.code, EXIT_OK, b.stderr);
+  // A finished run is not resumed: training again from its last checkpoint would make another pack.
+  const again = await cli(home, 'train', '--train', train, '--method', 'bitfit', ...SMALL, '--max-steps', '1', '--run-id', 'b1', '--out', join(home, 'b2.taskpack'));
+  assert.equal(again.code, EXIT_FAILED);
+  assert.match(again.stderr, /run 'b1' has finished \(see its result\.json\); start a new run to train again/);
+  assert.ok(!existsSync(join(home, 'b2.taskpack')));
   // A diff run that has not reached the end of its L0 phase: its job, no L0 state.
   const bitfitJob = readRunJob(join(home, 'runs', 'b1'))!;
   writeRunJob(join(home, 'runs', 'd1'), { ...bitfitJob, config: { ...bitfitJob.config, method: 'diff' } });

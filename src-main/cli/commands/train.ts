@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../../store/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
 import { isMethod, METHODS } from '../../train/methods.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
-import { writeRunJob, type RunJob } from '../../train/run-job.js';
+import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -88,6 +88,7 @@ export const trainCommand: CommandSpec = {
       taskName: str(values.name) ?? basename(trainPath),
     };
     const dir = runDir(ctx.home, runId);
+    refuseFinishedRun(dir, runId, 'see its result.json');
     writeRunJob(dir, runJob);
     const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
     const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train');
@@ -102,6 +103,7 @@ export const trainCommand: CommandSpec = {
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
       steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000,
     };
+    writeFileAtomic(runResultPath(dir), `${JSON.stringify(value)}\n`);
     const nnz = result.nonzeros;
     return { value, human: `wrote ${out} (${bytes.length} bytes, ${nnz} nonzeros); dev ${JSON.stringify(result.devMetrics)}` };
   },
