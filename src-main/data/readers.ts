@@ -109,12 +109,12 @@ export function parallelFilesOf(path: string): ParallelFiles | undefined {
 }
 
 /** Three files of equal line counts, line i of each making example i; columns s1, s2, label. */
-export function readParallel(files: ParallelFiles): Table & { encoding: TextEncoding } {
+export function readParallel(files: ParallelFiles): Table & { encoding: TextEncoding; encodingNote?: string } {
   const read = (f: string) => {
     const decoded = decodeText(readFileSync(f), f);
     const all = decoded.text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     if (all.length > 0 && all[all.length - 1] === '') all.pop(); // the final newline ends the last line
-    return { lines: all, encoding: decoded.encoding };
+    return { lines: all, encoding: decoded.encoding, note: decoded.note && `${basename(f)}: ${decoded.note}` };
   };
   const [s1, s2, labels] = [read(files.premise), read(files.hypothesis), read(files.labels)];
   const counts = [s1, s2, labels].map((f) => f.lines.length);
@@ -125,6 +125,6 @@ export function readParallel(files: ParallelFiles): Table & { encoding: TextEnco
   }
   const records = s1.lines.map((text, i) => ({ line: i + 1, fields: [text, s2.lines[i], labels.lines[i]] }));
   // Report the odd one out when the three disagree (a legacy file among UTF-8 ones).
-  const encoding = [s1, s2, labels].map((f) => f.encoding).find((e) => e !== 'utf-8') ?? 'utf-8';
-  return { header: ['s1', 's2', 'label'], records, encoding };
+  const odd = [s1, s2, labels].find((f) => f.encoding !== 'utf-8');
+  return { header: ['s1', 's2', 'label'], records, encoding: odd?.encoding ?? 'utf-8', ...(odd?.note ? { encodingNote: odd.note } : {}) };
 }

@@ -90,7 +90,11 @@ export const trainCommand: CommandSpec = {
     const dir = runDir(ctx.home, runId);
     refuseFinishedRun(dir, runId, 'see its result.json');
     writeRunJob(dir, runJob);
-    const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
+    let warnings: string[] = [];
+    const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => {
+      if (e.kind === 'loaded') warnings = e.warnings;
+      logEvent(ctx.log, e, method, runId);
+    });
     const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train');
     if (result.status === 'cancelled') {
       return { value: { status: 'cancelled', runId, checkpoint: result.checkpoint, step: result.step }, human: `cancelled at step ${result.step}; resume with --run-id ${runId}`, failure: `cancelled at step ${result.step} (resume with --run-id ${runId})` };
@@ -101,7 +105,7 @@ export const trainCommand: CommandSpec = {
     const value = {
       pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros,
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
-      steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000,
+      steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000, ...(warnings.length ? { warnings } : {}),
     };
     writeFileAtomic(runResultPath(dir), `${JSON.stringify(value)}\n`);
     const nnz = result.nonzeros;
@@ -110,7 +114,10 @@ export const trainCommand: CommandSpec = {
 };
 
 function logEvent(log: (line: string) => void, e: JobEvent, method: string, runId: string): void {
-  if (e.kind === 'loaded') log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
+  if (e.kind === 'loaded') {
+    log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
+    for (const w of e.warnings) log(`warning: ${w}`);
+  }
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
     log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
