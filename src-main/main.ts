@@ -14,6 +14,7 @@ import { createHandlers } from './ipc/handlers.js';
 import { rendererDistDir, userDataDir } from './paths.js';
 import { resolveRendererFile } from './renderer-files.js';
 import { rendererSecurityHeaders } from './security/csp.js';
+import { windowPreferences } from './security/web-preferences.js';
 
 const SCHEME = 'app';
 const HOST = 'renderer';
@@ -82,19 +83,7 @@ async function createWindow(): Promise<BrowserWindow> {
     show: false,
     title: 'TaskPack Studio',
     backgroundColor: '#f5f6f8',
-    webPreferences: {
-      preload: join(HERE, 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-    },
+    webPreferences: windowPreferences(join(HERE, 'preload.cjs'), app.isPackaged),
   });
   window.once('ready-to-show', () => window.show());
   await window.loadURL(ENTRY_URL);

@@ -79,11 +79,12 @@ const describe = (header: readonly string[] | undefined, width: number) =>
   header ? `columns: ${header.map((h) => `'${h.trim()}'`).join(', ')}` : `${width} columns, no header: use indices 0–${width - 1}`;
 
 /** Integer classes first, then few-valued strings, then a real-valued score; fewest values wins. */
-function guessLabel(stats: ColumnStats[], exclude: number[]): number | undefined {
+function guessLabel(stats: ColumnStats[], excluded: number[]): number | undefined {
+  const exclude = new Set(excluded); // as many as the columns (every header a text name): a set keeps this linear
   const rank = (s: ColumnStats) => (s.integer && isCategorical(s) ? 0 : isCategorical(s) && !s.numeric && s.meanLength > 0 ? 1 : s.numeric && !s.integer ? 2 : 3);
   let best: number | undefined;
   stats.forEach((s, c) => {
-    if (rank(s) === 3 || s.distinct < 2 || exclude.includes(c)) return;
+    if (rank(s) === 3 || s.distinct < 2 || exclude.has(c)) return;
     if (best === undefined || rank(s) < rank(stats[best]) || (rank(s) === rank(stats[best]) && s.distinct < stats[best].distinct)) best = c;
   });
   return best;

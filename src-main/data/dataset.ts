@@ -16,7 +16,7 @@ import { DataError } from './errors.js';
 import { GLUE_LAYOUTS, glueTaskOfPath, matchesLayout } from './glue.js';
 import { inferLabels } from './labels.js';
 import { lines, looksLikeTrec, parallelFilesOf, readJsonl, readParallel, readTrec, type Table } from './readers.js';
-import { looksLikeHeader, parseDelimited, tsvUsesQuoting, type RawRecord } from './table.js';
+import { looksLikeHeader, MAX_COLUMNS, parseDelimited, tsvUsesQuoting, type RawRecord } from './table.js';
 
 export type DataFormat = 'tsv' | 'csv' | 'jsonl' | 'trec' | 'parallel';
 
@@ -35,6 +35,8 @@ export interface Dataset {
     path: string;
     format: DataFormat;
     encoding: TextEncoding;
+    /** Set when the file was not valid UTF-8 and was read as ISO-8859-1: where, and what that means. */
+    encodingNote?: string;
     header: boolean;
     /** Delimited files: whether `"` quoting was honoured. */
     quoting?: boolean;
@@ -67,8 +69,8 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   const parallel = opts.format === undefined || opts.format === 'parallel' ? parallelFilesOf(file) : undefined;
   if (opts.format === 'parallel' && !parallel) throw new DataError(file, undefined, 'expected parallel files s1.<split>, s2.<split> and labels.<split> side by side');
   if (parallel) {
-    const { encoding, ...table } = readParallel(parallel);
-    return build(file, table, { format: 'parallel', encoding, header: false }, opts);
+    const { encoding, encodingNote, ...table } = readParallel(parallel);
+    return build(file, table, { format: 'parallel', encoding, ...(encodingNote ? { encodingNote } : {}), header: false }, opts);
   }
   let bytes: Buffer;
   try {
@@ -78,11 +80,12 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
     if (e instanceof DataError) throw e;
     throw new DataError(file, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { text, encoding } = decodeText(bytes, file);
+  const { text, encoding, note } = decodeText(bytes, file);
+  const decoded = { encoding, ...(note ? { encodingNote: note } : {}) };
   if (text.trim() === '') throw new DataError(file, undefined, 'the file is empty');
   const format = opts.format ?? detectFormat(file, text);
-  if (format === 'jsonl') return build(file, readJsonl(text, file), { format, encoding, header: true }, opts);
-  if (format === 'trec') return build(file, readTrec(text, file), { format, encoding, header: false }, opts);
+  if (format === 'jsonl') return build(file, readJsonl(text, file), { format, ...decoded, header: true }, opts);
+  if (format === 'trec') return build(file, readTrec(text, file), { format, ...decoded, header: false }, opts);
 
   const quoting = format === 'csv' ? opts.quoting ?? true : opts.quoting ?? tsvUsesQuoting(text);
   const records = parseDelimited(text, file, { delimiter: format === 'csv' ? ',' : '\t', quoting });
@@ -95,7 +98,7 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   const request: ImportOptions = layout
     ? { textCol: layout.text, pairCol: layout.pair ?? NO_PAIR, labelCol: layout.label, taskType: layout.type, ...definedOnly(opts) }
     : opts;
-  return build(file, table, { format, encoding, header, quoting, ...(layout ? { glue } : {}) }, request);
+  return build(file, table, { format, ...decoded, header, quoting, ...(layout ? { glue } : {}) }, request);
 }
 
 const definedOnly = <T extends object>(o: T): Partial<T> =>
@@ -118,6 +121,7 @@ function build(file: string, table: Table, found: Omit<Dataset['source'], 'path'
   const { header, records } = table;
   if (records.length === 0) throw new DataError(file, undefined, header.length ? 'no data rows after the header' : 'no data rows');
   const width = header.length || records[0].fields.length;
+  if (width > MAX_COLUMNS) throw new DataError(file, records[0].line - (header.length ? 1 : 0), `${width} columns (a file has at most ${MAX_COLUMNS})`);
   const source = { ...found, columns: header.length ? header.map((h) => h.trim()) : Array.from({ length: width }, (_, i) => String(i)) };
   const kind = source.format === 'csv' ? 'comma-separated' : 'tab-separated';
   for (const r of records) {
@@ -147,6 +151,11 @@ function lineFile(file: string, source: Pick<Dataset['source'], 'format'>, colum
   if (source.format !== 'parallel') return file;
   const files = parallelFilesOf(file)!;
   return [files.premise, files.hypothesis, files.labels][column];
+}
+
+/** What a user should know about how these files were read (the ISO-8859-1 fallback), one line per file. */
+export function readingWarnings(...sets: readonly Dataset[]): string[] {
+  return [...new Set(sets.flatMap((d) => (d.source.encodingNote ? [`${d.source.path}: ${d.source.encodingNote}`] : [])))];
 }
 
 /**

@@ -11,6 +11,8 @@ export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
 export interface DecodedText {
   text: string;
   encoding: TextEncoding;
+  /** Why a file was not read as UTF-8 (the ISO-8859-1 fallback), for the user to see. */
+  note?: string;
 }
 
 /** Bytes inspected to decide whether a file is binary. */
@@ -34,8 +36,25 @@ export function decodeText(bytes: Uint8Array, file: string): DecodedText {
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
   } catch {
-    return { text: new TextDecoder('latin1').decode(bytes), encoding: 'iso-8859-1' };
+    const note = `line ${firstNonUtf8Line(bytes)} is not valid UTF-8, so the whole file was read as ISO-8859-1 (Latin-1): its non-ASCII characters may be wrong unless it is a Latin-1 file; save it as UTF-8 to have it read as UTF-8`;
+    return { text: new TextDecoder('latin1').decode(bytes), encoding: 'iso-8859-1', note };
   }
+}
+
+/** The first line (1-based) that does not decode as UTF-8: '\n' never occurs inside a multi-byte sequence. */
+function firstNonUtf8Line(bytes: Uint8Array): number {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start), end = nl < 0 ? bytes.length : nl;
+    try {
+      fatal.decode(bytes.subarray(start, end));
+    } catch {
+      return line;
+    }
+    start = end + 1;
+  }
+  return line;
 }
 
 function utf8(bytes: Uint8Array, file: string): string {

@@ -1,7 +1,7 @@
 /** The data service: import, split and batch labelled text (see each module's header). */
 export { epochBatches, epochRng, lengthBuckets, paddingFraction } from './batching.js';
 export { NO_PAIR, type ColumnRef } from './columns.js';
-export { fingerprintRows, importDataset, type DataFormat, type Dataset, type ImportOptions, type LabelledRow } from './dataset.js';
+export { fingerprintRows, importDataset, readingWarnings, type DataFormat, type Dataset, type ImportOptions, type LabelledRow } from './dataset.js';
 export { DataError } from './errors.js';
 export { GLUE_LAYOUTS, glueTaskOfPath } from './glue.js';
 export { orderLabels } from './labels.js';

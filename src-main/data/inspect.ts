@@ -27,7 +27,7 @@ export function previewData(path: string, choices: ImportChoices = {}): DataPrev
   const counts: Record<string, number> = {};
   if (ds.task.type === 'classification') for (const r of ds.rows) counts[ds.labels[r.label]] = (counts[ds.labels[r.label]] ?? 0) + 1;
   return {
-    format: ds.source.format, encoding: ds.source.encoding, header: ds.source.header, glue: ds.source.glue ?? null, columns: ds.source.columns,
+    format: ds.source.format, encoding: ds.source.encoding, encodingNote: ds.source.encodingNote ?? null, header: ds.source.header, glue: ds.source.glue ?? null, columns: ds.source.columns,
     chosen: { text: ds.columns.text, pair: ds.columns.pair ?? null, label: ds.columns.label },
     taskType: ds.task.type, labels: ds.labels, rows: ds.rows.length, counts,
     sample: ds.rows.slice(0, SAMPLE_ROWS).map((r) => ({ text: r.text, pair: r.pair ?? null, label: labelOf(r.label) })),

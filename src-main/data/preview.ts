@@ -5,6 +5,8 @@
 export interface DataPreview {
   format: string;
   encoding: string;
+  /** Why the file was read as ISO-8859-1 rather than UTF-8 (the first line that is not UTF-8); null when it was UTF-8 or had a BOM. */
+  encodingNote: string | null;
   header: boolean;
   glue: string | null;
   columns: string[];

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeText, type TextEncoding } from './decode.js';
 import { DataError } from './errors.js';
-import type { RawRecord } from './table.js';
+import { MAX_COLUMNS, type RawRecord } from './table.js';
 
 export interface Table {
   header: string[];
@@ -25,6 +25,10 @@ export function lines(text: string): { line: number; text: string }[] {
   return out;
 }
 
+/** Fields a JSONL file may expand to per byte (every line padded to every key), so reading stays linear. */
+const JSONL_FIELDS_PER_BYTE = 8;
+const JSONL_MIN_FIELDS = 1 << 20;
+
 /** One JSON object per line; columns are the keys in order of first appearance. */
 export function readJsonl(text: string, file: string): Table {
   const header: string[] = [];
@@ -37,9 +41,19 @@ export function readJsonl(text: string, file: string): Table {
       throw new DataError(file, line, `invalid JSON: ${(e as Error).message}`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DataError(file, line, 'expected a JSON object per line');
-    for (const key of Object.keys(value)) if (!at.has(key)) { at.set(key, header.length); header.push(key); }
+    for (const key of Object.keys(value)) {
+      if (at.has(key)) continue;
+      if (header.length === MAX_COLUMNS) throw new DataError(file, line, `key '${key.slice(0, 64)}' would be column ${MAX_COLUMNS + 1}: a file has at most ${MAX_COLUMNS} columns (distinct keys)`);
+      at.set(key, header.length);
+      header.push(key);
+    }
     return { line, value: value as Record<string, unknown> };
   });
+  // Every record is padded to every key: refuse files whose lines share so few keys that this is far larger than the file.
+  const fields = objects.length * header.length;
+  if (fields > Math.max(JSONL_MIN_FIELDS, JSONL_FIELDS_PER_BYTE * text.length)) {
+    throw new DataError(file, undefined, `${header.length} distinct keys over ${objects.length} lines, most lines lacking most of them (${fields} fields for a ${text.length}-character file): keep to the keys the lines share`);
+  }
   const records = objects.map(({ line, value }) => ({
     line,
     fields: header.map((key) => {
@@ -95,12 +109,12 @@ export function parallelFilesOf(path: string): ParallelFiles | undefined {
 }
 
 /** Three files of equal line counts, line i of each making example i; columns s1, s2, label. */
-export function readParallel(files: ParallelFiles): Table & { encoding: TextEncoding } {
+export function readParallel(files: ParallelFiles): Table & { encoding: TextEncoding; encodingNote?: string } {
   const read = (f: string) => {
     const decoded = decodeText(readFileSync(f), f);
     const all = decoded.text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     if (all.length > 0 && all[all.length - 1] === '') all.pop(); // the final newline ends the last line
-    return { lines: all, encoding: decoded.encoding };
+    return { lines: all, encoding: decoded.encoding, note: decoded.note && `${basename(f)}: ${decoded.note}` };
   };
   const [s1, s2, labels] = [read(files.premise), read(files.hypothesis), read(files.labels)];
   const counts = [s1, s2, labels].map((f) => f.lines.length);
@@ -111,6 +125,6 @@ export function readParallel(files: ParallelFiles): Table & { encoding: TextEnco
   }
   const records = s1.lines.map((text, i) => ({ line: i + 1, fields: [text, s2.lines[i], labels.lines[i]] }));
   // Report the odd one out when the three disagree (a legacy file among UTF-8 ones).
-  const encoding = [s1, s2, labels].map((f) => f.encoding).find((e) => e !== 'utf-8') ?? 'utf-8';
-  return { header: ['s1', 's2', 'label'], records, encoding };
+  const odd = [s1, s2, labels].find((f) => f.encoding !== 'utf-8');
+  return { header: ['s1', 's2', 'label'], records, encoding: odd?.encoding ?? 'utf-8', ...(odd?.note ? { encodingNote: odd.note } : {}) };
 }

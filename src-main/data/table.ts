@@ -8,6 +8,9 @@ import { CsvError, parse } from 'csv-parse/sync';
 import { isKnownColumnName } from './column-names.js';
 import { DataError } from './errors.js';
 
+/** Columns a file may have (a delimited file's width, a JSONL file's distinct keys): wider is a mistake or an attack. */
+export const MAX_COLUMNS = 1024;
+
 export interface RawRecord {
   /** 1-based line the record starts on. */
   line: number;

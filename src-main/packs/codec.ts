@@ -9,15 +9,18 @@
  */
 import { createHash, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
+import type { TaskSpec } from '../model/base.js';
 import type { Weights } from '../model/weights.js';
 import { fail, PackError } from './errors.js';
-import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSION, SIGNATURE_BLOCK_BYTES, type PackContent } from './format.js';
+import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSION, SIGNATURE_BLOCK_BYTES, taskSpecOfPack, type PackContent } from './format.js';
+import { scanBody, tokenName } from './msgpack-scan.js';
 import { bodyOf, contentOf } from './schema.js';
 
 // moreTypes keeps typed arrays intact should one ever reach the packer; records off: plain maps.
 const packr = new Packr({ moreTypes: true, useRecords: false });
-// Maps decode as Map (never as objects with caller-chosen keys such as '__proto__').
-const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false, moreTypes: true });
+// Maps decode as Map (never as objects with caller-chosen keys such as '__proto__'). Extensions
+// never reach it (scanBody refuses them); structuredClone off is a second guard.
+const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false, moreTypes: true, structuredClone: false });
 
 export interface EncodeOptions {
   /** Sign with this Ed25519 private key (replaces content.signature). */
@@ -27,7 +30,8 @@ export interface EncodeOptions {
 /** Content → pack bytes. Refuses content the decoder would refuse. */
 export function encodePack(content: PackContent, opts: EncodeOptions = {}): Uint8Array {
   const body = packr.pack(bodyOf(content));
-  contentOf(unpackr.unpack(body)); // the encoder never writes what the decoder refuses
+  scanBody(body); // the encoder never writes what the decoder refuses
+  contentOf(unpackr.unpack(body));
   const signed = opts.signWith !== undefined || content.signature !== undefined;
   const total = HEADER_BYTES + body.length + DIGEST_BYTES + (signed ? SIGNATURE_BLOCK_BYTES : 0);
   if (total > LIMITS.packBytes) fail('TOO_LARGE', `the pack would be ${total} bytes (at most ${LIMITS.packBytes})`);
@@ -55,6 +59,8 @@ export function encodePack(content: PackContent, opts: EncodeOptions = {}): Uint
 export interface PackBase {
   readonly fingerprint: string;
   readonly weights: Weights;
+  /** The head a task needs on this base (a BaseModel has it): the pack's head must match. */
+  headShapes?(task: TaskSpec): Record<string, number[]>;
 }
 
 /** A base known by its manifest only (names and shapes, no values): enough to check a pack. */
@@ -112,6 +118,7 @@ export function decodePack(bytes: Uint8Array, opts: DecodeOptions = {}): PackCon
     fail('UNTRUSTED_SIGNER', `signed by key ${Buffer.from(env.signature.publicKey).toString('base64')}, which is not in the trusted keys`);
   }
   if (!env.signature && opts.requireSignature) fail('UNSIGNED', 'the pack is not signed and a signature is required');
+  scanBody(env.body);
   let body: unknown;
   try {
     body = unpackr.unpack(env.body);
@@ -119,6 +126,7 @@ export function decodePack(bytes: Uint8Array, opts: DecodeOptions = {}): PackCon
     fail('MALFORMED', `the body is not valid msgpack (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
   }
   const content = contentOf(body);
+  requireCanonical(env.body, packr.pack(bodyOf(content)));
   if (env.signature) content.signature = env.signature;
   if (opts.base) checkAgainstBase(content, opts.base);
   return content;
@@ -138,6 +146,27 @@ export function checkAgainstBase(content: PackContent, base: PackBase | PackBase
     }
   }
   for (const t of content.dense) if (dimsOf(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
+  if (!('headShapes' in base) || !base.headShapes) return;
+  const heads = base.headShapes(taskSpecOfPack(content));
+  for (const t of content.dense) {
+    const want = heads[t.name];
+    if (!want || want.length !== t.dims.length || want.some((n, i) => n !== t.dims[i])) {
+      fail('SHAPE_MISMATCH', `head '${t.name}': shape [${t.dims.join(', ')}], this base's head for the task is [${want?.join(', ') ?? 'none'}]`);
+    }
+  }
+}
+
+/**
+ * One content, one encoding, so one id: the body must be the bytes encodePack writes for
+ * what it decodes to (no float-encoded integers, wider headers, repeated or reordered keys).
+ */
+function requireCanonical(body: Uint8Array, canonical: Uint8Array): void {
+  const n = Math.min(body.length, canonical.length);
+  let i = 0;
+  while (i < n && body[i] === canonical[i]) i++;
+  if (i === n && body.length === canonical.length) return;
+  const at = (b: Uint8Array) => (i < b.length ? `0x${b[i].toString(16).padStart(2, '0')} (${tokenName(b[i])})` : 'the end');
+  fail('NON_CANONICAL', `the body differs from its canonical encoding at byte ${i}: ${at(body)} where the encoder writes ${at(canonical)}`);
 }
 
 export const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());

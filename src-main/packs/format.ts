@@ -3,7 +3,7 @@
  * Content keeps diff values in their stored form (see values.ts) so that decoding and
  * re-encoding a pack reproduces it byte for byte.
  */
-import type { TaskType } from '../model/base.js';
+import type { TaskSpec, TaskType } from '../model/base.js';
 import type { DiffValues } from './values.js';
 
 /** 0x89 'T' 'P' 'K' CR LF SUB LF: a high byte and line ends catch text-mode mangling, as PNG's. */
@@ -89,3 +89,8 @@ export interface PackContent {
 }
 
 export const numelOf = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** The task a pack's head computes: its outputs follow from the labels, a pair from two input columns. */
+export const taskSpecOfPack = (c: Pick<PackContent, 'task'>): TaskSpec => ({
+  type: c.task.type, outputs: c.task.type === 'regression' ? 1 : c.task.labels.length, pair: c.task.inputColumns.length > 1,
+});

@@ -4,7 +4,7 @@
  * declared size before that size is checked against the bytes actually present.
  */
 import { fail } from './errors.js';
-import { LIMITS, numelOf, type DenseTensor, type HyperValue, type PackContent, type SparseDiff } from './format.js';
+import { LIMITS, numelOf, taskSpecOfPack, type DenseTensor, type HyperValue, type PackContent, type PackTask, type SparseDiff } from './format.js';
 import { checkIndices, chooseIndexEncoding, decodeIndices, encodeIndices, type IndexEncoding } from './indices.js';
 import { BYTES_PER_VALUE, parseValues, valueBytes, VALUE_ENCODINGS, type ValueEncoding } from './values.js';
 
@@ -173,6 +173,18 @@ function parseDense(value: unknown, path: string): DenseTensor {
   return { name, dims: shape, data: values.data as Float32Array };
 }
 
+/** The head every base trains, head.w [features, outputs] and head.b [outputs], with the task's outputs. */
+function checkHead(task: PackTask, dense: readonly DenseTensor[]): void {
+  const dims = (name: string) => dense.find((t) => t.name === name)?.dims;
+  const w = dims('head.w'), b = dims('head.b');
+  if (!w || !b || dense.length !== 2) fail('SCHEMA', `pack.dense must hold exactly head.w and head.b, got ${dense.map((t) => t.name).join(', ') || 'none'}`);
+  const { outputs } = taskSpecOfPack({ task });
+  if (w!.length !== 2 || b!.length !== 1 || w![1] !== outputs || b![0] !== outputs) {
+    const what = task.type === 'regression' ? 'a regression task has 1 output' : `the ${task.labels.length} labels need ${outputs} outputs`;
+    fail('COUNT_MISMATCH', `head.w [${w!.join(', ')}] and head.b [${b!.join(', ')}] do not fit the task: ${what}`);
+  }
+}
+
 /** A decoded msgpack body → content, checking everything that needs no base. */
 export function contentOf(body: unknown): PackContent {
   const top = record(body, 'pack', ['base', 'task', 'provenance', 'diffs', 'dense']);
@@ -213,5 +225,6 @@ export function contentOf(body: unknown): PackContent {
     seen.add(name);
   }
   for (const { name } of dense) if (!name.startsWith('head.')) fail('HEAD_CONFLICT', `dense tensor '${name}': new tensors must be named 'head.*'`);
+  checkHead(task, dense);
   return { base: { id: str(base, 'id', LIMITS.nameChars, true), fingerprint }, task, provenance, diffs, dense };
 }

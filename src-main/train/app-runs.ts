@@ -22,7 +22,7 @@ import { methodPhases } from './methods.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
 import type { ImportChoices } from '../data/inspect.js';
 import type { Method } from './methods.js';
-import { readRunJob, writeRunJob, type RunJob } from './run-job.js';
+import { readRunJob, refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
 import { DEFAULT_CONFIG } from './trainer.js';
 import { TrainingWorker, type JobEvent } from './training-worker.js';
@@ -107,7 +107,7 @@ export class TrainingRuns {
     if (live?.worker) throw new Error(`run ${runId} is already running`);
     const job = readRunJob(runDir(this.home, runId));
     if (!job) throw new Error(`no run '${runId}'`);
-    if (live?.status.state === 'done') throw new Error(`run ${runId} has finished; its pack is ${live.status.result?.packId}`);
+    refuseFinishedRun(runDir(this.home, runId), runId, `its pack is ${this.onDisk(runId).result?.packId ?? 'made'}`);
     return this.launch(runId, job);
   }
 
@@ -273,7 +273,7 @@ export class TrainingRuns {
 }
 
 /** `<runDir>/result.json`: written when the run's pack is installed, so a later session lists the run as done. */
-const resultPath = (home: string, runId: string) => join(runDir(home, runId), 'result.json');
+const resultPath = (home: string, runId: string) => runResultPath(runDir(home, runId));
 const resultSchema = z.object({
   packId: z.string(), devMetrics: z.record(z.string(), z.number()), nonzeros: z.number(), bytes: z.number(), seconds: z.number(),
 });

@@ -7,14 +7,12 @@ import { importDataset, type Dataset } from '../data/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
 import { decodePack } from '../packs/codec.js';
-import type { PackContent } from '../packs/format.js';
+import { taskSpecOfPack, type PackContent } from '../packs/format.js';
 import { LiveBase, preparePatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
 import { Predictor } from './evaluate.js';
 
-export const taskSpecOfPack = (c: PackContent): TaskSpec => ({
-  type: c.task.type, outputs: c.task.type === 'regression' ? 1 : c.task.labels.length, pair: c.task.inputColumns.length > 1,
-});
+export { taskSpecOfPack };
 
 export interface ColumnNames {
   textCol?: string;

@@ -50,6 +50,13 @@ const jobSchema = z.object({
 });
 
 export const runJobPath = (runDir: string) => join(runDir, 'job.json');
+/** `<runDir>/result.json`: what a finished run made, written once its pack is out. */
+export const runResultPath = (runDir: string) => join(runDir, 'result.json');
+
+/** A finished run is never resumed: resuming would train again from an older checkpoint. */
+export function refuseFinishedRun(runDir: string, runId: string, made: string): void {
+  if (existsSync(runResultPath(runDir))) throw new Error(`run '${runId}' has finished (${made}); start a new run to train again`);
+}
 
 export function writeRunJob(runDir: string, job: RunJob): void {
   const stored = { format: JOB_FORMAT, ...job, trainPath: resolve(job.trainPath), ...(job.devPath !== undefined ? { devPath: resolve(job.devPath) } : {}) };

@@ -1,6 +1,6 @@
 /** The worker side of TrainingWorker: loads the job's data and base, runs the Trainer (or, for an explore job, the Explorer). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadTrainDev } from '../data/index.js';
+import { loadTrainDev, readingWarnings } from '../data/index.js';
 import { loadBase } from '../model/registry.js';
 import { encodePack } from '../packs/codec.js';
 import { Explorer } from './explore.js';
@@ -15,7 +15,7 @@ if (port) {
     const job = workerData as TrainingJob;
     const { train, dev } = loadTrainDev(job.trainPath, job.devPath, { seed: job.config.seed, ...job.columns });
     const base = loadBase(job.home, job.baseId);
-    post({ event: { kind: 'loaded', baseId: base.id, trainRows: train.rows.length, devRows: dev.rows.length } });
+    post({ event: { kind: 'loaded', baseId: base.id, trainRows: train.rows.length, devRows: dev.rows.length, warnings: readingWarnings(train, dev) } });
     const common = { base, train, dev, config: job.config, provider: job.provider, runDir: job.runDir, taskName: job.taskName ?? train.source.glue };
     let outcome: JobOutcome;
     if (job.explore) {

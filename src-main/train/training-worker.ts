@@ -22,7 +22,7 @@ export interface TrainingJob extends RunJob {
 }
 
 /** What the worker reports besides the trainer's (or explorer's) own events. */
-export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number };
+export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number; warnings: string[] };
 
 export type JobOutcome =
   | { status: 'done'; packBytes: Uint8Array; devMetrics: Metrics; nonzeros: number; steps: number; seconds: number;

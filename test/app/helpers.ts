@@ -169,7 +169,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       const labels = taskType === 'classification' ? [...new Set(lines.map((r) => r[l]))].sort() : [];
       const counts = Object.fromEntries(labels.map((x) => [x, lines.filter((r) => r[l] === x).length]));
       return {
-        format: 'tsv', encoding: 'utf-8', header: true, glue: choices.glue ?? null, columns: header,
+        format: 'tsv', encoding: 'utf-8', encodingNote: null, header: true, glue: choices.glue ?? null, columns: header,
         chosen: { text: header[t], pair: p >= 0 ? header[p] : null, label: header[l] }, taskType, labels, rows: lines.length, counts,
         sample: lines.slice(0, 5).map((r) => ({ text: r[t], pair: p >= 0 ? r[p] : null, label: r[l] })),
       };

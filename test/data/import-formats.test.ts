@@ -161,6 +161,21 @@ test('malformed: JSONL, CSV quoting, TREC lines, labels, empty and missing files
   rejects(fixture('prose.txt', 'just some prose\nwith no structure\n'), undefined, /cannot detect the format/);
 });
 
+test('limits (issue 24): a new JSONL key per line, sparse JSONL and very wide CSVs are refused at once, naming why', () => {
+  // The issue's pathological inputs, small: each would pad every record to every key (quadratic).
+  const keyPerLine = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ text: 'a fine film', label: i % 2, [`k${i}`]: 1 })).join('\n');
+  rejects(fixture('key-per-line.jsonl', keyPerLine), 1023, /^key 'k1022' would be column 1025: a file has at most 1024 columns \(distinct keys\)$/);
+  const keys = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'x']));
+  const sparse = [JSON.stringify({ text: 'a', label: 0, ...keys }), ...Array.from({ length: 20_000 }, (_, i) => `{"k999":"${i % 2}"}`)].join('\n');
+  rejects(fixture('sparse.jsonl', sparse), undefined, /^1002 distinct keys over 20001 lines, most lines lacking most of them \(20041002 fields for a \d+-character file\)/);
+  // Many same-named columns (every one a text name): refused by count, before any per-column work.
+  const wide = [`${Array(5000).fill('text').join(',')},label`, `${Array(5000).fill('a b').join(',')},1`, `${Array(5000).fill('c d').join(',')},0`].join('\n');
+  rejects(fixture('wide.csv', wide), 1, /^5001 columns \(a file has at most 1024\)$/);
+  // At the limit they import, the label found among 1023 text-named columns.
+  const atLimit = [Array(1023).fill('text').join(',') + ',y2', ...Array.from({ length: 8 }, (_, r) => `${Array(1023).fill(`w${r}`).join(',')},${r % 2}`)].join('\n');
+  assert.deepEqual(importDataset(fixture('at-limit.csv', atLimit)).columns, { text: 'text', label: 'y2' });
+});
+
 test('importing reads only: the fixture folder is unchanged by failures', () => {
   const before = readdirSync(dir, { recursive: true }).sort();
   assert.throws(() => importDataset(join(dir, 'cols.tsv')));

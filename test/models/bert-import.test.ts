@@ -168,15 +168,27 @@ test('pytorch_model.bin: legacy, truncated, malformed and inconsistent checkpoin
   rejects(binFolder(bytes('hello')), /not a zip archive/);
   rejects(binFolder(torchZip(bytes('\x80\x02]q\x00.'))), /expected a state_dict/);
   rejects(binFolder(torchZip(bytes('\x80\x02}q\x00(X\x01\x00\x00\x00aq'))), /truncated at byte/);
-  // one FloatStorage of 4 elements viewed as [2, 3]: out of the storage's bounds
-  const tensorPkl = (numel: number, size: number[]) => bytes(
+  // one FloatStorage of `numel` elements viewed with `size` and `stride` (BININT1 or BININT2 ints)
+  const int = (v: number) => (v < 256 ? `K${String.fromCharCode(v)}` : `M${String.fromCharCode(v & 255, v >> 8)}`);
+  const tensorPkl = (numel: number, size: number[], stride = [size[1], 1]) => bytes(
     '\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01X\x01\x00\x00\x00wq\x02ctorch._utils\n_rebuild_tensor_v2\nq\x03(' +
-    `(X\x07\x00\x00\x00storageq\x04ctorch\nFloatStorage\nq\x05X\x01\x00\x00\x000q\x06X\x03\x00\x00\x00cpuq\x07K${String.fromCharCode(numel)}tq\x08Q` +
-    `K\x00K${String.fromCharCode(size[0])}K${String.fromCharCode(size[1])}\x86K${String.fromCharCode(size[1])}K\x01\x86\x89ccollections\nOrderedDict\n)Rtq\x09Rq\x0as.`);
+    `(X\x07\x00\x00\x00storageq\x04ctorch\nFloatStorage\nq\x05X\x01\x00\x00\x000q\x06X\x03\x00\x00\x00cpuq\x07${int(numel)}tq\x08Q` +
+    `K\x00${int(size[0])}${int(size[1])}\x86${int(stride[0])}${int(stride[1])}\x86\x89ccollections\nOrderedDict\n)Rtq\x09Rq\x0as.`);
   assert.deepEqual(readTorchBin(torchZip(tensorPkl(6, [2, 3]), { 'data/0': new Uint8Array(24) })).get('w')!.dims, [2, 3]);
   assert.throws(() => readTorchBin(torchZip(tensorPkl(4, [2, 3]), { 'data/0': new Uint8Array(16) })), /tensor w reaches element 5 of a 4-element storage/);
   assert.throws(() => readTorchBin(torchZip(tensorPkl(6, [2, 3]), { 'data/0': new Uint8Array(20) })), /storage data\/0 holds 20 bytes, 6 × F32 needs 24/);
   assert.throws(() => readTorchBin(torchZip(tensorPkl(6, [2, 3]))), /storage file data\/0 for tensor w is missing/);
+  // Views that would make a small file allocate far more than it holds (issue 24): a 1-element
+  // storage broadcast to [4096, 4096] (64 MB), and overlapping strides larger than the storage.
+  const small = torchZip(tensorPkl(1, [4096, 4096], [0, 0]), { 'data/0': new Uint8Array(4) });
+  assert.ok(small.length < 1024);
+  assert.throws(() => readTorchBin(small), /tensor w repeats its storage along dimension 0 \(stride 0\); save the checkpoint from contiguous tensors/);
+  assert.throws(() => readTorchBin(torchZip(tensorPkl(6, [3, 3], [1, 1]), { 'data/0': new Uint8Array(24) })), /tensor w has 9 elements, more than its 6-element storage \(overlapping strides\)/);
+  // A view's bytes are copied out only when read (after the shape check against config.json), once.
+  const lazy = readTorchBin(torchZip(tensorPkl(6, [3, 2], [1, 3]), { 'data/0': Uint8Array.from({ length: 24 }, (_, i) => i) })).get('w')!;
+  assert.deepEqual(lazy.dims, [3, 2]);
+  assert.equal(lazy.bytes, lazy.bytes);
+  assert.deepEqual([...new Float32Array(lazy.bytes.slice().buffer)], [...new Float32Array(Uint8Array.from({ length: 24 }, (_, i) => i).buffer)].flatMap((_, i, a) => (i < 3 ? [a[i], a[i + 3]] : [])));
 });
 
 test('tokenizer: none, or ids beyond config vocab_size, are specific errors', () => {

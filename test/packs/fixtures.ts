@@ -3,13 +3,13 @@
  * integer arithmetic and one division only (no log/cos), so the golden pack's content is
  * reproducible on any engine, forever.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encoderParamShapes, type EncoderConfig } from '../../src-main/model/encoder.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from '../../src-main/model/weights.js';
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
-import type { PackContent } from '../../src-main/packs/format.js';
+import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC, type PackContent } from '../../src-main/packs/format.js';
 import { sparseDiffFromDense } from '../../src-main/packs/sparse.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { Rng } from '../../src-main/train/rng.js';
@@ -104,3 +104,16 @@ export function variants(n: number): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => encodePack({ ...c, task: { ...c.task, name: `task ${i}` } }));
 }
 
+
+/** header + body + digest (+ signature block bytes, not re-signed). */
+export function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + body.length + DIGEST_BYTES + trailer.length);
+  const view = new DataView(out.buffer);
+  out.set(PACK_MAGIC);
+  view.setUint16(8, 1, true);
+  view.setUint32(12, body.length, true);
+  out.set(body, HEADER_BYTES);
+  out.set(createHash('sha256').update(out.subarray(0, HEADER_BYTES + body.length)).digest(), HEADER_BYTES + body.length);
+  out.set(trailer, HEADER_BYTES + body.length + DIGEST_BYTES);
+  return out;
+}

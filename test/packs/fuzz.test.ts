@@ -1,11 +1,12 @@
 /**
  * Fuzzing the strict decoder with fast-check: every mutated pack gives a PackError with the
  * expected code (never another exception), and a store refusing it is left byte-identical.
- * CI runs FUZZ_RUNS (default 2,400) cases spread over the properties; `npm run fuzz` 100,000.
+ * CI runs FUZZ_RUNS (default 2,400) cases spread over the properties; `npm run fuzz` 100,000,
+ * and with FUZZ_MEASURE set (and --expose-gc) reports the slowest decode and the most heap
+ * one took (measured here, never asserted as a timing).
  * Structural mutations are re-sealed with a valid digest so they reach the body checks.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +14,13 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { saveBase } from '../../src-main/model/base-store.js';
-import { decodePack } from '../../src-main/packs/codec.js';
+import { decodePack as decodeUnmeasured, type DecodeOptions } from '../../src-main/packs/codec.js';
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
-import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC } from '../../src-main/packs/format.js';
+import { DIGEST_BYTES, HEADER_BYTES } from '../../src-main/packs/format.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { GOLDEN_PATH, snapshotDir, syntheticBase } from './fixtures.js';
+import { GOLDEN_PATH, seal, snapshotDir, syntheticBase } from './fixtures.js';
 
-const PROPERTIES = 12;
+const PROPERTIES = 15;
 const RUNS = Math.max(1, Math.ceil(Number(process.env.FUZZ_RUNS ?? 2400) / PROPERTIES));
 const params = { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined };
 
@@ -36,6 +37,25 @@ const store = new PackStore(home);
 const installedId = store.install(unsigned).entry.id;
 const storeBefore = snapshotDir(store.dir);
 let cases = 0;
+
+// The worst decode seen: time and heap (+ array buffers) grown across one call, after a minor GC.
+const MEASURE = process.env.FUZZ_MEASURE !== undefined;
+const gc = (globalThis as { gc?: (o?: { type: string }) => void }).gc;
+const worst = { ms: 0, msBytes: 0, mb: 0, mbBytes: 0, decodes: 0 };
+const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+function decodePack(bytes: Uint8Array, opts?: DecodeOptions) {
+  if (!MEASURE) return decodeUnmeasured(bytes, opts);
+  gc?.({ type: 'minor' });
+  const before = used(), t0 = performance.now();
+  try {
+    return decodeUnmeasured(bytes, opts);
+  } finally {
+    const ms = performance.now() - t0, mb = (used() - before) / 2 ** 20;
+    worst.decodes++;
+    if (ms > worst.ms) Object.assign(worst, { ms, msBytes: bytes.length });
+    if (mb > worst.mb) Object.assign(worst, { mb, mbBytes: bytes.length });
+  }
+}
 
 function refused(bytes: Uint8Array, codes: readonly PackErrorCode[]): boolean {
   cases++;
@@ -58,22 +78,15 @@ after(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** header + body + digest (+ signature block bytes, not re-signed). */
-function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES + body.length + DIGEST_BYTES + trailer.length);
-  const view = new DataView(out.buffer);
-  out.set(PACK_MAGIC);
-  view.setUint16(8, 1, true);
-  view.setUint32(12, body.length, true);
-  out.set(body, HEADER_BYTES);
-  out.set(createHash('sha256').update(out.subarray(0, HEADER_BYTES + body.length)).digest(), HEADER_BYTES + body.length);
-  out.set(trailer, HEADER_BYTES + body.length + DIGEST_BYTES);
-  return out;
-}
-
 type Tree = Map<string, unknown>;
 const tree = (): Tree => unpackr.unpack(unsigned.subarray(HEADER_BYTES, unsigned.length - DIGEST_BYTES)) as Tree;
-const reseal = (t: Tree) => seal(packr.pack(t));
+/** As encodePack writes a body: records as objects (map16), the user-keyed maps as Maps, bytes as bin (Buffer). */
+const USER_MAPS = new Set(['hyperParameters', 'devMetrics']);
+const asWritten = (v: unknown, key = ''): unknown =>
+  v instanceof Map ? (USER_MAPS.has(key) ? v : Object.fromEntries([...v].map(([k, x]) => [k, asWritten(x, String(k))])))
+    : Array.isArray(v) ? v.map((x) => asWritten(x))
+    : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+const reseal = (t: Tree) => seal(packr.pack(asWritten(t)));
 const diff = (t: Tree, k: number) => (t.get('diffs') as Tree[])[k];
 const at = (t: Tree, ...path: (string | number)[]) => path.reduce<unknown>((v, p) => (typeof p === 'number' ? (v as unknown[])[p] : (v as Tree).get(p)), t);
 
@@ -280,6 +293,70 @@ test('non-canonical encodings: a bitmap where gaps are smaller, overlong varints
   }), params);
 });
 
+/** The body with the value at `path` replaced by raw msgpack bytes (through a marker string). */
+function spliced(t: Tree, path: (string | number)[], raw: Uint8Array): Uint8Array {
+  const marker = '\u0001fuzz-splice-marker\u0002';
+  const parent = at(t, ...path.slice(0, -1)), key = path[path.length - 1];
+  if (parent instanceof Map) parent.set(key as string, marker);
+  else (parent as unknown[])[key as number] = marker;
+  const body = Buffer.from(packr.pack(asWritten(t)));
+  const m = Buffer.from(packr.pack(marker)), i = body.indexOf(m);
+  return seal(Buffer.concat([body.subarray(0, i), raw, body.subarray(i + m.length)]));
+}
+const FIELDS: (string | number)[][] = [
+  ['base'], ['base', 'id'], ['task', 'labels'], ['task', 'labels', 0], ['task', 'maxLength'], ['provenance', 'hyperParameters'],
+  ['diffs'], ['diffs', 0], ['diffs', 1, 'nnz'], ['diffs', 1, 'dims'], ['diffs', 1, 'dims', 0], ['diffs', 2, 'values'], ['dense', 0, 'values'], ['dense', 1],
+];
+
+test('msgpack extensions of every type, anywhere: refused before msgpackr decodes them', () => {
+  const ext = fc.tuple(fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xc7, 0xc8, 0xc9), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }))
+    .map(([tag, type, payload]) => {
+      const fixed = ({ 0xd4: 1, 0xd5: 2, 0xd6: 4, 0xd7: 8, 0xd8: 16 } as Record<number, number>)[tag];
+      const data = fixed === undefined ? payload : Buffer.concat([payload, Buffer.alloc(16)]).subarray(0, fixed);
+      const len = fixed === undefined ? [tag === 0xc7 ? [data.length] : tag === 0xc8 ? [0, data.length] : [0, 0, 0, data.length]].flat() : [];
+      return Buffer.concat([Buffer.from([tag, ...len, type]), data]);
+    });
+  fc.assert(fc.property(fc.constantFrom(...FIELDS), ext, fc.uint8Array({ maxLength: 40 }), (path, raw, tail) => {
+    // The extension alone, or followed by bytes it might claim (msgpackr's references read on past their header).
+    refused(spliced(tree(), path, raw), ['MALFORMED']);
+    return refused(spliced(tree(), path, Buffer.concat([raw, tail])), ['MALFORMED']);
+  }), params);
+});
+
+test('references, records and repeated values: a shared diff is refused, copies cost their bytes', () => {
+  fc.assert(fc.property(fc.integer({ min: 2, max: 200 }), fc.constantFrom('structuredClone', 'records', 'copies'), (times, how) => {
+    const t = tree();
+    const shared = asWritten((t.get('diffs') as Tree[])[2]); // one object, so the writer can reference it
+    t.set('diffs', Array.from({ length: times }, () => shared));
+    if (how === 'copies') return refused(reseal(t), ['DUPLICATE_TENSOR']);
+    const writer = new Packr(how === 'structuredClone' ? { structuredClone: true, useRecords: false } : { useRecords: true });
+    return refused(seal(writer.pack(asWritten(t))), ['MALFORMED']);
+  }), params);
+});
+
+test('repeated map keys and non-canonical numbers and headers: NON_CANONICAL, one content has one id', () => {
+  const record = fc.constantFrom<(string | number)[]>([], ['base'], ['task'], ['provenance'], ['diffs', 0], ['dense', 1]);
+  const integer = fc.constantFrom<(string | number)[]>(['task', 'maxLength'], ['diffs', 0, 'nnz'], ['diffs', 1, 'dims', 0], ['dense', 0, 'dims', 1]);
+  fc.assert(fc.property(fc.constantFrom('repeat', 'float64', 'float32', 'wide-int', 'wide-str'), record, integer, fc.nat(), (how, rec, num, pick) => {
+    const t = tree();
+    if (how === 'repeat') {
+      // One key written twice with the same value: a map that decodes like the original.
+      const value = asWritten(rec.length ? at(t, ...rec) : t) as Record<string, unknown>;
+      const keys = Object.keys(value), twice = keys[pick % keys.length];
+      const entries = [...keys, twice].map((k) => Buffer.concat([packr.pack(k), packr.pack(value[k])]));
+      const raw = Buffer.concat([Buffer.from([0xde, 0, keys.length + 1]), ...entries]);
+      return refused(rec.length ? spliced(t, rec, raw) : seal(raw), ['NON_CANONICAL']);
+    }
+    if (how === 'wide-str') return refused(spliced(t, ['base', 'id'], Buffer.concat([Buffer.from([0xd9, 14]), Buffer.from('synthetic-tiny')])), ['NON_CANONICAL']);
+    const n = at(t, ...num) as number;
+    const raw = Buffer.alloc(how === 'float64' ? 9 : 5);
+    if (how === 'float64') { raw[0] = 0xcb; raw.writeDoubleBE(n, 1); }
+    if (how === 'float32') { raw[0] = 0xca; raw.writeFloatBE(n, 1); }
+    if (how === 'wide-int') { raw[0] = 0xce; raw.writeUInt32BE(n, 1); }
+    return refused(spliced(t, num, raw), ['NON_CANONICAL']);
+  }), params);
+});
+
 test('prototype pollution: __proto__ keys stay data', () => {
   fc.assert(fc.property(fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.double({ noNaN: true, noDefaultInfinity: true }), (key, v) => {
     const t = tree();
@@ -293,6 +370,11 @@ test('prototype pollution: __proto__ keys stay data', () => {
   }), params);
 });
 
-test('the fuzzer ran the cases it was asked for', () => {
+test('the fuzzer ran the cases it was asked for', (t) => {
   assert.ok(cases >= Math.min(2000, RUNS * 8), `${cases} refused cases`);
+  if (MEASURE) {
+    t.diagnostic(`decodes measured: ${worst.decodes}${gc ? '' : ' (no --expose-gc: heap figures include earlier garbage)'}`);
+    t.diagnostic(`slowest decode: ${worst.ms.toFixed(2)} ms (a ${worst.msBytes}-byte pack)`);
+    t.diagnostic(`most heap grown in one decode: ${worst.mb.toFixed(2)} MB (a ${worst.mbBytes}-byte pack)`);
+  }
 });

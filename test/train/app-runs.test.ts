@@ -73,8 +73,10 @@ test('a wizard run reports progress and installs its pack', { timeout: 300_000 }
   assert.throws(() => runs.installExplored(started.runId, 0.5), /no explored pack at sparsity 0\.5/);
 
   // A later session (a new TrainingRuns on the same home) lists it as done, with its pack.
-  const later = new TrainingRuns(home, () => assert.fail('nothing to install')).list();
-  assert.deepEqual(later.map((r) => [r.runId, r.state, r.result?.packId]), [[started.runId, 'done', done.result!.packId]]);
+  const later = new TrainingRuns(home, () => assert.fail('nothing to install'));
+  assert.deepEqual(later.list().map((r) => [r.runId, r.state, r.result?.packId]), [[started.runId, 'done', done.result!.packId]]);
+  // ...and refuses to resume it, in this session or a later one (it would train again from its last checkpoint).
+  for (const session of [runs, later]) assert.throws(() => session.resume(started.runId), new RegExp(`run '${started.runId}' has finished \\(its pack is ${done.result!.packId}\\)`));
 });
 
 test('refused data: the reason with its line, the run failed, nothing left in runs/', { timeout: 120_000 }, async () => {

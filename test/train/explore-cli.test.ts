@@ -1,6 +1,6 @@
 /** taskpack train → explore → eval end to end on the tiny BERT fixture, and explore's refusals. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
@@ -52,6 +52,14 @@ test('CLI: train keeps its job; explore writes a pack per target; eval scores on
   assert.equal(ev.code, EXIT_OK, ev.stderr);
   // float16 pack values vs the explorer's float32 weights: at most a couple of examples apart.
   assert.ok(Math.abs(ev.json.metrics.accuracy - e.json.points[1].metrics.accuracy) <= 2 / 32);
+  assert.equal(ev.json.warnings, undefined);
+  // One byte that is not UTF-8 in the data: the fallback to ISO-8859-1 is on stderr and in the JSON.
+  const latin = join(home, 'latin.tsv');
+  writeFileSync(latin, Buffer.concat([readFileSync(dev).subarray(0, 200), Buffer.from([0xe9]), readFileSync(dev).subarray(200)]));
+  const lv = await cli(home, 'eval', '--pack', e.json.points[1].pack, '--data', latin, '--json');
+  assert.equal(lv.code, EXIT_OK, lv.stderr);
+  assert.match(lv.json.warnings[0], new RegExp(`^${latin}: line \\d+ is not valid UTF-8, so the whole file was read as ISO-8859-1`));
+  assert.match(lv.stderr, /^warning: .*latin\.tsv: line \d+ is not valid UTF-8/m);
 });
 
 test('CLI: explore refuses unknown runs, runs without an L0 phase or state, and bad targets', async () => {
@@ -59,6 +67,11 @@ test('CLI: explore refuses unknown runs, runs without an L0 phase or state, and 
   const train = writeSyntheticSentiment(home, 'train.tsv', 32, 1);
   const b = await cli(home, 'train', '--train', train, '--method', 'bitfit', ...SMALL, '--max-steps', '1', '--run-id', 'b1', '--out', join(home, 'b1.taskpack'));
   assert.equal(b.code, EXIT_OK, b.stderr);
+  // A finished run is not resumed: training again from its last checkpoint would make another pack.
+  const again = await cli(home, 'train', '--train', train, '--method', 'bitfit', ...SMALL, '--max-steps', '1', '--run-id', 'b1', '--out', join(home, 'b2.taskpack'));
+  assert.equal(again.code, EXIT_FAILED);
+  assert.match(again.stderr, /run 'b1' has finished \(see its result\.json\); start a new run to train again/);
+  assert.ok(!existsSync(join(home, 'b2.taskpack')));
   // A diff run that has not reached the end of its L0 phase: its job, no L0 state.
   const bitfitJob = readRunJob(join(home, 'runs', 'b1'))!;
   writeRunJob(join(home, 'runs', 'd1'), { ...bitfitJob, config: { ...bitfitJob.config, method: 'diff' } });

@@ -1,5 +1,6 @@
 /** `taskpack eval --pack PACK --data FILE`: GLUE metrics of a pack on a labelled file. */
 import { existsSync, readFileSync } from 'node:fs';
+import { readingWarnings } from '../../data/index.js';
 import { metricsOf } from '../../train/evaluate.js';
 import { importForPack, PackPredictor } from '../../train/pack-inference.js';
 import { UsageError, type CommandSpec } from '../command.js';
@@ -25,7 +26,9 @@ export const evalCommand: CommandSpec = {
       const ds = importForPack(values.data, model.content, { textCol: col('text-col'), pairCol: col('pair-col'), labelCol: col('label-col') });
       const metrics = metricsOf(await model.scores(ds.rows), ds.rows, model.task, ds.source.glue);
       ctx.log(`eval: ${ds.rows.length} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return { value: { metrics, n: ds.rows.length }, human: `${Object.entries(metrics).map(([k, v]) => `${k} ${v!.toFixed(4)}`).join(', ')} (n = ${ds.rows.length})` };
+      const warnings = readingWarnings(ds);
+      for (const w of warnings) ctx.log(`warning: ${w}`);
+      return { value: { metrics, n: ds.rows.length, ...(warnings.length ? { warnings } : {}) }, human: `${Object.entries(metrics).map(([k, v]) => `${k} ${v!.toFixed(4)}`).join(', ')} (n = ${ds.rows.length})` };
     } finally {
       await model.dispose();
     }

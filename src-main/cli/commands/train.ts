@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../../store/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
 import { isMethod, METHODS } from '../../train/methods.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
-import { writeRunJob, type RunJob } from '../../train/run-job.js';
+import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -88,7 +88,12 @@ export const trainCommand: CommandSpec = {
       taskName: str(values.name) ?? basename(trainPath),
     };
     const dir = runDir(ctx.home, runId);
-    const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => logEvent(ctx.log, e, method, runId));
+    refuseFinishedRun(dir, runId, 'see its result.json');
+    let warnings: string[] = [];
+    const job = new TrainingWorker({ ...runJob, home: ctx.home, runDir: dir }, (e) => {
+      if (e.kind === 'loaded') warnings = e.warnings;
+      logEvent(ctx.log, e, method, runId);
+    });
     writeRunJob(dir, runJob); // under the run's lock, which the worker holds (it reads the job from memory)
     const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train');
     if (result.status === 'cancelled') {
@@ -100,15 +105,19 @@ export const trainCommand: CommandSpec = {
     const value = {
       pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros,
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
-      steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000,
+      steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000, ...(warnings.length ? { warnings } : {}),
     };
+    writeFileAtomic(runResultPath(dir), `${JSON.stringify(value)}\n`);
     const nnz = result.nonzeros;
     return { value, human: `wrote ${out} (${bytes.length} bytes, ${nnz} nonzeros); dev ${JSON.stringify(result.devMetrics)}` };
   },
 };
 
 function logEvent(log: (line: string) => void, e: JobEvent, method: string, runId: string): void {
-  if (e.kind === 'loaded') log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
+  if (e.kind === 'loaded') {
+    log(`train: ${method} on ${e.trainRows} rows (dev ${e.devRows}), base ${e.baseId}, run ${runId}`);
+    for (const w of e.warnings) log(`warning: ${w}`);
+  }
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
     log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);

@@ -54,13 +54,25 @@ function allowedGlobal(file: string, module: string, name: string): unknown {
   return undefined;
 }
 
-/** Contiguous bytes of a strided view into its storage, bounds-checked. */
-function materialise(file: string, name: string, t: TensorRef, storage: Uint8Array): RawTensor {
-  const el = DTYPE_BYTES[t.storage.dtype];
+/**
+ * A view must read each element of its storage at most once and stay inside it: then it is
+ * never larger than the storage, whose bytes the archive holds, so what materialising it
+ * allocates is bounded by the file. A stride-0 (broadcast) view would repeat one element.
+ */
+function checkView(file: string, name: string, t: TensorRef): void {
   const n = numelOf(t.size);
-  if (n === 0) return { dtype: t.storage.dtype, dims: t.size, bytes: new Uint8Array(0) };
+  if (n === 0) return;
+  const broadcast = t.size.findIndex((d, i) => d > 1 && t.stride[i] === 0);
+  if (broadcast >= 0) throw new BertImportError(`${file}: tensor ${name} repeats its storage along dimension ${broadcast} (stride 0); save the checkpoint from contiguous tensors`);
   const last = t.offset + t.size.reduce((acc, d, i) => acc + (d - 1) * t.stride[i], 0);
   if (last >= t.storage.numel) throw new BertImportError(`${file}: tensor ${name} reaches element ${last} of a ${t.storage.numel}-element storage`);
+  if (n > t.storage.numel) throw new BertImportError(`${file}: tensor ${name} has ${n} elements, more than its ${t.storage.numel}-element storage (overlapping strides)`);
+}
+
+/** Contiguous bytes of a (checked) strided view into its storage. */
+function materialise(t: TensorRef, storage: Uint8Array): Uint8Array {
+  const el = DTYPE_BYTES[t.storage.dtype];
+  const n = numelOf(t.size);
   const out = new Uint8Array(n * el);
   const rank = t.size.length;
   const idx = new Array<number>(rank).fill(0);
@@ -73,7 +85,13 @@ function materialise(file: string, name: string, t: TensorRef, storage: Uint8Arr
       idx[a] = 0;
     }
   }
-  return { dtype: t.storage.dtype, dims: t.size, bytes: out };
+  return out;
+}
+
+/** The tensor with its bytes copied out on first use: after its shape is checked against config.json. */
+function lazyTensor(t: TensorRef, storage: Uint8Array): RawTensor {
+  let bytes: Uint8Array | undefined;
+  return { dtype: t.storage.dtype, dims: t.size, get bytes() { return (bytes ??= materialise(t, storage)); } };
 }
 
 export function readTorchBin(bytes: Uint8Array, file = 'pytorch_model.bin'): Map<string, RawTensor> {
@@ -133,7 +151,8 @@ export function readTorchBin(bytes: Uint8Array, file = 'pytorch_model.bin'): Map
     if (!blob) fail(`storage file data/${t.storage.key} for tensor ${name} is missing`);
     const want = t.storage.numel * DTYPE_BYTES[t.storage.dtype];
     if (blob.byteLength !== want) fail(`storage data/${t.storage.key} holds ${blob.byteLength} bytes, ${t.storage.numel} × ${t.storage.dtype} needs ${want}`);
-    out.set(name as string, materialise(file, name as string, t, blob));
+    checkView(file, name as string, t);
+    out.set(name as string, lazyTensor(t, blob));
   }
   return out;
 }
