@@ -177,11 +177,11 @@ function parseDense(value: unknown, path: string): DenseTensor {
 function checkHead(task: PackTask, dense: readonly DenseTensor[]): void {
   const dims = (name: string) => dense.find((t) => t.name === name)?.dims;
   const w = dims('head.w'), b = dims('head.b');
-  if (!w || !b || dense.length !== 2) fail('SCHEMA', `pack.dense must hold exactly head.w and head.b, got ${dense.map((t) => t.name).join(', ') || 'none'}`);
+  if (!w || !b || dense.length !== 2) return fail('SCHEMA', `pack.dense must hold exactly head.w and head.b, got ${dense.map((t) => t.name).join(', ') || 'none'}`);
   const { outputs } = taskSpecOfPack({ task });
-  if (w!.length !== 2 || b!.length !== 1 || w![1] !== outputs || b![0] !== outputs) {
+  if (w.length !== 2 || b.length !== 1 || w[1] !== outputs || b[0] !== outputs) {
     const what = task.type === 'regression' ? 'a regression task has 1 output' : `the ${task.labels.length} labels need ${outputs} outputs`;
-    fail('COUNT_MISMATCH', `head.w [${w!.join(', ')}] and head.b [${b!.join(', ')}] do not fit the task: ${what}`);
+    fail('COUNT_MISMATCH', `head.w [${w.join(', ')}] and head.b [${b.join(', ')}] do not fit the task: ${what}`);
   }
 }
 
