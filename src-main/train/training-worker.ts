@@ -39,9 +39,9 @@ export class TrainingWorker {
   readonly outcome: Promise<JobOutcome>;
 
   constructor(job: TrainingJob, onEvent: (e: JobEvent) => void = () => {}) {
-    const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
     ensureXdgRuntimeDir();
     const entry = workerEntry(import.meta.url, 'training-worker-entry');
+    const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
     try {
       this.worker = new Worker(entry.start, { eval: entry.eval, workerData: job, name: 'taskpack-training' });
     } catch (e) {
