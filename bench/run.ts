@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'use-inference': () => import('./use-inference.js'),
   'pack-swap': () => import('./pack-swap.js'),
   'data-import': () => import('./data-import.js'),
+  'checkpoint-save': () => import('./checkpoint-save.js'),
 };
 
 const wanted = process.argv.slice(2);
