@@ -50,7 +50,7 @@ export class TrainingWorker {
     }
     this.outcome = new Promise<JobOutcome>((resolve, reject) => {
       let settled = false;
-      const settle = (f: () => void) => { if (!settled) { settled = true; lock.release(); f(); void this.worker.terminate(); } };
+      const settle = (f: () => void) => { if (!settled) { settled = true; f(); lock.release(); void this.worker.terminate(); } };
       this.worker.on('message', (m: JobMessage) => {
         if ('event' in m) onEvent(m.event);
         else if ('outcome' in m) settle(() => resolve(m.outcome));
