@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'pack-swap': () => import('./pack-swap.js'),
   'data-import': () => import('./data-import.js'),
   'pack-decode': () => import('./pack-decode.js'),
+  'checkpoint-save': () => import('./checkpoint-save.js'),
 };
 
 const wanted = process.argv.slice(2);

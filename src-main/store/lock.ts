@@ -88,19 +88,20 @@ function isStale(path: string, h: LockHolder | undefined): boolean {
   return h.started !== undefined && started !== undefined && started !== h.started;
 }
 
-/** Remove the lock at `path` if it still holds the stale holder `h` (see the module comment). */
-function breakStale(path: string, h: LockHolder | undefined): void {
+/** Remove the lock at `path` if it still holds the stale holder `h` (see the module comment); false while another caller is at it. */
+function breakStale(path: string, h: LockHolder | undefined): boolean {
   const brk = `${path}.break`;
   let fd: number;
   try {
     fd = openSync(brk, 'wx');
   } catch {
     if (ageMs(brk) > UNREADABLE_STALE_MS) rmSync(brk, { force: true }); // left by a breaker that crashed
-    return;
+    return false;
   }
   try {
     const now = readHolder(path);
     if (now?.token === h?.token && isStale(path, now)) rmSync(path, { force: true });
+    return true;
   } finally {
     closeSync(fd);
     rmSync(brk, { force: true });
@@ -134,7 +135,7 @@ export function acquireLock(path: string, what: string, waitMs = DEFAULT_LOCK_WA
   for (;;) {
     if (tryCreate(path, holder)) break;
     const current = readHolder(path);
-    if (isStale(path, current)) { breakStale(path, current); continue; }
+    if (isStale(path, current) && breakStale(path, current)) continue;
     if (Date.now() >= deadline) throw new LockBusyError(path, current, what);
     sleep(POLL_MS * (0.5 + Math.random()));
   }

@@ -192,7 +192,7 @@ export class TrainingRuns {
     if (!live) return this.onDisk(runId);
     const losses = live.losses.slice(cursor, cursor + MAX_LOSSES_PER_STATUS);
     const explore = live.status.explore && { ...live.status.explore, current: live.status.explore.current && { ...live.status.explore.current }, points: live.status.explore.points.map((p) => ({ ...p })) };
-    return { ...live.status, explore, evals: [...live.status.evals], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
+    return { ...live.status, explore, evals: [...live.status.evals], warnings: [...live.status.warnings], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
   }
 
   /** Runs of this session, then the resumable runs an earlier session left (newest first). */
@@ -247,6 +247,10 @@ export class TrainingRuns {
 
   private record(live: LiveRun, e: JobEvent): void {
     const s = live.status, explore = s.explore;
+    if (e.kind === 'checkpoint-damaged') {
+      s.warnings.push(`${e.checkpoint} was damaged (${e.error}); the run went on from the checkpoint before it`);
+      return;
+    }
     if (explore && (explore.state === 'running' || explore.state === 'cancelling')) {
       // An explore job's own steps are not the run's: its losses and evaluations stay out of the run's curve.
       if (e.kind === 'explore-target') explore.current = { index: e.index, count: e.count, sparsity: e.sparsity, step: 0, totalSteps: e.steps, etaSeconds: 0 };
@@ -281,7 +285,7 @@ const resultSchema = z.object({
 function emptyStatus(runId: string, job: RunJob): RunStatus {
   return {
     runId, taskName: job.taskName ?? runId, method: job.config.method, state: 'interrupted', rows: null, progress: null, losses: [], nextCursor: 0,
-    evals: [], projection: null, device: null, result: null, stoppedAtStep: null, error: null, explore: null,
+    evals: [], projection: null, device: null, result: null, stoppedAtStep: null, error: null, warnings: [], explore: null,
   };
 }
 

@@ -41,6 +41,8 @@ export interface RunStatus {
   /** Where a cancelled run stopped (resume continues from its checkpoint). */
   stoppedAtStep: number | null;
   error: string | null;
+  /** What the user should know that did not stop the run: a damaged checkpoint passed over on resume. */
+  warnings: string[];
   /** The sparsity explorer on this run's L0 state, once started. */
   explore: ExploreStatus | null;
 }

@@ -39,9 +39,9 @@ export class TrainingWorker {
   readonly outcome: Promise<JobOutcome>;
 
   constructor(job: TrainingJob, onEvent: (e: JobEvent) => void = () => {}) {
-    const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
     ensureXdgRuntimeDir();
     const entry = workerEntry(import.meta.url, 'training-worker-entry');
+    const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
     try {
       this.worker = new Worker(entry.start, { eval: entry.eval, workerData: job, name: 'taskpack-training' });
     } catch (e) {
@@ -50,7 +50,7 @@ export class TrainingWorker {
     }
     this.outcome = new Promise<JobOutcome>((resolve, reject) => {
       let settled = false;
-      const settle = (f: () => void) => { if (!settled) { settled = true; lock.release(); f(); void this.worker.terminate(); } };
+      const settle = (f: () => void) => { if (!settled) { settled = true; f(); lock.release(); void this.worker.terminate(); } };
       this.worker.on('message', (m: JobMessage) => {
         if ('event' in m) onEvent(m.event);
         else if ('outcome' in m) settle(() => resolve(m.outcome));

@@ -181,7 +181,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       const runId = `run-${String(services.runs.size + 1).padStart(4, '0')}`;
       const run: RunStatus = {
         runId, taskName: request.taskName, method: request.method, state: 'running', rows: { train: 900, dev: 100 }, progress: null, losses: [],
-        nextCursor: 0, evals: [], projection: null, device: 'cpu', result: null, stoppedAtStep: null, error: null, explore: null,
+        nextCursor: 0, evals: [], projection: null, device: 'cpu', result: null, stoppedAtStep: null, error: null, warnings: [], explore: null,
       };
       services.runs.set(runId, run);
       return run;

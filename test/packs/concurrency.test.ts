@@ -24,7 +24,7 @@ function child(role: string, home: string, files: string[]): Promise<string[]> {
   let out = '', err = '';
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  return new Promise((resolve, reject) => proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`${role} child failed (${code}): ${err}`)))));
+  return new Promise((resolve, reject) => proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`${role} child failed (${code}): ${err}`)))));
 }
 
 test(`two processes (CLI and app services) install ${PACKS} packs and uninstall half in parallel: the index lists exactly the packs on disk`, async (t) => {

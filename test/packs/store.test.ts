@@ -1,6 +1,6 @@
 /** The local pack store: install/list/inspect/export/uninstall, refusals that change nothing, and kill -9 at random moments (of installs, and of checkpoints with installs). */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,19 @@ test('refused packs leave the store byte-for-byte unchanged', (t) => {
   assert.deepEqual(withTrust, before);
 });
 
+test('a change sweeps unindexed pack files and dead writers\' temp files, never a live writer\'s in-flight one', (t) => {
+  const home = tempHome();
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const store = new PackStore(home);
+  const [a, b] = variants(2);
+  store.install(a);
+  const live = `.tmp-${process.pid}-index.json-0a0a0a`, dead = `.tmp-${spawnSync(process.execPath, ['-e', '0']).pid}-index.json-0b0b0b`, unindexed = '0123456789abcdef.taskpack';
+  for (const n of [live, dead, unindexed]) writeFileSync(join(store.dir, n), 'x');
+  store.install(b);
+  assert.deepEqual(store.verify().stray, [live]);
+  assert.equal(readFileSync(join(store.dir, live), 'utf8'), 'x');
+});
+
 const CRASH_KILLS = Number(process.env.CRASH_KILLS ?? 100);
 const CHECKPOINT_CRASH_KILLS = Number(process.env.CHECKPOINT_CRASH_KILLS ?? 50);
 
@@ -110,7 +123,7 @@ async function crashLoop(t: TestContext, mode: string, kills: number, windowMs: 
         setTimeout(() => proc.kill('SIGKILL'), Math.random() * windowMs);
       } else out += d.toString();
     });
-    proc.on('exit', (_code, signal) => {
+    proc.on('close', (_code, signal) => { // 'close': after the last of its stdout
       try {
         assert.equal(signal, 'SIGKILL', `child ${k} exited on its own: ${out}`);
         const done = [...out.matchAll(/done (\d+)/g)].map((m) => Number(m[1]));

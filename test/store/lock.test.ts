@@ -29,7 +29,7 @@ test('a lock held by a live process is waited for, then refused with a clear err
   assert.equal(existsSync(path), false);
 });
 
-test('stale locks: a dead pid, a reused pid (another start time), an unreadable file once old; a fresh unreadable one is waited for', (t) => {
+test('stale locks: a dead pid, a reused pid (another start time), an unreadable file once old, a crashed breaker\'s; a fresh unreadable one is waited for', (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, '.lock');
@@ -47,6 +47,12 @@ test('stale locks: a dead pid, a reused pid (another start time), an unreadable 
   const old = new Date(Date.now() - 60_000);
   utimesSync(path, old, old);
   acquireLock(path, 'old unreadable', 0).release();
+  write({ pid: deadPid() });
+  writeFileSync(`${path}.break`, ''); // another caller is removing the stale lock: wait for it
+  assert.throws(() => acquireLock(path, 'being broken', 100), LockBusyError);
+  utimesSync(`${path}.break`, old, old); // … or it crashed doing so
+  acquireLock(path, 'broken by a crashed caller', 1000).release();
+  assert.equal(existsSync(`${path}.break`), false);
 });
 
 test('withLock nests within a thread; release removes only its own lock', (t) => {

@@ -29,7 +29,7 @@ function trainAndKill(args: string[], atStep: number, jitterMs: number): Promise
     out += d.toString();
     if (!before.includes(`step ${atStep}\n`) && out.includes(`step ${atStep}\n`)) setTimeout(() => proc.kill('SIGKILL'), Math.random() * jitterMs);
   });
-  return new Promise((resolve, reject) => proc.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the training child ended on its own: ${out}`)))));
+  return new Promise((resolve, reject) => proc.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the training child ended on its own: ${out}`)))));
 }
 
 test(`training killed (SIGKILL) at ${KILLS} random points resumes in another process to the uninterrupted weights`, async (t) => {
