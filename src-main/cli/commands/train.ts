@@ -1,6 +1,7 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
- * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
+ * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] [--recipe default|reference] --out PACK`: finetune and
+ * write a task pack. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
  * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
  * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
  * killed) run from its last checkpoint.
