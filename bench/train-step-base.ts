@@ -18,7 +18,7 @@ import { epochBatches, importDataset, type Dataset } from '../src-main/data/inde
 import { defaultBaseId, ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
-import { buildPhaseGraph, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
+import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
 import { multiStepGraph, STEPS_PER_RUN } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/train/rng.js';
@@ -50,7 +50,7 @@ async function make(name: string, home: string): Promise<Made> {
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
   const [method, kind, perRun] = CONTENDERS[name === 'floor' ? 'full_single' : name];
-  const pg = buildPhaseGraph(base, train.task, method, kind, { weightDecay: c.weightDecay });
+  const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, c));
   const facts = { base: base.id, source, seq };
   if (name === 'floor') { const f = await floorContender(pg.graph.outputs, { batch: BATCH, seq }); return { ...f, info: { ...f.info, ...facts } }; }
   // The fixed-mask phase's mask: any 0.5 % of each tensor (the step's cost does not depend on which).

@@ -3,15 +3,25 @@
  * dense trainable diff w and Hard-Concrete gate logits α, and the model sees
  *   θ_task = θ + z ⊙ w                       (unstructured)
  *   θ_task = θ + z ⊙ z^j ⊙ w                 (structured: one group gate per tensor)
- * with the expected-L0 penalty Σ σ(α − c) (structured: Σ_j Σ_{i∈j} σ(α_i − c)·σ(α^j − c)).
+ * with the expected-L0 penalty Σ σ(α − c); structured, either the paper's product
+ * Σ_j σ(α^j − c)·Σ_{i∈j} σ(α_i − c) or the official code's sum Σ_j [Σ_{i∈j} σ(α_i − c) + σ(α^j − c)]
+ * (dguo98/DiffPruning, run_glue_diffpruning.py), under which a group gate bears its own
+ * penalty only, not its whole tensor's.
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import { GATE_STRETCH, gateOpenProbability, hardConcreteGate } from './hard-concrete.js';
 import type { Trainable } from './step-graph.js';
 
+export const STRUCTURED_PENALTIES = ['product', 'additive'] as const;
+export type StructuredPenalty = (typeof STRUCTURED_PENALTIES)[number];
+
 export interface DiffPruningOptions {
   structured: boolean;
+  /** How a structured penalty combines a tensor's group gate with its element gates (default 'product'). */
+  penalty?: StructuredPenalty;
+  /** λ's factor for a base tensor's penalty (per-layer penalties; default 1). */
+  penaltyWeight?: (name: string) => number;
 }
 
 export const diffName = (n: string) => `diff.${n}`;
@@ -32,7 +42,7 @@ export function diffTrainables(shapes: Record<string, number[]>, o: DiffPruningO
 export interface DiffPruned {
   /** θ_task for a base tensor. */
   param(name: string): Tensor;
-  /** The expected number of open gates (the L0 penalty before λ). */
+  /** The L0 penalty before λ: the expected number of open gates (product form), or element and group gates counted apart (additive). */
   expectedL0: Tensor;
   /**
    * The expected number of nonzeros in δ: E[L0] less the open gates of lookup-table rows
@@ -76,10 +86,12 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
       const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1]));
       stretch = g.reduceSum(g.mul(groupGate, GATE_STRETCH * GATE_STRETCH));
       const groupOpen = g.reduceSum(gateOpenProbability(groupAlpha));
-      expected = g.mul(expected, groupOpen);
-      expectedNonzero = table ? g.mul(expectedNonzero, groupOpen) : expected;
+      const product = g.mul(expected, groupOpen);
+      expectedNonzero = table ? g.mul(expectedNonzero, groupOpen) : product;
+      expected = o.penalty === 'additive' ? g.add(expected, groupOpen) : product;
     }
-    penalties.push(expected);
+    const weight = o.penaltyWeight?.(n) ?? 1;
+    penalties.push(weight === 1 ? expected : g.mul(expected, weight));
     nonzeros.push(expectedNonzero);
     params.set(n, g.add(base(n), g.mul(g.mul(c, stretch), w)));
   }

@@ -11,9 +11,10 @@ import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import { DEFAULT_ADAMW } from './adamw.js';
-import { diffName, diffPruned, diffTrainables } from './diff-params.js';
+import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
 import { correctCount, softmaxCrossEntropy } from './losses.js';
 import { buildStepGraph, type Objective, type StepGraph, type Trainable } from './step-graph.js';
+import type { TrainConfig } from './trainer.js';
 
 export const METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type Method = (typeof METHODS)[number];
@@ -54,9 +55,36 @@ export function denseTensors(m: Method, shapes: Record<string, number[]>): strin
   return names;
 }
 
+export const CLIP_MODES = ['global', 'separate'] as const;
+/** 'global': one gradient norm over every trainable; 'separate': the gates' norm apart from the rest's (the official code's two clips). */
+export type ClipMode = (typeof CLIP_MODES)[number];
+
 /** Hyper-parameters of the graph (learning rates and the L0 phase's λ are fed per step). */
 export interface GraphOptions {
   weightDecay: number;
+  /** The structured L0 penalty's form (diff-params.ts; default 'product'). */
+  penalty?: StructuredPenalty;
+  /** λ's factor per base tensor (default 1). */
+  penaltyWeight?: (name: string) => number;
+  clip?: ClipMode;
+}
+
+/**
+ * λ's factor for each base tensor from per-layer factors [embeddings, layer 0, …, layer L−1,
+ * the rest] (the official code's --sparsity_penalty_per_layer, which indexes BERT the same way).
+ */
+export function layerPenaltyWeight(factors: readonly number[], names: readonly string[]): (name: string) => number {
+  const layers = Math.max(...names.map((n) => layerOf(n) ?? -1)) + 1;
+  if (factors.length !== layers + 2) throw new Error(`the per-layer penalty takes ${layers + 2} factors (embeddings, ${layers} layers, the rest), got ${factors.length}`);
+  return (n) => factors[n.startsWith('emb.') ? 0 : (layerOf(n) ?? layers) + 1];
+}
+
+/** A run's graph options. */
+export function graphOptionsOf(base: BaseModel, c: Pick<TrainConfig, 'weightDecay' | 'penalty' | 'clip' | 'layerPenalty'>): GraphOptions {
+  return {
+    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip,
+    ...(c.layerPenalty ? { penaltyWeight: layerPenaltyWeight(c.layerPenalty, [...base.weights.keys()]) } : {}),
+  };
 }
 
 /** The L0 phase's per-step input: λ of the expected-L0 penalty (lambda-schedule.ts). */
@@ -86,7 +114,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
   const headShapes = base.headShapes(task);
   const structured = method === 'diff-structured';
   const trainables: Trainable[] = [
-    ...(kind === 'l0' ? diffTrainables(adaptedShapes, { structured })
+    ...(kind === 'l0' ? diffTrainables(adaptedShapes, { structured }).map((t) => (o.clip === 'separate' && t.group === 'gates' ? { ...t, clipSet: 'gates' } : t))
       : kind === 'mask' ? adapted.map((n) => ({ name: diffName(n), shape: shapes[n], group: 'diff', decay: false }))
         : adapted.map((n) => ({ name: n, shape: shapes[n], group: 'base', decay: true }))),
     ...Object.entries(headShapes).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
@@ -103,7 +131,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
     let paramFn: (n: string) => Tensor;
     let penalty: Tensor | undefined;
     if (kind === 'l0') {
-      const diff = diffPruned(adaptedShapes, frozenOf, p, { structured });
+      const diff = diffPruned(adaptedShapes, frozenOf, p, { structured, penalty: o.penalty, penaltyWeight: o.penaltyWeight });
       paramFn = (n) => (n.startsWith('head.') ? p(n) : diff.param(n));
       penalty = diff.expectedL0;
       metrics.expectedL0 = diff.expectedL0;

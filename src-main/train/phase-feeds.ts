@@ -21,6 +21,8 @@ export interface FeedSchedule {
   lr: Record<string, number>;
   /** Share of the phase's steps spent warming up. */
   warmup: number;
+  /** Groups whose rate stays at its peak, off the warm-up/decay schedule (the gates, as the official code trains them). */
+  constantGroups?: readonly string[];
   phaseSteps: number;
   /** λ at 0-based step s of the phase (lambda-schedule.ts); the L0 phase needs it. */
   lambda?: (s: number) => number;
@@ -61,6 +63,12 @@ export class PhaseFeeds {
     return warmupLinear(s, 1, Math.max(1, Math.round(warmup * phaseSteps)), phaseSteps);
   }
 
+  /** Group `group`'s learning rate at 0-based step s of the phase. */
+  rate(group: string, s: number): number {
+    const peak = this.schedule.lr[group];
+    return this.schedule.constantGroups?.includes(group) ? peak : peak * this.lrScale(s);
+  }
+
   /**
    * Feeds for the run of steps s, s + 1, … on `batches` (one batch each), named as
    * multiStepGraph names substep j's inputs; noise is drawn from `noiseRng` step after step
@@ -82,8 +90,7 @@ export class PhaseFeeds {
       const noise = (this.noise[substep] ??= new GateNoise(this.noiseInputs));
       for (const [n, t] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) feeds[n] = f32(t.shape, t.data);
     }
-    const scale = this.lrScale(s);
-    for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.schedule.lr[group] * scale));
+    for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.rate(group, s)));
     if (this.feedsLambda) feeds[LAMBDA_INPUT] = f32([], Float32Array.of(this.schedule.lambda!(s)));
     return feeds;
   }

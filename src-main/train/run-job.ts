@@ -12,8 +12,10 @@ import { writeFileAtomic } from '../store/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from './metrics.js';
-import { METHODS } from './methods.js';
-import type { TrainConfig } from './trainer.js';
+import { CLIP_MODES, METHODS } from './methods.js';
+import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './trainer.js';
+import { STRUCTURED_PENALTIES } from './diff-params.js';
+import { RECIPES, type Recipe } from './recipes.js';
 
 export interface RunJob {
   baseId: string;
@@ -24,6 +26,8 @@ export interface RunJob {
   config: TrainConfig;
   provider: ProviderName;
   taskName?: string;
+  /** The named recipe the config started from (recipes.ts), before explicit options. */
+  recipe?: Recipe;
 }
 
 const JOB_FORMAT = 1;
@@ -35,7 +39,11 @@ const configSchema = z.object({
   // Jobs written before λ had a schedule ran with a constant one.
   lambdaSchedule: z.enum(LAMBDA_SCHEDULES).default('constant'),
   maskEpochs: z.number().int().positive().optional(),
-  lr: z.object({ diff: positive, gates: positive, head: positive, base: positive }),
+  lr: z.object({ diff: positive, gates: positive, head: positive, base: positive, mask: positive.optional() }),
+  // Jobs written before these switches ran with today's defaults.
+  gateSchedule: z.enum(GATE_SCHEDULES).default('shared'), penalty: z.enum(STRUCTURED_PENALTIES).default('product'),
+  clip: z.enum(CLIP_MODES).default('global'), maskStart: z.enum(MASK_STARTS).default('sampled'),
+  layerPenalty: z.array(z.number().nonnegative()).optional(),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
   valueEncoding: z.enum(VALUE_ENCODINGS),
 });
@@ -46,7 +54,7 @@ const jobSchema = z.object({
     glue: z.string().refine(isGlueTask, 'not a GLUE task').optional(),
     taskType: z.enum(['classification', 'regression']).optional(),
   }),
-  config: configSchema, provider: z.enum(PROVIDER_NAMES), taskName: z.string().optional(),
+  config: configSchema, provider: z.enum(PROVIDER_NAMES), taskName: z.string().optional(), recipe: z.enum(RECIPES).optional(),
 });
 
 export const runJobPath = (runDir: string) => join(runDir, 'job.json');

@@ -13,6 +13,8 @@ export interface Trainable {
   /** Parameter group: one learning-rate input `lr.<group>` each. */
   group: string;
   decay: boolean;
+  /** Trainables of one clip set share one gradient norm (adamw.ts; default: one global norm). */
+  clipSet?: string;
 }
 
 export interface Objective {
@@ -56,7 +58,7 @@ export function buildStepGraph(
   const grads = g.grad(loss, trainables.map((t) => param(t.name)));
   const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, 'float32', t.shape)));
   const { updates, gradNorm } = adamw(trainables.map((t, i) => ({
-    param: param(t.name), grad: grads[i], m: moments[i][0], v: moments[i][1], lr: lr.get(t.group)!, decay: t.decay,
+    param: param(t.name), grad: grads[i], m: moments[i][0], v: moments[i][1], lr: lr.get(t.group)!, decay: t.decay, clipSet: t.clipSet,
   })), step, optimizer);
 
   const outputs: Record<string, Tensor> = { loss, gradNorm, ...metrics };

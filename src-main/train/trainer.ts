@@ -17,7 +17,7 @@ import type { ValueEncoding } from '../packs/values.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DamagedCheckpoint } from './checkpoint.js';
 import { compileStep } from './compile.js';
-import { diffName, gateName, groupGateName } from './diff-params.js';
+import { diffName, gateName, groupGateName, type StructuredPenalty } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
 import { saveL0State, type L0State } from './l0-state.js';
@@ -25,13 +25,15 @@ import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type Lamb
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { multiStepGraph, stepsPerRun } from './multi-step.js';
-import { buildPhaseGraph, isFixedInput, maskName, methodPhases, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
+import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type ClipMode, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from './rng.js';
 import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './run-state.js';
-import { paramInput } from './step-graph.js';
+import { momentInputs, paramInput } from './step-graph.js';
+import { DEFAULT_ADAMW } from './adamw.js';
+import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
 
 export interface TrainConfig {
   method: Method;
@@ -49,10 +51,20 @@ export interface TrainConfig {
   lambda: number;
   /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
   lambdaSchedule: LambdaSchedule;
-  /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases). */
-  lr: { diff: number; gates: number; head: number; base: number };
+  /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases); mask: w in the fixed-mask phase (default: diff). */
+  lr: { diff: number; gates: number; head: number; base: number; mask?: number };
   /** Share of each phase's steps spent warming up. */
   warmup: number;
+  /** The gates' rate: on the shared warm-up and decay, or constant (the official code's). */
+  gateSchedule: GateSchedule;
+  /** The structured L0 penalty: the paper's product or the official code's sum (diff-params.ts). */
+  penalty: StructuredPenalty;
+  /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
+  clip: ClipMode;
+  /** The fixed-mask phase's w: the projection's sampled z ⊙ w, or the L0 phase's dense w (the official code's). */
+  maskStart: MaskStart;
+  /** λ's factor per layer: [embeddings, layer 0, …, layer L−1, the rest] (the official --sparsity_penalty_per_layer); none: 1. */
+  layerPenalty?: number[];
   weightDecay: number;
   alphaInit: number;
   /** Evaluate on dev every this many steps (0: at the end of each epoch). */
@@ -62,14 +74,20 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
-  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, weightDecay: 0.01, alphaInit: 5,
+  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
+  weightDecay: 0.01, alphaInit: 5,
   evalEvery: 0, valueEncoding: 'float16',
 };
+
+export const GATE_SCHEDULES = ['shared', 'constant'] as const;
+export type GateSchedule = (typeof GATE_SCHEDULES)[number];
+export const MASK_STARTS = ['sampled', 'dense'] as const;
+export type MaskStart = (typeof MASK_STARTS)[number];
 
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;
     expectedL0?: number; expectedNonzeros?: number; lambda?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
-  | { kind: 'eval'; phase: PhaseKind; step: number; metrics: Metrics; nonzeros: number }
+  | { kind: 'eval'; phase: PhaseKind; step: number; metrics: Metrics; nonzeros: number; gates?: GateStats }
   | { kind: 'projection'; nonzeroBefore: number; total: number; nnz: number; effectiveSparsityBefore: number; lambda?: number }
   | { kind: 'checkpoint'; step: number; path: string }
   /** A checkpoint that did not verify on resume; the run went on from the newest intact one. */
@@ -217,12 +235,16 @@ export class Trainer {
     const { base, config: c, train } = this.input;
     const phaseSteps = this.phaseSteps(pi), offset = this.phaseOffset[pi], totalSteps = this.totalSteps(), kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, graphOptionsOf(base, c));
     const provider = this.input.provider ?? 'cpu';
     const state = this.takeStateFeeds(pg, carried), extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
     const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
-    const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps, lambda: lambda && ((s) => lambda.lambdaAt(s)) }, extras);
+    const { mask: maskLr, ...lr } = c.lr;
+    const feeds = new PhaseFeeds(base, train.task, pg, {
+      maxLength: c.maxLength, lr: kind === 'mask' ? { ...lr, diff: maskLr ?? lr.diff } : lr, warmup: c.warmup,
+      constantGroups: c.gateSchedule === 'constant' ? ['gates'] : [], phaseSteps, lambda: lambda && ((s) => lambda.lambdaAt(s)),
+    }, extras);
     // Several steps per run (multi-step.ts says why and when), single steps before an evaluation.
     const perRun = this.input.stepsPerRun ?? stepsPerRun(provider, feeds.noiseBytesPerStep());
     if (lambda && perRun > LAMBDA_BLOCK) throw new Error(`an L0 phase takes at most ${LAMBDA_BLOCK} steps per run (λ's control blocks), not ${perRun}`);
@@ -262,15 +284,19 @@ export class Trainer {
           this.emit({
             kind: 'step', phase: kind, phaseIndex: pi, step: offset + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
             loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}), ...(expectedNonzeros !== undefined ? { expectedNonzeros } : {}), ...(lambda ? { lambda: lambda.lambdaAt(step) } : {}),
-            lr: c.lr[kind === 'dense' ? 'base' : 'diff'] * feeds.lrScale(step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
+            lr: feeds.rate(kind === 'dense' ? 'base' : 'diff', step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
           });
         }
         s += n;
         if (evalAfter(s - 1)) {
-          const params = this.collect(await loop.readState(pg.trainables.map((t) => paramInput(t.name))), extras);
+          // The L0 phase's gates' second moments too, for gateStats.
+          const read = [...pg.trainables.map((t) => paramInput(t.name)), ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
+          const params = this.collect(await loop.readState(read), extras);
           const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
           devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
-          this.emit({ kind: 'eval', phase: kind, step: offset + s, metrics: devMetrics, nonzeros });
+          const gates = kind === 'l0' ? gateStats(base, params, s, offset + s, DEFAULT_ADAMW) : undefined;
+          if (gates) appendGateStats(this.input.runDir, gates);
+          this.emit({ kind: 'eval', phase: kind, step: offset + s, metrics: devMetrics, nonzeros, ...(gates ? { gates } : {}) });
         }
       }
       return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
@@ -303,7 +329,7 @@ export class Trainer {
 
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
     const { base, train, config: c } = this.input;
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, graphOptionsOf(base, c));
     return initialPhaseState(base, pg.trainables, c, prev, diffInit);
   }
 
@@ -333,7 +359,7 @@ export class Trainer {
   /**
    * Sample z once (L0) or take θ_ft − θ (dense), keep the top ⌈t·d⌉ |δ| (ties, e.g. the
    * zeros of an L0 phase that pruned below the target, by |w|), start the fixed-mask phase
-   * from them.
+   * from them (or, maskStart 'dense', from the L0 phase's w on those positions).
    */
   private project(kind: PhaseKind, state: RunState, rng: Rng) {
     const { config: c, base } = this.input;
@@ -346,7 +372,8 @@ export class Trainer {
       delta = new Map([...tensorsOf(base, state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
     }
     const p = projectTopK(delta, c.sparsity, tiebreak);
-    const next = this.initialState('mask', state, p.kept);
+    // The mask zeroes w elsewhere in the step, so the dense w (maskStart 'dense') differs from the kept δ on the mask's positions only.
+    const next = this.initialState('mask', state, kind === 'l0' && c.maskStart === 'dense' ? tiebreak : p.kept);
     for (const [n, m] of p.masks) next.set(maskName(n), { dims: [...base.weights.get(n)!.dims], data: m });
     return { state: next, projection: { nonzeroBefore: p.nonzeroBefore, total: p.total, nnz: p.nnz } };
   }

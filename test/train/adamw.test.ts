@@ -8,14 +8,15 @@ import { Rng } from '../../src-main/train/rng.js';
 
 const f64 = (shape: number[], data: Float64Array): NDArray => ({ dtype: 'float64', shape, data });
 
-for (const clipNorm of [0, 0.5]) {
-  test(`AdamW (clip ${clipNorm || 'off'}, decayed and undecayed tensors) follows its definition for 6 steps`, () => {
+// Clip sets: undefined = one global norm; else each tensor's set (tensors 0 and 2 share one).
+for (const [clipNorm, sets] of [[0, undefined], [0.5, undefined], [0.5, ['rest', 'gates', 'rest']]] as const) {
+  test(`AdamW (clip ${clipNorm || 'off'}${sets ? ', per clip set' : ''}, decayed and undecayed tensors) follows its definition for 6 steps`, () => {
     const cfg: AdamWConfig = { beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.1, clipNorm };
-    const n = [5, 3], decay = [true, false], lrs = [0.05, 0.2];
+    const n = [5, 3, 2], decay = [true, false, false], lrs = [0.05, 0.2, 0.1];
     const inputs = n.map((k, i) => ({
       param: g.input(`p${i}`, 'float64', [k]), grad: g.input(`g${i}`, 'float64', [k]),
       m: g.input(`m${i}`, 'float64', [k]), v: g.input(`v${i}`, 'float64', [k]),
-      lr: g.input(`lr${i}`, 'float64', []), decay: decay[i],
+      lr: g.input(`lr${i}`, 'float64', []), decay: decay[i], ...(sets ? { clipSet: sets[i] } : {}),
     }));
     const step = g.input('step', 'float64', []);
     const { updates, gradNorm } = adamw(inputs, step, cfg);
@@ -34,9 +35,10 @@ for (const clipNorm of [0, 0.5]) {
       const got = g.evaluate(outs, feeds);
       // The definition, written out: clip by global norm, moments, bias correction, decoupled decay.
       const norm = Math.sqrt(grads.reduce((a, gr) => a + gr.reduce((b, x) => b + x * x, 0), 0));
-      const s = clipNorm > 0 ? Math.min(1, clipNorm / norm) : 1;
+      const setNorm = (i: number) => Math.sqrt(grads.reduce((a, gr, j) => a + (sets?.[j] === sets?.[i] ? gr.reduce((b, x) => b + x * x, 0) : 0), 0));
       assert.ok(Math.abs(got[0].data[0] - norm) <= 1e-12 * norm);
       n.forEach((k, i) => {
+        const s = clipNorm > 0 ? Math.min(1, clipNorm / setNorm(i)) : 1;
         const [np, nm, nv] = [new Float64Array(k), new Float64Array(k), new Float64Array(k)];
         for (let j = 0; j < k; j++) {
           const gr = grads[i][j] * s;

@@ -9,12 +9,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../../src-main/train/checkpoint.js';
-import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
+import { Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';
+import { withRecipe } from '../../src-main/train/recipes.js';
 import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG } from './trainer-support.js';
 
 const CONFIG = TINY_DIFF_CONFIG;
 
-test('periodic checkpoints: a run killed mid-phase resumes from its last checkpoint to the uninterrupted weights', async () => {
+// Today's default, and the reference recipe's switches (additive penalty, constant gate rate, separate clips, dense mask start, its own mask-phase rate).
+const CONFIGS: [string, TrainConfig][] = [
+  ['default', CONFIG],
+  ['reference recipe', { ...withRecipe(CONFIG, 'reference'), method: 'diff-structured', batchSize: 16 }],
+];
+
+for (const [name, CONFIG] of CONFIGS) test(`periodic checkpoints (${name}): a run killed mid-phase resumes from its last checkpoint to the uninterrupted weights`, async () => {
   const { home, base } = tinyBert();
   const train = syntheticSentiment(home, 64, 1), dev = syntheticSentiment(home, 16, 2);
   const whole = await new Trainer({ base, train, dev, config: CONFIG, runDir: join(home, 'runs', 'whole') }).run();

@@ -1,6 +1,6 @@
 /** taskpack train → eval → infer end to end on the tiny BERT fixture, and bad input refused without writing. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
@@ -62,3 +62,30 @@ test('CLI: bad train arguments are refused with a specific error and write nothi
   assert.ok(!existsSync(out));
   assert.ok(!existsSync(join(home, 'runs')) || readdirSync(join(home, 'runs')).length === 0);
 });
+
+test('CLI: --recipe reference sets its switches in job.json, explicit options override it, and a bad switch is refused', async () => {
+  const { home } = tinyBert();
+  const train = writeSyntheticSentiment(home, 'train.tsv', 64, 1);
+  const args = ['train', '--train', train, '--base', 'tiny', '--max-steps', '1', '--max-length', '16', '--json'];
+  const t = await cli(home, ...args, '--recipe', 'reference', '--clip', 'global', '--run-id', 'ref', '--out', join(home, 'ref.taskpack'));
+  assert.equal(t.code, EXIT_OK, t.stderr);
+  const job = JSON.parse(readFileSync(join(home, 'runs', 'ref', 'job.json'), 'utf8'));
+  assert.equal(job.recipe, 'reference');
+  assert.deepEqual(
+    [job.config.penalty, job.config.gateSchedule, job.config.clip, job.config.maskStart, job.config.batchSize, job.config.warmup, job.config.weightDecay, job.config.lambda],
+    ['additive', 'constant', 'global', 'dense', 8, 0, 0, 1.25e-7]);
+  assert.deepEqual(job.config.lr, { diff: 1e-4, gates: 0.1, head: 1e-4, base: 1e-4, mask: 5e-4 });
+  assert.match(t.stderr, /gates at step \d+: \{"sqrtV":\{"mean":/);
+  const d = await cli(home, ...args, '--run-id', 'def', '--out', join(home, 'def.taskpack'));
+  assert.equal(d.code, EXIT_OK, d.stderr);
+  const def = JSON.parse(readFileSync(join(home, 'runs', 'def', 'job.json'), 'utf8'));
+  assert.deepEqual([def.config.penalty, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask], ['product', 'shared', 'global', 'sampled', undefined]);
+  for (const [flag, value, message] of [['--penalty', 'sum', /--penalty must be one of product, additive, got 'sum'/], ['--recipe', 'paper', /--recipe must be one of default, reference/],
+    ['--layer-penalty', '1,x', /--layer-penalty must be comma-separated/]] as const) {
+    const bad = await cli(home, ...args, flag, value, '--run-id', 'bad', '--out', join(home, 'bad.taskpack'));
+    assert.equal(bad.code, EXIT_USAGE);
+    assert.match(bad.stderr, message);
+    assert.ok(!existsSync(join(home, 'runs', 'bad')));
+  }
+});
+

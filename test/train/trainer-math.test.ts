@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
-import { diffName, diffPruned, diffTrainables, gateName, groupGateName, groupNoiseName, noiseName } from '../../src-main/train/diff-params.js';
+import { diffName, diffPruned, diffTrainables, gateName, groupGateName, groupNoiseName, noiseName, type DiffPruningOptions } from '../../src-main/train/diff-params.js';
 import { L0_SHIFT, STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
 import { projectedCount, projectTopK } from '../../src-main/train/projection.js';
 import { Rng } from '../../src-main/train/rng.js';
@@ -18,13 +18,22 @@ const SHAPES: Record<string, number[]> = { 'emb.tok': [4, 3], 'l0.w': [3, 4], 'l
 const f64 = (shape: number[], f: () => number): NDArray => ({ dtype: 'float32', shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f) });
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-for (const structured of [false, true]) {
-  const variant = structured ? 'structured' : 'unstructured';
+// Per-tensor penalty factors (the per-layer penalty) for the last variant.
+const WEIGHTS: Record<string, number> = { 'emb.tok': 0.5, 'l0.w': 2, 'l0.b': 1 };
+const VARIANTS: { name: string; o: DiffPruningOptions }[] = [
+  { name: 'unstructured', o: { structured: false } },
+  { name: 'structured, product penalty', o: { structured: true } },
+  { name: 'structured, additive penalty', o: { structured: true, penalty: 'additive' } },
+  { name: 'structured, additive penalty, per-tensor λ factors', o: { structured: true, penalty: 'additive', penaltyWeight: (n) => WEIGHTS[n] } },
+];
+
+for (const [k, { name: variant, o }] of VARIANTS.entries()) {
+  const { structured } = o;
   test(`gated diff + λ·E[L0] (${variant}): gradients match finite differences in float64`, () => {
-    const rng = new Rng(structured ? 11 : 12);
+    const rng = new Rng(11 + k);
     const params = new Map(diffTrainables(SHAPES, { structured }).map((t) => [t.name, g.input(`p.${t.name}`, 'float32', t.shape)]));
     const frozen = (n: string) => g.input(`frozen.${n}`, 'float32', SHAPES[n]);
-    const diff = diffPruned(SHAPES, frozen, (n) => params.get(n)!, { structured });
+    const diff = diffPruned(SHAPES, frozen, (n) => params.get(n)!, o);
     // A task-like objective: a fixed random projection of θ + δ, squared, plus the penalty.
     const terms = Object.keys(SHAPES).map((n) => g.reduceSum(g.square(g.mul(diff.param(n), g.input(`c.${n}`, 'float32', SHAPES[n])))));
     const loss = g.add(terms.reduce((a, b) => g.add(a, b)), g.mul(diff.expectedL0, 0.3));
@@ -70,14 +79,18 @@ for (const structured of [false, true]) {
       });
     }
     assert.ok(r.relErr <= 1e-6, `jvp ${r.jvp} vs vjp ${r.vjp}: rel ${r.relErr.toExponential(2)}`);
-    // The penalty's value against its definition, computed here independently.
+    // The penalty's value against its definition, computed here independently: the
+    // paper's product Σ_j σ(α^j)·Σ_i σ(α_i), or the official code's sum Σ_j [Σ_i σ(α_i) + σ(α^j)].
     const [penalty] = g.evaluate([diff.expectedL0], feeds);
-    let want = 0;
+    let want = 0, wantPenalty = 0;
     for (const n of Object.keys(SHAPES)) {
       const groupOpen = structured ? sigmoid(feeds[`p.${groupGateName(n)}`].data[0] - Math.log(1.5 / 1.5)) : 1;
-      for (const a of feeds[`p.${gateName(n)}`].data) want += sigmoid(a - L0_SHIFT) * groupOpen;
+      let open = 0;
+      for (const a of feeds[`p.${gateName(n)}`].data) open += sigmoid(a - L0_SHIFT);
+      want += open * groupOpen;
+      wantPenalty += (o.penaltyWeight?.(n) ?? 1) * (o.penalty === 'additive' ? open + groupOpen : open * groupOpen);
     }
-    assert.ok(Math.abs(penalty.data[0] - want) <= 1e-12 * want, `E[L0] ${penalty.data[0]} vs ${want}`);
+    assert.ok(Math.abs(penalty.data[0] - wantPenalty) <= 1e-12 * wantPenalty, `penalty ${penalty.data[0]} vs ${wantPenalty}`);
     // E[nnz δ]: the same less the open gates of the table's all-zero row.
     const [nonzeros] = g.evaluate([diff.expectedNonzeros], feeds);
     const groupOpen = structured ? sigmoid(feeds[`p.${groupGateName('emb.tok')}`].data[0] - L0_SHIFT) : 1;

@@ -1,6 +1,7 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
- * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`: finetune and write a task pack.
+ * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] [--recipe default|reference] --out PACK`: finetune and
+ * write a task pack. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
  * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
  * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
  * killed) run from its last checkpoint.
@@ -12,10 +13,12 @@ import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/regi
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
-import { isMethod, METHODS } from '../../train/methods.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
-import { DEFAULT_CONFIG, type TrainConfig } from '../../train/trainer.js';
+import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/trainer.js';
+import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
+import { CLIP_MODES, isMethod, METHODS } from '../../train/methods.js';
+import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
 import { outcomeStoppableByCtrlC, UsageError, type CommandSpec, type OptionValues } from '../command.js';
@@ -30,18 +33,34 @@ function num(values: OptionValues, name: string, fallback: number, check: (x: nu
   return x;
 }
 
+function choice<T extends string>(values: OptionValues, name: string, fallback: T, allowed: readonly T[]): T {
+  const s = str(values[name]) ?? fallback;
+  if (!(allowed as readonly string[]).includes(s)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${s}'`);
+  return s as T;
+}
+
+/** `--layer-penalty F,F,…`: λ's factor per layer (embeddings, each layer, the rest). */
+function layerPenaltyOf(s: string | undefined): { layerPenalty?: number[] } {
+  if (s === undefined) return {};
+  const factors = s.split(',').map(Number);
+  if (factors.some((x) => !Number.isFinite(x) || x < 0)) throw new UsageError(`--layer-penalty must be comma-separated non-negative numbers, got '${s}'`);
+  return { layerPenalty: factors };
+}
+
 const positiveInt = (x: number) => Number.isInteger(x) && x > 0;
 const positive = (x: number) => x > 0;
 
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'finetune a base on a labelled file and write a task pack',
-  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
     epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
     'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
-    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' },
+    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' },
+    recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' },
+    warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'layer-penalty': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
     name: { type: 'string' }, 'run-id': { type: 'string' }, provider: { type: 'string' },
   },
@@ -55,8 +74,10 @@ export const trainCommand: CommandSpec = {
     if (!(VALUE_ENCODINGS as readonly string[]).includes(encoding)) throw new UsageError(`--values must be one of ${VALUE_ENCODINGS.join(', ')}`);
     const provider = (str(values.provider) ?? 'cpu') as ProviderName;
     if (provider !== 'cpu' && provider !== 'webgpu') throw new UsageError('--provider must be cpu or webgpu');
-    const d = DEFAULT_CONFIG;
-    const lambdaSchedule = str(values['lambda-schedule']) ?? defaultLambdaSchedule(method);
+    const recipe = str(values.recipe) ?? 'default';
+    if (!isRecipe(recipe)) throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')}, got '${recipe}'`);
+    const d = withRecipe(DEFAULT_CONFIG, recipe);
+    const lambdaSchedule = str(values['lambda-schedule']) ?? RECIPE_FIELDS[recipe].lambdaSchedule ?? defaultLambdaSchedule(method);
     if (!isLambdaSchedule(lambdaSchedule)) throw new UsageError(`--lambda-schedule must be one of ${LAMBDA_SCHEDULES.join(', ')}, got '${lambdaSchedule}'`);
     const maxStepsRaw = str(values['max-steps']);
     const maskEpochsRaw = str(values['mask-epochs']);
@@ -73,7 +94,13 @@ export const trainCommand: CommandSpec = {
       lr: {
         diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
         head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
+        ...(str(values['lr-mask']) !== undefined || d.lr.mask !== undefined ? { mask: num(values, 'lr-mask', d.lr.mask ?? 0, positive, 'positive') } : {}),
       },
+      warmup: num(values, 'warmup', d.warmup, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+      weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
+      penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
+      clip: choice(values, 'clip', d.clip, CLIP_MODES), maskStart: choice(values, 'mask-start', d.maskStart, MASK_STARTS),
+      ...layerPenaltyOf(str(values['layer-penalty'])),
     };
     const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     if (!isRunId(runId)) throw new UsageError(`--run-id '${runId}' must be letters, digits, '.', '_' or '-'`);
@@ -83,7 +110,7 @@ export const trainCommand: CommandSpec = {
     if (shippedBases().some((b) => b.id === baseId)) ensureShippedBase(ctx.home, baseId, ctx.log);
     else readBaseManifest(ctx.home, baseId);
     const runJob: RunJob = {
-      baseId, trainPath, devPath: str(values.dev), config, provider,
+      baseId, trainPath, devPath: str(values.dev), config, provider, recipe,
       columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
       taskName: str(values.name) ?? basename(trainPath),
     };
@@ -120,7 +147,11 @@ function logEvent(log: (line: string) => void, e: JobEvent, method: string, runI
   }
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
     log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
-  } else if (e.kind === 'eval') log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
+  } else if (e.kind === 'eval') {
+    log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
+    // The gates' regime (gate-stats.ts; also in the run's gates.json).
+    if (e.gates) log(`  [${e.phase}] gates at step ${e.step}: ${JSON.stringify({ sqrtV: e.gates.sqrtV, groupSqrtV: e.gates.groupSqrtV, tensors: e.gates.tensors })}`);
+  }
   else if (e.kind === 'device') log(`  [${e.phase}] steps on ${e.provider}${e.fallback ? ` (${e.fallback})` : ''}, state on ${e.stateLocation}${e.fixedLocation ? `, frozen weights on ${e.fixedLocation}` : ''}, dev evaluation on ${e.evalProvider}`);
   else if (e.kind === 'checkpoint-damaged') log(`  ${e.checkpoint} is damaged (${e.error}); going on from the newest intact checkpoint`);
   else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}${e.lambda !== undefined ? `, λ at the L0 phase's end ${e.lambda.toExponential(2)}` : ''}`);
