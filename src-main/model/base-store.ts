@@ -7,9 +7,9 @@
  * A base directory is written whole into a temp sibling and renamed into place, so a
  * crash never leaves a half base; loading re-checks sizes and the fingerprint.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../store/atomic.js';
+import { writeChunks, writeDirAtomic } from '../store/atomic.js';
 import type { Architecture } from './base.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from './weights.js';
 
@@ -50,21 +50,20 @@ export function saveBase(home: string, base: Omit<BaseManifest, 'format' | 'fing
   const dir = join(basesDir(home), checkBaseId(base.id));
   if (existsSync(dir)) throw new BaseStoreError(`a base with id '${base.id}' is already installed`);
   const tensors: BaseManifest['tensors'] = [];
+  // 64-aligned tensors, written one by one with the zero padding between them.
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for (const [name, t] of base.weights) {
-    size = Math.ceil(size / ALIGN) * ALIGN;
-    tensors.push({ name, dims: [...t.dims], offset: size });
-    size += t.data.byteLength;
+    const at = Math.ceil(size / ALIGN) * ALIGN;
+    if (at > size) chunks.push(new Uint8Array(at - size));
+    tensors.push({ name, dims: [...t.dims], offset: at });
+    chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    size = at + t.data.byteLength;
   }
-  const blob = new Uint8Array(size);
-  tensors.forEach(({ name, offset }) => {
-    const d = base.weights.get(name)!.data;
-    blob.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), offset);
-  });
   const { weights, tokenizerJson, ...meta } = base;
   const manifest: BaseManifest = { format: BASE_FORMAT, ...meta, fingerprint: weightsFingerprint(weights), tensors };
   writeDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'weights.bin'), blob);
+    writeChunks(join(tmp, 'weights.bin'), chunks);
     writeFileSync(join(tmp, 'tokenizer.json'), tokenizerJson);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
   });
@@ -90,13 +89,20 @@ export function readBaseManifest(home: string, id: string): BaseManifest {
 export function loadStoredBase(home: string, id: string): StoredBase {
   const manifest = readBaseManifest(home, id);
   const dir = join(basesDir(home), id);
-  const blob = readFileSync(join(dir, 'weights.bin'));
+  // Each tensor read into memory of its own (aligned, for in-place patching): never the whole file at once.
+  const fd = openSync(join(dir, 'weights.bin'), 'r');
   const weights = new Map<string, WeightTensor>();
-  for (const { name, dims, offset } of manifest.tensors) {
-    const n = dims.reduce((a, b) => a * b, 1);
-    if (offset % 4 !== 0 || offset + 4 * n > blob.byteLength) throw new BaseStoreError(`base '${id}': tensor ${name} lies outside weights.bin (truncated file?)`);
-    // Copy out so the tensors own aligned memory that in-place patching can use.
-    weights.set(name, { dims, data: new Float32Array(blob.buffer.slice(blob.byteOffset + offset, blob.byteOffset + offset + 4 * n)) });
+  try {
+    const fileBytes = fstatSync(fd).size;
+    for (const { name, dims, offset } of manifest.tensors) {
+      const n = dims.reduce((a, b) => a * b, 1);
+      if (offset % 4 !== 0 || offset + 4 * n > fileBytes) throw new BaseStoreError(`base '${id}': tensor ${name} lies outside weights.bin (truncated file?)`);
+      const data = new Float32Array(n), bytes = new Uint8Array(data.buffer);
+      for (let at = 0, got = 1; at < bytes.length && got > 0; at += got) got = readSync(fd, bytes, at, bytes.length - at, offset + at);
+      weights.set(name, { dims, data });
+    }
+  } finally {
+    closeSync(fd);
   }
   if (weightsFingerprint(weights) !== manifest.fingerprint) throw new BaseStoreError(`base '${id}': weights do not match the manifest's fingerprint (corrupt install)`);
   return { manifest, weights, tokenizerJson: readFileSync(join(dir, 'tokenizer.json'), 'utf8') };

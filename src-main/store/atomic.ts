@@ -54,3 +54,18 @@ export function writeDirAtomic(target: string, fill: (tmpDir: string) => void): 
   }
   fsyncPath(dirname(target));
 }
+
+/**
+ * Write `chunks` one after another into a new file (for writeDirAtomic's `fill`): large
+ * tensors go out as they are, never first concatenated into a second copy in memory.
+ */
+export function writeChunks(path: string, chunks: Iterable<ArrayBufferView>): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    for (const c of chunks) {
+      const bytes = new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+}

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic, writeFileAtomic } from '../store/atomic.js';
+import { writeChunks, writeDirAtomic, writeFileAtomic } from '../store/atomic.js';
 
 export interface CheckpointTensor { dims: number[]; data: Float32Array }
 
@@ -29,13 +29,8 @@ export function saveCheckpoint<M>(dir: string, step: number, ck: Checkpoint<M>):
   let bytes = 0;
   const layout: Layout[] = [];
   for (const [n, t] of ck.tensors) { layout.push({ name: n, dims: t.dims, offset: bytes, length: t.data.length }); bytes += t.data.byteLength; }
-  const blob = new Uint8Array(bytes);
-  for (const l of layout) {
-    const t = ck.tensors.get(l.name)!.data;
-    blob.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), l.offset);
-  }
   writeDirAtomic(target, (tmp) => {
-    writeFileSync(join(tmp, 'tensors.bin'), blob);
+    writeChunks(join(tmp, 'tensors.bin'), [...ck.tensors.values()].map((t) => t.data));
     writeFileSync(join(tmp, 'meta.json'), JSON.stringify({ meta: ck.meta, layout }));
   });
   writeFileAtomic(join(dir, 'latest.json'), JSON.stringify({ checkpoint: name }));
