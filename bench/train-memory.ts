@@ -20,7 +20,8 @@
  * A BERT-base step takes tens of seconds on two cores, so its rows can be run one at a
  * time: TRAIN_MEMORY_ROWS=diff,infer (default: all), TRAIN_MEMORY_STEPS (default 20 on the
  * shipped base, 2 on BERT-base), TRAIN_MEMORY_HOME=DIR keeps the imported base (and the
- * packs the infer row reads) between calls. Rows measured earlier stay in the results file
+ * packs the infer row reads) between calls, TRAIN_MEMORY_ARENA=0|1 overrides the trainer's
+ * choice of ONNX Runtime's CPU arena. Rows measured earlier stay in the results file
  * until measured again.
  * Run alone: `npx tsx bench/train-memory.ts` → bench/results/train-memory.json.
  */
@@ -47,8 +48,8 @@ type Row = Method | 'import' | 'infer';
 interface Setup { base: string; rows: Row[]; steps: number; devRows?: number; results: string }
 
 const SHIPPED: Setup = { base: 'use-lite-en', rows: ['bitfit', 'full', 'diff', 'diff-structured'], steps: 20, results: 'train-memory' };
-/** Dev capped to 256 rows: an evaluation's memory does not grow with the rows (batches of 64), its time does. */
-const BERT: Setup = { base: BERT_BASE_ID, rows: ['import', 'full', 'magnitude', 'diff', 'diff-structured', 'infer'], steps: 2, devRows: 256, results: 'train-memory-bert' };
+/** Dev capped to 64 rows: an evaluation's memory does not grow with the rows (batches of 64), its time does. */
+const BERT: Setup = { base: BERT_BASE_ID, rows: ['import', 'full', 'magnitude', 'diff', 'diff-structured', 'infer'], steps: 2, devRows: 64, results: 'train-memory-bert' };
 const BATCH = 32;
 const CHILD = '--measure-child';
 const MiB = 2 ** 20;
@@ -87,6 +88,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   const trainer: Trainer = new Trainer({
     base, train, dev, runDir: join(home, 'runs', `${method}-${Date.now()}`),
     config: { ...DEFAULT_CONFIG, method, maxSteps: s.steps, batchSize: BATCH },
+    ...(process.env.TRAIN_MEMORY_ARENA ? { cpuArena: process.env.TRAIN_MEMORY_ARENA === '1' } : {}),
     onEvent: (e) => {
       if (e.kind !== 'step') return;
       // Step time: from the first step's end to the first phase's last (no compile, no evaluation).
@@ -104,7 +106,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method),
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method),
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak, peak_bytes: end.VmHWM,
   };
 }
@@ -147,7 +149,7 @@ function summarise(row: Row, r: Record<string, number | string>): object {
   if (row === 'import' || row === 'infer') return { seconds: r.seconds, peak_mib: mib(peak), peak_over_base: +(peak / base).toFixed(2) };
   const loaded = r.loaded_bytes as number, state = r.state_bytes as number;
   return {
-    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds,
+    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena,
     loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number), peak_mib: mib(peak),
     state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),
     peak_over_base: +(peak / base).toFixed(2), training_over_base: +((peak - loaded) / base).toFixed(2),
