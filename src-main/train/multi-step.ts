@@ -41,11 +41,7 @@ const ARENA_MAX_BASE_BYTES = 64 * 2 ** 20;
  * grown in doubling chunks and kept for the session's life, is gigabytes and the faults are
  * a small share of a step of tens of seconds (docs/benchmarks.md).
  */
-export function cpuArena(base: Iterable<{ data: Float32Array }>): boolean {
-  let bytes = 0;
-  for (const t of base) bytes += t.data.byteLength;
-  return bytes <= ARENA_MAX_BASE_BYTES;
-}
+export const cpuArena = (baseBytes: number): boolean => baseBytes <= ARENA_MAX_BASE_BYTES;
 
 export function multiStepGraph(step: StepGraph, k: number, isFixed: (input: string) => boolean): StepGraph {
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`multiStepGraph: k must be a positive integer, got ${k}`);

@@ -230,7 +230,7 @@ export class Trainer {
     const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     // State outputs every model may write over their inputs (in-place.ts): the CPU then holds the state once.
     const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
-    const arena = this.input.cpuArena ?? cpuArena(base.weights.values());
+    const arena = this.input.cpuArena ?? cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
     const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: arena }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
