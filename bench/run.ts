@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'train-step': () => import('./train-step.js'),
   'train-step-base': () => import('./train-step-base.js'),
   'train-memory': () => import('./train-memory.js'),
+  'train-memory-bert': () => import('./train-memory-bert.js'),
   'use-inference': () => import('./use-inference.js'),
   'pack-swap': () => import('./pack-swap.js'),
   'data-import': () => import('./data-import.js'),

@@ -102,9 +102,10 @@ export function createAppServices(home: string = userDataDir()): Services {
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
     async listBases() {
-      const { listBases } = await import('./model/registry.js');
+      const [{ listBases }, { readBaseManifest }, { trainingPeaks }] = await Promise.all([import('./model/registry.js'), import('./model/base-store.js'), import('./train/memory-estimate.js')]);
       return listBases(home).map((b) => ({
         id: b.id, displayName: b.displayName, architecture: b.architecture, shipped: b.shipped, installed: b.installed, parameters: b.parameters ?? null,
+        trainingPeakBytes: b.installed ? trainingPeaks(readBaseManifest(home, b.id).tensors) : null,
       }));
     },
     startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({

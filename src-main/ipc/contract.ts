@@ -112,6 +112,8 @@ export interface BaseSummary {
   /** Converted already (a shipped base converts on its first use). */
   installed: boolean;
   parameters: number | null;
+  /** Estimated peak memory of a CPU training run per method at the wizard's batch and length (train/memory-estimate.ts); null until installed. */
+  trainingPeakBytes: Record<TrainMethod, number> | null;
 }
 
 /** How to read a data file; each left out is detected (the preview shows what was). */
@@ -156,7 +158,8 @@ export interface IpcContract {
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
   'packs:evaluate': { args: { id: string; file: UploadedFile }; result: { id: string; metrics: Record<string, number>; n: number } };
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
-  'bases:list': { args: NoArgs; result: { bases: BaseSummary[] } };
+  /** With the memory free on this machine now, which the wizard weighs each run's estimated peak against. */
+  'bases:list': { args: NoArgs; result: { bases: BaseSummary[]; freeMemoryBytes: number } };
   /** How the wizard will read a data file: columns, task type, labels, counts, a few rows. */
   'data:inspect': { args: DataChoices & { file: UploadedFile }; result: DataPreview };
   'train:start': { args: TrainRequest; result: RunStatus };

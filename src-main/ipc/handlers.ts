@@ -7,6 +7,7 @@ import type {
   AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
   ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
 } from './contract.js';
+import { freemem } from 'node:os';
 import { CHANNELS, isChannel } from './contract.js';
 import { ARG_SCHEMAS, describeIssues } from './schemas.js';
 
@@ -70,7 +71,7 @@ const IMPLEMENTATIONS: Implementations = {
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
-  'bases:list': async (_args, services) => ({ bases: await services.listBases() }),
+  'bases:list': async (_args, services) => ({ bases: await services.listBases(), freeMemoryBytes: freemem() }),
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),

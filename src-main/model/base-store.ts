@@ -10,9 +10,9 @@
  * fingerprint (a damaged base is a BaseDamagedError: registry.ts converts a shipped one
  * again). Writers hold the base store's lock (`bases/.lock`).
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DamagedError, readVerified, removeAtomic, sweepTemps, writeDirAtomic } from '../store/atomic.js';
+import { DamagedError, readVerified, removeAtomic, sweepTemps, verifiedPath, writeChunks, writeDirAtomic } from '../store/atomic.js';
 import { withLock } from '../store/lock.js';
 import type { Architecture } from './base.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from './weights.js';
@@ -60,24 +60,23 @@ export function saveBase(home: string, base: Omit<BaseManifest, 'format' | 'fing
   const refuseExisting = () => { if (existsSync(dir)) throw new BaseStoreError(`a base with id '${base.id}' is already installed`); };
   refuseExisting();
   const tensors: BaseManifest['tensors'] = [];
+  // 64-aligned tensors, written one by one with the zero padding between them.
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for (const [name, t] of base.weights) {
-    size = Math.ceil(size / ALIGN) * ALIGN;
-    tensors.push({ name, dims: [...t.dims], offset: size });
-    size += t.data.byteLength;
+    const at = Math.ceil(size / ALIGN) * ALIGN;
+    if (at > size) chunks.push(new Uint8Array(at - size));
+    tensors.push({ name, dims: [...t.dims], offset: at });
+    chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    size = at + t.data.byteLength;
   }
-  const blob = new Uint8Array(size);
-  tensors.forEach(({ name, offset }) => {
-    const d = base.weights.get(name)!.data;
-    blob.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), offset);
-  });
   const { weights, tokenizerJson, ...meta } = base;
   const manifest: BaseManifest = { format: BASE_FORMAT, ...meta, fingerprint: weightsFingerprint(weights), tensors };
   withBaseStoreLock(home, () => {
     refuseExisting();
     sweepTemps(basesDir(home)); // a killed writer's half-written base
     writeDirAtomic(dir, (tmp) => {
-      writeFileSync(join(tmp, 'weights.bin'), blob);
+      writeChunks(join(tmp, 'weights.bin'), chunks);
       writeFileSync(join(tmp, 'tokenizer.json'), tokenizerJson);
       writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
     });
@@ -91,13 +90,14 @@ export function removeBase(home: string, id: string): void {
 }
 
 /** File `name` of base `id`, checked against its checksum. */
-function readBaseFile(home: string, id: string, name: string): Buffer {
+function baseFile<T>(home: string, id: string, name: string, read: (dir: string, name: string) => T): T {
   try {
-    return readVerified(join(basesDir(home), id), name);
+    return read(join(basesDir(home), id), name);
   } catch (e) {
     throw e instanceof DamagedError ? new BaseDamagedError(`base '${id}': ${e.message}`) : e;
   }
 }
+const readBaseFile = (home: string, id: string, name: string) => baseFile(home, id, name, readVerified);
 
 /** Ids of the installed bases (directories with a manifest), sorted. */
 export function listBaseIds(home: string): string[] {
@@ -122,13 +122,21 @@ export function readBaseManifest(home: string, id: string): BaseManifest {
 /** Load a base and check every tensor's extent and the fingerprint. */
 export function loadStoredBase(home: string, id: string): StoredBase {
   const manifest = readBaseManifest(home, id);
-  const blob = readBaseFile(home, id, 'weights.bin');
+  // Checked against its checksum in chunks, then each tensor read into memory of its own
+  // (aligned, for in-place patching): never the whole file at once.
+  const fd = openSync(baseFile(home, id, 'weights.bin', verifiedPath), 'r');
   const weights = new Map<string, WeightTensor>();
-  for (const { name, dims, offset } of manifest.tensors) {
-    const n = dims.reduce((a, b) => a * b, 1);
-    if (offset % 4 !== 0 || offset + 4 * n > blob.byteLength) throw new BaseDamagedError(`base '${id}': tensor ${name} lies outside weights.bin (truncated file?)`);
-    // Copy out so the tensors own aligned memory that in-place patching can use.
-    weights.set(name, { dims, data: new Float32Array(blob.buffer.slice(blob.byteOffset + offset, blob.byteOffset + offset + 4 * n)) });
+  try {
+    const fileBytes = fstatSync(fd).size;
+    for (const { name, dims, offset } of manifest.tensors) {
+      const n = dims.reduce((a, b) => a * b, 1);
+      if (offset % 4 !== 0 || offset + 4 * n > fileBytes) throw new BaseDamagedError(`base '${id}': tensor ${name} lies outside weights.bin (truncated file?)`);
+      const data = new Float32Array(n), bytes = new Uint8Array(data.buffer);
+      for (let at = 0, got = 1; at < bytes.length && got > 0; at += got) got = readSync(fd, bytes, at, bytes.length - at, offset + at);
+      weights.set(name, { dims, data });
+    }
+  } finally {
+    closeSync(fd);
   }
   if (weightsFingerprint(weights) !== manifest.fingerprint) throw new BaseDamagedError(`base '${id}': weights do not match the manifest's fingerprint (corrupt install)`);
   return { manifest, weights, tokenizerJson: readBaseFile(home, id, 'tokenizer.json').toString('utf8') };

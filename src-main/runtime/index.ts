@@ -53,6 +53,8 @@ export interface HostStepLoop {
   step(batch: Record<string, HostTensor>, model?: number): Promise<Record<string, HostTensor>>;
   /** All the state, or only the inputs named. */
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
+  /** The same without a copy on the CPU: views valid until the next step (see StepLoop). */
+  viewState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
   stateLocations(): Record<string, string>;
   fixedLocations(): Record<string, string>;
   dispose(): Promise<void>;
@@ -77,8 +79,10 @@ export async function openStepLoop(
   initialState: Record<string, HostTensor>,
   /** Inputs fed unchanged every step (uploaded once where the state lives on a GPU). */
   fixed: Record<string, HostTensor> = {},
+  /** State outputs that the CPU may write over their own input's buffer (see StepLoop). */
+  inPlace: readonly string[] = [],
 ): Promise<HostStepLoop> {
-  const loop = await StepLoop.open(model, opts, binding, initialState, fixed);
+  const loop = await StepLoop.open(model, opts, binding, initialState, fixed, inPlace);
   return {
     get steps() {
       return loop.steps;
@@ -86,6 +90,7 @@ export async function openStepLoop(
     info: () => loop.session.info(),
     step: (batch, model) => loop.step(batch, model),
     readState: (names) => loop.readState(names),
+    viewState: (names) => loop.viewState(names),
     stateLocations: () => loop.stateLocations(),
     fixedLocations: () => loop.fixedLocations(),
     dispose: () => loop.dispose(),

@@ -47,6 +47,12 @@ export interface OpenOptions {
   fallbackToCpu?: boolean;
   /** ORT intra-op threads (CPU EP); ORT's default when absent. */
   intraOpThreads?: number;
+  /**
+   * false: no CPU memory arena (and no memory pattern, which allocates from it): each
+   * intermediate is freed when its last reader ran, instead of the arena keeping its
+   * high-water mark, grown in doubling chunks, for the session's life. Default true (ORT's).
+   */
+  cpuArena?: boolean;
 }
 
 /** Which provider a session actually runs on, and why if it is not the requested one. */
@@ -109,6 +115,7 @@ function sessionOptions(provider: ProviderName, o: OpenOptions, quiet: boolean):
   };
   if (quiet) opts.logSeverityLevel = 4;
   if (o.intraOpThreads !== undefined) opts.intraOpNumThreads = o.intraOpThreads;
+  if (o.cpuArena === false) Object.assign(opts, { enableCpuMemArena: false, enableMemPattern: false });
   if (o.externalData?.length) opts.externalData = o.externalData.map((e) => ({ path: e.path, data: e.data }));
   if (provider !== 'cpu') {
     if (o.disableCpuFallback) opts.extra = { session: { disable_cpu_ep_fallback: '1' } };

@@ -80,9 +80,10 @@ export class RuntimeSession {
   /**
    * runtime/ only: run with ORT tensors (GPU buffers allowed on GPU sessions), outputs left
    * where the session put them. Refuses a GPU buffer on a CPU session (ORT would read
-   * garbage without a word).
+   * garbage without a word). `fetches` as a record names a pre-allocated tensor (or null) per
+   * output: ORT writes that output into it.
    */
-  async runOrt(feeds: Record<string, ort.Tensor>, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+  async runOrt(feeds: Record<string, ort.Tensor>, fetches?: readonly string[] | Record<string, ort.Tensor | null>): Promise<Record<string, ort.Tensor>> {
     const s = this.live;
     if (this.provider === 'cpu') {
       for (const [name, t] of Object.entries(feeds)) {

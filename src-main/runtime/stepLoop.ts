@@ -5,8 +5,11 @@
  * train/multi-step.ts): each step names the model it runs, and all of them share the state.
  *
  * CPU: the state is fed zero-copy; ORT copies each output into a fresh buffer, which
- * becomes the next step's input as is (no second copy). Where the host state is large,
- * garbage is collected after steps, so old state buffers do not pile up (collect.ts).
+ * becomes the next step's input as is (no second copy). State outputs named `inPlace`
+ * (train/in-place.ts says which may be) are written by ORT into their own input's buffer
+ * instead, so the state is held once, not twice (the binding still hands back a copy of
+ * each, dropped at once). Where the host state is large, garbage is collected after
+ * steps, so old state buffers and those copies do not pile up (collect.ts).
  * WebGPU (or another GPU provider): the session was opened with the state outputs as
  * `gpuOutputs`, so the state stays resident on the GPU between steps; only the other
  * (small) outputs come back to the host. Each GPU state tensor is disposed right after
@@ -47,14 +50,19 @@ export class StepLoop {
   private closed = false;
   /** Whether steps collect garbage: decided after the first step, once the state's home is known. */
   private collects: boolean | undefined;
+  /** State outputs written over their input's buffer (CPU sessions). */
+  private readonly inPlace: Set<string>;
 
   private constructor(
     readonly sessions: readonly RuntimeSession[],
     binding: StateBinding,
     initial: Map<string, ort.Tensor>,
     private readonly ownsSession: boolean,
+    inPlace: readonly string[] = [],
   ) {
     this.outToIn = Object.entries(binding);
+    for (const o of inPlace) if (!(o in binding)) throw new Error(`in-place output '${o}' is not a state output`);
+    this.inPlace = new Set(inPlace);
     this.stateInputs = new Set(this.outToIn.map(([, i]) => i));
     this.stateOutputs = new Set(this.outToIn.map(([o]) => o));
     this.state = initial;
@@ -74,6 +82,7 @@ export class StepLoop {
     binding: StateBinding,
     initialState: Record<string, HostTensor>,
     ownsSession = false,
+    inPlace: readonly string[] = [],
   ): StepLoop {
     const sessions = Array.isArray(session) ? session : [session as RuntimeSession];
     if (sessions.length === 0) throw new Error('a step loop needs a model');
@@ -95,7 +104,7 @@ export class StepLoop {
     for (const name of Object.keys(initialState)) {
       if (!seenInputs.has(name)) throw new Error(`initial state has '${name}', which no state output feeds`);
     }
-    return new StepLoop(sessions, binding, initial, ownsSession);
+    return new StepLoop(sessions, binding, initial, ownsSession, inPlace);
   }
 
   /** The binding's outputs and inputs exist in the model, each input bound once, dtypes alike. */
@@ -119,7 +128,7 @@ export class StepLoop {
   /**
    * Open step models (one, or several sharing the binding) and start a loop over them that
    * owns the sessions. On a GPU provider the state outputs are kept on the GPU (added to
-   * opts.gpuOutputs).
+   * opts.gpuOutputs); on the CPU those in `inPlace` are written over their inputs.
    */
   static async open(
     model: Uint8Array | readonly Uint8Array[],
@@ -127,13 +136,14 @@ export class StepLoop {
     binding: StateBinding,
     initialState: Record<string, HostTensor>,
     fixed: Record<string, HostTensor> = {},
+    inPlace: readonly string[] = [],
   ): Promise<StepLoop> {
     const gpuOutputs = [...new Set([...(opts.gpuOutputs ?? []), ...Object.keys(binding)])];
     const sessions: RuntimeSession[] = [];
     let loop: StepLoop | undefined;
     try {
       for (const m of model instanceof Uint8Array ? [model] : model) sessions.push(await RuntimeSession.open(m, { ...opts, gpuOutputs }));
-      loop = StepLoop.create(sessions, binding, initialState, true);
+      loop = StepLoop.create(sessions, binding, initialState, true, inPlace);
       await loop.holdFixed(fixed);
       return loop;
     } catch (e) {
@@ -184,7 +194,7 @@ export class StepLoop {
   /**
    * One step of model `model` (default the first): `batch` holds every non-state input.
    * Returns the non-state outputs (loss, metrics) on the host. If the run fails, the state
-   * is left as it was.
+   * is left as it was, except in-place outputs, which it may have written.
    */
   step(batch: Record<string, HostTensor>, model = 0): Promise<Record<string, HostTensor>> {
     return this.serial(async () => {
@@ -208,10 +218,13 @@ export class StepLoop {
     }
     for (const [name, t] of this.fixed) feeds[name] = t;
     for (const [name, t] of this.state) feeds[name] = t;
-    const out = await session.runOrt(feeds);
+    const inPlace = session.provider === 'cpu' && this.inPlace.size > 0;
+    const binding = new Map(this.outToIn);
+    const fetches = inPlace ? Object.fromEntries(session.outputNames.map((o) => [o, this.inPlace.has(o) ? this.state.get(binding.get(o)!)! : null])) : undefined;
+    const out = await session.runOrt(feeds, fetches);
 
     const next = new Map<string, ort.Tensor>();
-    for (const [o, i] of this.outToIn) next.set(i, out[o]!);
+    for (const [o, i] of this.outToIn) next.set(i, inPlace && this.inPlace.has(o) ? this.state.get(i)! : out[o]!);
     const result: Record<string, HostTensor> = {};
     try {
       for (const [name, t] of Object.entries(out)) {
@@ -235,6 +248,18 @@ export class StepLoop {
    * all of it, or only the inputs named in `names`.
    */
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return this.hostState(names, true);
+  }
+
+  /**
+   * The current state without a copy where it is on the host: views that the next step
+   * overwrites (in place) or drops, to read before stepping again. GPU state is read back.
+   */
+  viewState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return this.hostState(names, false);
+  }
+
+  private hostState(names: readonly string[] | undefined, copy: boolean): Promise<Record<string, HostTensor>> {
     return this.serial(async () => {
       this.live();
       for (const n of names ?? []) if (!this.state.has(n)) throw new Error(`readState: '${n}' is not state`);
@@ -244,7 +269,7 @@ export class StepLoop {
         if (wanted && !wanted.has(name)) continue;
         if (t.location === 'cpu') {
           const h = fromOrtCpu(t);
-          out[name] = { ...h, data: h.data.slice() } as HostTensor;
+          out[name] = copy ? { ...h, data: h.data.slice() } as HostTensor : h;
         } else {
           out[name] = await this.session.toHost(t);
         }
@@ -271,6 +296,7 @@ export class StepLoop {
       this.fixed.clear();
       await this.uploader?.dispose();
       if (this.ownsSession) for (const s of this.sessions) await s.dispose();
+      if (this.collects) collectGarbage(); // the state this loop held, unless the caller keeps it
     });
   }
 }

@@ -149,6 +149,14 @@ export function readVerified(dir: string, name: string): Buffer {
   return bytes;
 }
 
+/** The path of file `name` of a directory written by writeDirAtomic, its checksum checked in chunks (as readVerified, without holding the bytes). */
+export function verifiedPath(dir: string, name: string): string {
+  const sums = checksumsOf(dir);
+  const path = existing(join(dir, name));
+  if (sums) check(path, sums[name], sha256File(path));
+  return path;
+}
+
 /** Check every file a directory's checksums list (DamagedError naming the first that fails), reading each in chunks. */
 export function verifyDir(dir: string): void {
   const sums = checksumsOf(dir);
@@ -163,4 +171,19 @@ function existing(path: string): string {
 
 function check(path: string, expected: string | undefined, actual: string): void {
   if (expected !== actual) throw new DamagedError(`${path} does not match its checksum (${expected ? 'torn or overwritten' : 'not listed'})`);
+}
+
+/**
+ * Write `chunks` one after another into a new file (for writeDirAtomic's `fill`): large
+ * tensors go out as they are, never first concatenated into a second copy in memory.
+ */
+export function writeChunks(path: string, chunks: Iterable<ArrayBufferView>): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    for (const c of chunks) {
+      const bytes = new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
 }

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DamagedError, readVerified, sweepTemps, verifyDir, writeDirAtomic, writeFileAtomic } from '../store/atomic.js';
+import { DamagedError, readVerified, sweepTemps, verifyDir, writeChunks, writeDirAtomic, writeFileAtomic } from '../store/atomic.js';
 import { acquireLock, type Lock } from '../store/lock.js';
 
 export interface CheckpointTensor { dims: number[]; data: Float32Array }
@@ -59,13 +59,8 @@ export function saveCheckpoint<M>(dir: string, step: number, ck: Checkpoint<M>):
   let bytes = 0;
   const layout: Layout[] = [];
   for (const [n, t] of ck.tensors) { layout.push({ name: n, dims: t.dims, offset: bytes, length: t.data.length }); bytes += t.data.byteLength; }
-  const blob = new Uint8Array(bytes);
-  for (const l of layout) {
-    const t = ck.tensors.get(l.name)!.data;
-    blob.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), l.offset);
-  }
   writeDirAtomic(target, (tmp) => {
-    writeFileSync(join(tmp, 'tensors.bin'), blob);
+    writeChunks(join(tmp, 'tensors.bin'), [...ck.tensors.values()].map((t) => t.data));
     writeFileSync(join(tmp, 'meta.json'), JSON.stringify({ meta: ck.meta, layout }));
   });
   verifyDir(target);

@@ -31,6 +31,18 @@ export function stepsPerRun(provider: string, noiseBytesPerStep: number): number
   return noiseBytesPerStep * STEPS_PER_RUN <= RUN_NOISE_BYTES ? STEPS_PER_RUN : 1;
 }
 
+/** Bases above this size step without ONNX Runtime's CPU arena. */
+const ARENA_MAX_BASE_BYTES = 64 * 2 ** 20;
+
+/**
+ * Whether a CPU step session keeps ONNX Runtime's memory arena: yes for small bases, where
+ * reusing its blocks saves the page faults of fresh allocations each step (a noticeable share
+ * of a 0.2 s step); no for large ones, where the arena's high-water mark of intermediates,
+ * grown in doubling chunks and kept for the session's life, is gigabytes and the faults are
+ * a small share of a step of tens of seconds (docs/benchmarks.md).
+ */
+export const cpuArena = (baseBytes: number): boolean => baseBytes <= ARENA_MAX_BASE_BYTES;
+
 export function multiStepGraph(step: StepGraph, k: number, isFixed: (input: string) => boolean): StepGraph {
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`multiStepGraph: k must be a positive integer, got ${k}`);
   const stateInputs = new Set(Object.values(step.stateBinding));

@@ -20,11 +20,12 @@ import { compileStep } from './compile.js';
 import { diffName, gateName, groupGateName, type StructuredPenalty } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from './evaluate.js';
+import { inPlaceOutputs } from './in-place.js';
 import { saveL0State, type L0State } from './l0-state.js';
 import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type LambdaState } from './lambda-schedule.js';
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
-import { multiStepGraph, stepsPerRun } from './multi-step.js';
+import { cpuArena, multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type ClipMode, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
@@ -115,6 +116,8 @@ export interface TrainInput {
    * hyper-parameter either: K steps in one run give the same weights bit for bit.
    */
   stepsPerRun?: number;
+  /** ONNX Runtime's CPU memory arena for the steps (default: multi-step.ts's cpuArena). Not a hyper-parameter. */
+  cpuArena?: boolean;
 }
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
@@ -249,7 +252,10 @@ export class Trainer {
     const perRun = this.input.stepsPerRun ?? stepsPerRun(provider, feeds.noiseBytesPerStep());
     if (lambda && perRun > LAMBDA_BLOCK) throw new Error(`an L0 phase takes at most ${LAMBDA_BLOCK} steps per run (λ's control blocks), not ${perRun}`);
     const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
-    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider }, pg.graph.stateBinding, state, feeds.fixedFeeds());
+    // State outputs every model may write over their inputs (in-place.ts): the CPU then holds the state once.
+    const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
+    const arena = this.input.cpuArena ?? cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
+    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: arena }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
     const rowsOf = (step: number) => {
@@ -260,13 +266,14 @@ export class Trainer {
     const evalAfter = (step: number) => c.evalEvery > 0 ? (step + 1) % c.evalEvery === 0 || step + 1 === phaseSteps
       : (step + 1) % this.batchesPerEpoch === 0 || step + 1 === phaseSteps;
     let devMetrics: Metrics | undefined;
+    const paramNames = pg.trainables.map((t) => paramInput(t.name));
     try {
       for (let s = meta.phaseStep; s < phaseSteps;) {
         // Before step s, so a checkpoint never lands after a phase's last step (its dev evaluation would be skipped on resume).
         const due = s > firstStep && Date.now() - this.lastCheckpoint >= checkpointEveryMs;
         if (this.cancelRequested || due) {
           const saved = this.saveRunCheckpoint({ ...meta, phaseIndex: pi, phaseStep: s, noiseRng: [...noiseRng.state], ...(lambda ? { lambda: lambda.snapshot() } : {}) },
-            this.collect(await loop.readState(), extras));
+            this.collect(await loop.viewState(), extras)); // written before the next step: no copy needed
           if (this.cancelRequested) return { status: 'cancelled', checkpoint: saved.path, step: saved.step };
         }
         // A run of perRun steps where no evaluation falls inside it, else a single step.
@@ -290,8 +297,8 @@ export class Trainer {
         s += n;
         if (evalAfter(s - 1)) {
           // The L0 phase's gates' second moments too, for gateStats.
-          const read = [...pg.trainables.map((t) => paramInput(t.name)), ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
-          const params = this.collect(await loop.readState(read), extras);
+          const read = [...paramNames, ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
+          const params = this.collect(await loop.viewState(read), extras);
           const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
           devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
           const gates = kind === 'l0' ? gateStats(base, params, s, offset + s, DEFAULT_ADAMW) : undefined;
@@ -299,7 +306,8 @@ export class Trainer {
           this.emit({ kind: 'eval', phase: kind, step: offset + s, metrics: devMetrics, nonzeros, ...(gates ? { gates } : {}) });
         }
       }
-      return { status: 'done', carried: this.collect(await loop.readState(), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
+      // The parameters as they are (no copy; the loop goes next): a phase's moments end with it.
+      return { status: 'done', carried: this.collect(await loop.viewState(paramNames), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
     } finally {
       await loop.dispose();
     }

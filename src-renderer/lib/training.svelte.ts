@@ -49,6 +49,8 @@ export class TrainingWizard {
   seed = $state(1);
   glue = $state('');
   bases = $state.raw<BaseSummary[]>([]);
+  /** Memory free on the machine when the bases were listed. */
+  freeMemoryBytes = $state<number | null>(null);
   /** '' = the shipped base. */
   baseId = $state('');
   provider = $state<'cpu' | 'webgpu'>('cpu');
@@ -76,6 +78,12 @@ export class TrainingWizard {
   readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.sparse ?? false);
   readonly running = $derived(live(this.current));
   readonly canStart = $derived(this.preview !== null && !this.inspecting && this.taskName.trim() !== '' && !this.starting && !this.running);
+  /** The run's estimated peak memory on the CPU (the chosen base and method), against the memory free. */
+  readonly memory = $derived.by(() => {
+    const base = this.baseId ? this.bases.find((b) => b.id === this.baseId) : this.bases[0];
+    const peak = base?.trainingPeakBytes?.[this.method];
+    return peak === undefined || this.freeMemoryBytes === null || this.provider !== 'cpu' ? null : { peak, free: this.freeMemoryBytes, exceeds: peak > this.freeMemoryBytes };
+  });
   readonly percent = $derived(this.current?.progress ? (100 * this.current.progress.step) / this.current.progress.totalSteps : 0);
 
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -122,7 +130,7 @@ export class TrainingWizard {
   async loadRuns(): Promise<void> {
     try {
       this.runs = (await call('train:list', {})).runs;
-      this.bases = (await call('bases:list', {})).bases;
+      ({ bases: this.bases, freeMemoryBytes: this.freeMemoryBytes } = await call('bases:list', {}));
     } catch (err) {
       this.error = messageOf(err);
     }

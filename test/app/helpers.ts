@@ -2,9 +2,12 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackList, PackSummary, PredictResult, RunStatus, StorageComparison } from '../../src-main/ipc/contract.js';
+import { TRAIN_METHODS, type AppInfo, type BaseSummary, type DataChoices, type DataPreview, type DoctorReport, type PackList, type PackSummary, type PredictResult, type RunStatus, type StorageComparison, type TrainMethod } from '../../src-main/ipc/contract.js';
 import type { Services, TrainStart } from '../../src-main/ipc/handlers.js';
 import { projectRoot } from '../../src-main/paths.js';
+
+/** Estimated training peaks: `bytes` for every method, 1 PiB for `full` (past any machine's free memory: the wizard warns). */
+const fakePeaks = (bytes: number) => Object.fromEntries(TRAIN_METHODS.map((m) => [m, m === 'full' ? 2 ** 50 : bytes])) as Record<TrainMethod, number>;
 
 export const FAKE_REPORT: DoctorReport = {
   ort: '1.30.0',
@@ -152,8 +155,8 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async listBases(): Promise<BaseSummary[]> {
       return [
-        { id: 'use-lite-en', displayName: 'Universal Sentence Encoder Lite (English)', architecture: 'use-lite', shipped: true, installed: true, parameters: 6_975_744 },
-        { id: 'bert-mini', displayName: 'bert-mini', architecture: 'bert', shipped: false, installed: true, parameters: 11_170_560 },
+        { id: 'use-lite-en', displayName: 'Universal Sentence Encoder Lite (English)', architecture: 'use-lite', shipped: true, installed: true, parameters: 6_975_744, trainingPeakBytes: fakePeaks(0.5e9) },
+        { id: 'bert-mini', displayName: 'bert-mini', architecture: 'bert', shipped: false, installed: true, parameters: 11_170_560, trainingPeakBytes: fakePeaks(0.6e9) },
       ];
     },
     /** A TSV with a header; the first column is the text, the last the label unless chosen. */

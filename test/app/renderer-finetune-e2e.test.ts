@@ -47,7 +47,13 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await page.getByLabel('Epochs per phase').fill('2');
   await page.getByLabel('File layout').selectOption('SST-2');
   await page.getByLabel('Base model').selectOption({ label: 'bert-mini (11.2 M)' });
+  const memory = page.getByLabel('Memory estimate');
+  await memory.getByText(/^Estimated peak memory: 572\.2 MiB \(.+ free now\)\.$/).waitFor();
+  await page.getByLabel('Method').selectOption('full');
+  await page.getByRole('alert').getByText(/This run needs about 1024\.0 TiB of memory at its peak, more than the .+ free now/).waitFor();
+  await page.getByLabel('Method').selectOption('diff');
   await page.getByLabel('Run on').selectOption('webgpu');
+  await memory.waitFor({ state: 'detached' }); // the CPU's estimate
   await start.click();
 
   const run = page.getByLabel('Training run');

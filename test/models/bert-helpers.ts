@@ -71,22 +71,14 @@ export const tinyConfig = (over: Partial<HfBertConfigJson> = {}): HfBertConfigJs
   max_position_embeddings: 16, type_vocab_size: 2, layer_norm_eps: 1e-12, hidden_act: 'gelu', ...over,
 });
 
-/**
- * Random BERT weights under HF names (linear weights [out, in]). Larger than BERT's
- * N(0, 0.02²) init so attention patterns and LayerNorm scales are far from uniform and a
- * wrong wiring shows up in the outputs.
- */
-export function randomHfBert(c: HfBertConfigJson, seed: number, prefix = ''): Map<string, HfTensor> {
-  const rng = new Rng(seed);
-  const m = new Map<string, HfTensor>();
+export type HfInitKind = 'w' | 'b' | 'g' | 'e';
+
+/** The tensors of a Hugging Face BertModel checkpoint, in checkpoint order, with how each is initialised. */
+export function hfBertTensors(c: HfBertConfigJson): { name: string; dims: number[]; kind: HfInitKind }[] {
+  const out: { name: string; dims: number[]; kind: HfInitKind }[] = [];
   const h = c.hidden_size, f = c.intermediate_size;
-  const t = (name: string, dims: number[], kind: 'w' | 'b' | 'g' | 'e') => {
-    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-    rng.fillNormal(data, kind === 'e' ? 0.5 : kind === 'w' ? 0.3 : 0.1);
-    if (kind === 'g') data.forEach((v, i) => (data[i] = 1 + v));
-    m.set(prefix + name, { dims, data });
-  };
-  const dense = (name: string, out: number, inp: number) => { t(`${name}.weight`, [out, inp], 'w'); t(`${name}.bias`, [out], 'b'); };
+  const t = (name: string, dims: number[], kind: HfInitKind) => out.push({ name, dims, kind });
+  const dense = (name: string, o: number, inp: number) => { t(`${name}.weight`, [o, inp], 'w'); t(`${name}.bias`, [o], 'b'); };
   const ln = (name: string) => { t(`${name}.weight`, [h], 'g'); t(`${name}.bias`, [h], 'b'); };
   t('embeddings.word_embeddings.weight', [c.vocab_size, h], 'e');
   t('embeddings.position_embeddings.weight', [c.max_position_embeddings, h], 'e');
@@ -102,7 +94,30 @@ export function randomHfBert(c: HfBertConfigJson, seed: number, prefix = ''): Ma
     ln(`${p}.output.LayerNorm`);
   }
   dense('pooler.dense', h, h);
-  return m;
+  return out;
+}
+
+/** Standard deviation per kind: LayerNorm gains are 1 + N(0, std²). */
+export type HfInitStd = Record<HfInitKind, number>;
+
+/**
+ * Larger than BERT's N(0, 0.02²) init so attention patterns and LayerNorm scales are far
+ * from uniform and a wrong wiring shows up in the outputs.
+ */
+export const WIRING_STD: HfInitStd = { e: 0.5, w: 0.3, b: 0.1, g: 0.1 };
+
+/** Fill one tensor from `rng` as `kind` is initialised. */
+export function initHfTensor(rng: Rng, dims: number[], kind: HfInitKind, std: HfInitStd = WIRING_STD): Float32Array {
+  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  rng.fillNormal(data, std[kind]);
+  if (kind === 'g') data.forEach((v, i) => (data[i] = 1 + v));
+  return data;
+}
+
+/** Random BERT weights under HF names (linear weights [out, in]), initialised WIRING_STD. */
+export function randomHfBert(c: HfBertConfigJson, seed: number, prefix = ''): Map<string, HfTensor> {
+  const rng = new Rng(seed);
+  return new Map(hfBertTensors(c).map(({ name, dims, kind }) => [prefix + name, { dims, data: initHfTensor(rng, dims, kind) }]));
 }
 
 /**

@@ -7,12 +7,14 @@
  * killed) run from its last checkpoint.
  */
 import { randomBytes } from 'node:crypto';
+import { freemem } from 'node:os';
 import { basename } from 'node:path';
 import { readBaseManifest } from '../../model/base-store.js';
 import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
+import { estimateTrainingPeak } from '../../train/memory-estimate.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/trainer.js';
@@ -107,8 +109,10 @@ export const trainCommand: CommandSpec = {
     const started = Date.now();
     const baseId = str(values.base) ?? defaultBaseId();
     // Convert a shipped base here, where its progress reaches stderr; the worker only loads.
-    if (shippedBases().some((b) => b.id === baseId)) ensureShippedBase(ctx.home, baseId, ctx.log);
-    else readBaseManifest(ctx.home, baseId);
+    const manifest = shippedBases().some((b) => b.id === baseId) ? ensureShippedBase(ctx.home, baseId, ctx.log) : readBaseManifest(ctx.home, baseId);
+    const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength }), freeBytes: freemem() };
+    const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
+    ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
     const runJob: RunJob = {
       baseId, trainPath, devPath: str(values.dev), config, provider, recipe,
       columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
@@ -130,7 +134,7 @@ export const trainCommand: CommandSpec = {
     const bytes = result.packBytes;
     writeFileAtomic(out, bytes);
     const value = {
-      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros,
+      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros, memory,
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
       steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000, ...(warnings.length ? { warnings } : {}),
     };

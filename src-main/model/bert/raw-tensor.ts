@@ -21,14 +21,21 @@ export interface RawTensor {
 
 export const numelOf = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
-/** Float32 copy of a F32/F16/BF16 tensor; any other dtype is an error naming the tensor. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * Float32 values of a F32/F16/BF16 tensor; any other dtype is an error naming the tensor.
+ * Aligned little-endian F32 is a view of the bytes (an import then holds the checkpoint
+ * once, not twice); the rest is converted into a new array.
+ */
 export function toFloat32(t: RawTensor, name: string, file: string): Float32Array {
   const n = numelOf(t.dims);
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-  const out = new Float32Array(n);
+  const inPlace = t.dtype === 'F32' && LITTLE_ENDIAN && t.bytes.byteOffset % 4 === 0;
+  const out = inPlace ? new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n) : new Float32Array(n);
   switch (t.dtype) {
     case 'F32':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      if (!inPlace) for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       break;
     case 'F16':
       for (let i = 0; i < n; i++) out[i] = fromHalf(view.getUint16(2 * i, true));

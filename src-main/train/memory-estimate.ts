@@ -1,0 +1,70 @@
+/**
+ * A run's peak memory (resident set, CPU) before it starts, from the base's tensor shapes,
+ * the method and the batch: what the wizard and `taskpack train` warn with when it exceeds
+ * the machine's free memory.
+ *
+ *   peak ≈ RUNTIME + base + held + base × REST[regime][family] × tokens / (32 × 128)
+ *
+ * `held` is what the method's largest phase holds on top of the base: its training state
+ * (parameters and both Adam moments) twice (the loop's, updated in place, and the copy
+ * onnxruntime-node hands back after each run), the fixed-mask phase's masks, and one set
+ * of gate noise per step of a run. REST is the rest (activations, gradients and the other
+ * parameter-sized intermediates, the dev evaluation), per base byte at batch 32 × 128, in
+ * the trainer's two regimes: small bases step 4 times per run with ONNX Runtime's arena
+ * (multi-step.ts), large ones once per run without it. Fitted to bench/train-memory's run
+ * peaks on SST-2 (sentences of 10–60 tokens) on the shipped base and on BERT-base, where
+ * the estimate is within 15 % (docs/benchmarks.md); longer texts pad to more tokens and
+ * take more.
+ */
+import { cpuArena, STEPS_PER_RUN } from './multi-step.js';
+import { denseTensors, methodPhases, METHODS, type Method } from './methods.js';
+import { DEFAULT_CONFIG } from './trainer.js';
+
+const MiB = 2 ** 20;
+
+/** Node, ONNX Runtime, the app's code and a GLUE-sized dataset in memory. */
+const RUNTIME = 200 * MiB;
+
+/** The tokens of the fitted runs' batches (32 × 128). */
+const FITTED_TOKENS = 32 * 128;
+
+type Family = 'l0' | 'dense';
+/** The rest per base byte at FITTED_TOKENS: [small base (arena, 4 steps per run), large base]. */
+const REST: Record<Family, [number, number]> = { l0: [30.2, 3.1], dense: [10.4, 0.9] };
+
+export interface EstimateTensor { name: string; dims: readonly number[] }
+
+export interface EstimateInput {
+  /** The base's tensors (a stored base's manifest lists them). */
+  tensors: readonly EstimateTensor[];
+  method: Method;
+  batchSize: number;
+  maxLength: number;
+}
+
+const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
+
+/** Bytes the method's largest phase holds beyond the base (see the file's comment). */
+function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerRun: number): number {
+  const base = tensors.reduce((a, t) => a + bytesOf(t), 0);
+  return Math.max(...methodPhases(method).map((phase) => {
+    if (phase === 'l0') return 2 * 6 * base + stepsPerRun * base; // w, α and their moments; noise per gate
+    if (phase === 'mask') return 2 * 3 * base + base; // w and its moments; the masks
+    const trained = new Set(denseTensors(method, Object.fromEntries(tensors.map((t) => [t.name, [...t.dims]]))));
+    return 2 * 3 * tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0);
+  }));
+}
+
+/** Estimated peak resident bytes of a training run on the CPU. */
+export function estimateTrainingPeak(e: EstimateInput): number {
+  const base = e.tensors.reduce((a, t) => a + bytesOf(t), 0);
+  const small = cpuArena(base);
+  const family: Family = methodPhases(e.method)[0] === 'l0' ? 'l0' : 'dense';
+  const rest = base * REST[family][small ? 0 : 1] * (e.batchSize * e.maxLength) / FITTED_TOKENS;
+  return Math.round(RUNTIME + base + heldBytes(e.tensors, e.method, small ? STEPS_PER_RUN : 1) + rest);
+}
+
+/** estimateTrainingPeak for every method at the default batch and length (the wizard's run). */
+export function trainingPeaks(tensors: readonly EstimateTensor[]): Record<Method, number> {
+  return Object.fromEntries(METHODS.map((method) => [method, estimateTrainingPeak({ tensors, method, batchSize: DEFAULT_CONFIG.batchSize, maxLength: DEFAULT_CONFIG.maxLength })])) as Record<Method, number>;
+}
