@@ -297,7 +297,9 @@ export class StepLoop {
       this.fixed.clear();
       await this.uploader?.dispose();
       if (this.ownsSession) for (const s of this.sessions) await s.dispose();
-      if (this.collects) collectGarbage(); // the state this loop held, unless the caller keeps it
+      // The state this loop held (unless the caller keeps it) and the last run's copies, before
+      // whatever comes next (a projection) allocates: once per loop, so never throttled.
+      if (this.collects) collectGarbage(true);
     });
   }
 }

@@ -220,7 +220,8 @@ export class Trainer {
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, { weightDecay: c.weightDecay });
     const provider = this.input.provider ?? 'cpu';
-    const state = this.takeStateFeeds(pg, carried), extras = carried;
+    let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
+    const extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
     const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
     const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps, lambda: lambda && ((s) => lambda.lambdaAt(s)) }, extras);
@@ -232,6 +233,7 @@ export class Trainer {
     const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
     const arena = this.input.cpuArena ?? cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
     const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: arena }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
+    state = undefined; // the loop's now: its moments are freed when the loop goes
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
     const rowsOf = (step: number) => {
