@@ -39,12 +39,12 @@ function gcFunction(): (() => void) | undefined {
 
 /**
  * A full collection now, unless the last one in this thread was too recent for its cost
- * (see COST_SHARE). True if it ran.
+ * (see COST_SHARE) and `force` is false. True if it ran.
  */
-export function collectGarbage(): boolean {
+export function collectGarbage(force = false): boolean {
   const fn = gcFunction();
   const start = performance.now();
-  if (!fn || start - lastEnd < lastDuration / COST_SHARE) return false;
+  if (!fn || (!force && start - lastEnd < lastDuration / COST_SHARE)) return false;
   fn();
   lastEnd = performance.now();
   lastDuration = lastEnd - start;

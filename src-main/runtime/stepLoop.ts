@@ -43,6 +43,7 @@ export class StepLoop {
   private readonly fixed = new Map<string, ort.Tensor>();
   private uploader: GpuUploader | undefined;
   private readonly outToIn: [string, string][];
+  private readonly inputOf: Map<string, string>;
   private readonly stateInputs: Set<string>;
   private readonly stateOutputs: Set<string>;
   private tail: Promise<unknown> = Promise.resolve();
@@ -61,6 +62,7 @@ export class StepLoop {
     inPlace: readonly string[] = [],
   ) {
     this.outToIn = Object.entries(binding);
+    this.inputOf = new Map(this.outToIn);
     for (const o of inPlace) if (!(o in binding)) throw new Error(`in-place output '${o}' is not a state output`);
     this.inPlace = new Set(inPlace);
     this.stateInputs = new Set(this.outToIn.map(([, i]) => i));
@@ -219,8 +221,7 @@ export class StepLoop {
     for (const [name, t] of this.fixed) feeds[name] = t;
     for (const [name, t] of this.state) feeds[name] = t;
     const inPlace = session.provider === 'cpu' && this.inPlace.size > 0;
-    const binding = new Map(this.outToIn);
-    const fetches = inPlace ? Object.fromEntries(session.outputNames.map((o) => [o, this.inPlace.has(o) ? this.state.get(binding.get(o)!)! : null])) : undefined;
+    const fetches = inPlace ? Object.fromEntries(session.outputNames.map((o) => [o, this.inPlace.has(o) ? this.state.get(this.inputOf.get(o)!)! : null])) : undefined;
     const out = await session.runOrt(feeds, fetches);
 
     const next = new Map<string, ort.Tensor>();
@@ -296,7 +297,9 @@ export class StepLoop {
       this.fixed.clear();
       await this.uploader?.dispose();
       if (this.ownsSession) for (const s of this.sessions) await s.dispose();
-      if (this.collects) collectGarbage(); // the state this loop held, unless the caller keeps it
+      // The state this loop held (unless the caller keeps it) and the last run's copies, before
+      // whatever comes next (a projection) allocates: once per loop, so never throttled.
+      if (this.collects) collectGarbage(true);
     });
   }
 }

@@ -5,10 +5,10 @@
  *
  *   peak ≈ RUNTIME + base + held + base × REST[regime][family] × tokens / (32 × 128)
  *
- * `held` is what the method's largest phase holds on top of the base: its training state
- * (parameters and both Adam moments) twice (the loop's, updated in place, and the copy
- * onnxruntime-node hands back after each run), the fixed-mask phase's masks, and one set
- * of gate noise per step of a run. REST is the rest (activations, gradients and the other
+ * `held` is what the method holds on top of the base at its largest: a phase's training
+ * state (parameters and both Adam moments) twice (the loop's, updated in place, and the copy
+ * onnxruntime-node hands back after each run), the fixed-mask phase's masks and one set of
+ * gate noise per step of a run; or the projection between phases (heldBytes). REST is the rest (activations, gradients and the other
  * parameter-sized intermediates, the dev evaluation), per base byte at batch 32 × 128, in
  * the trainer's two regimes: small bases step 4 times per run with ONNX Runtime's arena
  * (multi-step.ts), large ones once per run without it. Fitted to bench/train-memory's run
@@ -30,7 +30,7 @@ const FITTED_TOKENS = 32 * 128;
 
 type Family = 'l0' | 'dense';
 /** The rest per base byte at FITTED_TOKENS: [small base (arena, 4 steps per run), large base]. */
-const REST: Record<Family, [number, number]> = { l0: [30.2, 3.1], dense: [10.4, 0.9] };
+const REST: Record<Family, [number, number]> = { l0: [30.2, 2.0], dense: [10.4, 0.9] };
 
 export interface EstimateTensor { name: string; dims: readonly number[] }
 
@@ -44,14 +44,20 @@ export interface EstimateInput {
 
 const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
 
-/** Bytes the method's largest phase holds beyond the base (see the file's comment). */
+/**
+ * Bytes the method holds beyond the base at its largest: a phase's steps (see the file's
+ * comment) or the projection into the fixed-mask phase, which holds the phase before's state
+ * (parameters and moments, not yet collected), δ, the kept values and the masks, and the next
+ * phase's state.
+ */
 function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerRun: number): number {
   const base = tensors.reduce((a, t) => a + bytesOf(t), 0);
-  return Math.max(...methodPhases(method).map((phase) => {
-    if (phase === 'l0') return 2 * 6 * base + stepsPerRun * base; // w, α and their moments; noise per gate
-    if (phase === 'mask') return 2 * 3 * base + base; // w and its moments; the masks
-    const trained = new Set(denseTensors(method, Object.fromEntries(tensors.map((t) => [t.name, [...t.dims]]))));
-    return 2 * 3 * tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0);
+  const trained = new Set(denseTensors(method, Object.fromEntries(tensors.map((t) => [t.name, [...t.dims]]))));
+  const state = (phase: string) => phase === 'l0' ? 6 * base : 3 * (phase === 'mask' ? base : tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0));
+  return Math.max(...methodPhases(method).map((phase, i, phases) => {
+    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base; // noise: one float per gate per step of a run
+    if (phase === 'mask') return Math.max(2 * state(phase) + base, state(phases[i - 1]) + 3 * base + state(phase)); // masks; the projection
+    return 2 * state(phase);
   }));
 }
 

@@ -240,7 +240,8 @@ export class Trainer {
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, graphOptionsOf(base, c));
     const provider = this.input.provider ?? 'cpu';
-    const state = this.takeStateFeeds(pg, carried), extras = carried;
+    let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
+    const extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
     const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
     const { mask: maskLr, ...lr } = c.lr;
@@ -256,6 +257,7 @@ export class Trainer {
     const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
     const arena = this.input.cpuArena ?? cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
     const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: arena }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
+    state = undefined; // the loop's now: its moments are freed when the loop goes
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
     const rowsOf = (step: number) => {

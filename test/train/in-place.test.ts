@@ -31,14 +31,16 @@ for (const method of ['diff-structured', 'full'] as const) {
       const loop = await openStepLoop(compileStep(task.graph).bytes, { provider: 'cpu' }, task.graph.stateBinding, initial, {}, written);
       const scalars: Record<string, HostTensor>[] = [];
       for (const f of feeds) scalars.push(await loop.step(f));
-      const state = await loop.readState();
+      const state = await loop.readState(), view = await loop.viewState();
       await loop.dispose();
-      return { scalars, state, held };
+      return { scalars, state, held, view };
     };
     const copied = await run([]), written = await run(inPlace);
     for (const [n, t] of Object.entries(copied.state)) {
       assert.deepEqual(written.state[n].data, t.data, `state '${n}'`);
       assert.deepEqual(written.held[n], t.data, `'${n}' was updated in the buffer the loop was handed`);
+      assert.equal(written.view[n].data, written.held[n], `viewState hands out '${n}' itself`);
+      assert.notEqual(written.state[n].data, written.held[n], 'readState copies');
     }
     const moved = Object.keys(copied.state).filter((n) => copied.held[n].some((v, i) => v !== copied.state[n].data[i]));
     assert.ok(moved.length > 0 && moved.every((n) => copied.state[n].data !== copied.held[n]), 'without in place, new buffers each step');

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/handlers.js';
+import { readBaseManifest } from '../../src-main/model/base-store.js';
+import { estimateTrainingPeak } from '../../src-main/train/memory-estimate.js';
 import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
 
 async function cli(home: string, ...argv: string[]) {
@@ -25,6 +27,11 @@ test('CLI: train → eval → infer with a task pack', async () => {
   assert.equal(t.json.pack, out);
   assert.ok(existsSync(out));
   assert.match(t.stderr, /projection: \d+ of \d+ nonzero before/);
+  // The estimate before the run: the tiny base's, at this batch and length, against the free memory.
+  const tensors = readBaseManifest(home, 'tiny').tensors;
+  assert.deepEqual(Object.keys(t.json.memory).sort(), ['estimatedPeakBytes', 'freeBytes']);
+  assert.equal(t.json.memory.estimatedPeakBytes, estimateTrainingPeak({ tensors, method: 'diff-structured', batchSize: 16, maxLength: 16 }));
+  assert.match(t.stderr, new RegExp(`memory: about ${(t.json.memory.estimatedPeakBytes / 2 ** 30).toFixed(1)} GB at the peak, [\\d.]+ GB free now`));
   assert.equal(t.json.nonzeros, Math.ceil(0.005 * t.json.projection.total));
   // 256 rows, 16 per batch: 2 epochs of L0 steps, then 1 of fixed-mask ones.
   assert.equal(t.json.steps, 16 * (2 + 1));
