@@ -88,7 +88,8 @@ test('CLI: --recipe reference sets its switches in job.json, explicit options ov
   const def = JSON.parse(readFileSync(join(home, 'runs', 'def', 'job.json'), 'utf8'));
   assert.deepEqual([def.config.penalty, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask], ['product', 'shared', 'global', 'sampled', undefined]);
   for (const [flag, value, message] of [['--penalty', 'sum', /--penalty must be one of product, additive, got 'sum'/], ['--recipe', 'paper', /--recipe must be one of default, reference/],
-    ['--layer-penalty', '1,x', /--layer-penalty must be comma-separated/]] as const) {
+    ['--layer-penalty', '1,x', /--layer-penalty must be comma-separated/],
+    ['--layer-penalty', '1,2', /--layer-penalty: the per-layer penalty takes \d+ factors \(embeddings, \d+ layers, the rest\), got 2/]] as const) {
     const bad = await cli(home, ...args, flag, value, '--run-id', 'bad', '--out', join(home, 'bad.taskpack'));
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.stderr, message);

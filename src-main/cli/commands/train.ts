@@ -19,7 +19,7 @@ import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../..
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/trainer.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
-import { CLIP_MODES, isMethod, METHODS } from '../../train/methods.js';
+import { CLIP_MODES, isMethod, layerPenaltyWeight, METHODS } from '../../train/methods.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -110,6 +110,14 @@ export const trainCommand: CommandSpec = {
     const baseId = str(values.base) ?? defaultBaseId();
     // Convert a shipped base here, where its progress reaches stderr; the worker only loads.
     const manifest = shippedBases().some((b) => b.id === baseId) ? ensureShippedBase(ctx.home, baseId, ctx.log) : readBaseManifest(ctx.home, baseId);
+    // A per-layer penalty that does not fit this base is refused before the run directory exists.
+    if (config.layerPenalty) {
+      try {
+        layerPenaltyWeight(config.layerPenalty, manifest.tensors.map((t) => t.name));
+      } catch (e) {
+        throw new UsageError(`--layer-penalty: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength }), freeBytes: freemem() };
     const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
     ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
