@@ -1,11 +1,13 @@
 /**
  * Child for the crash tests: until killed, operation j (j = 0, 1, …) toggles pack j mod K in
  * a store (install/uninstall) and, with `checkpoint` as the mode, first checkpoints state j
- * (checkpointState) into `<home>/runs/crash`. Prints `done j` after each completed
- * operation (stdout to a pipe is synchronous on Linux, so a printed line means it committed).
+ * (checkpointState) into `<home>/runs/crash`. Appends `done j` to `<home>/done.log` after each
+ * completed operation with a blocking write(2), so a logged line means it committed. (Not to
+ * stdout: once the pipe's buffer is full, libuv queues writes in the process, and a kill loses
+ * them; the store is then ahead of the log.) Prints `ready` once, on stdout.
  * argv: mode (store | checkpoint), home, then the pack files.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackStore } from '../../src-main/packs/store.js';
 import { saveCheckpoint, type Checkpoint } from '../../src-main/train/checkpoint.js';
@@ -23,6 +25,8 @@ if (mode && home && files.length > 0) {
   const packs = files.map((f) => new Uint8Array(readFileSync(f)));
   const store = new PackStore(home);
   const installed = new Map<number, string>();
+  mkdirSync(home, { recursive: true });
+  const log = openSync(join(home, 'done.log'), 'a');
   process.stdout.write('ready\n');
   for (let j = 0; ; j++) {
     if (mode === 'checkpoint') saveCheckpoint(join(home, 'runs', 'crash'), j, checkpointState(j));
@@ -30,6 +34,6 @@ if (mode && home && files.length > 0) {
     const id = installed.get(k);
     if (id) { store.uninstall(id); installed.delete(k); }
     else installed.set(k, store.install(packs[k]).entry.id);
-    process.stdout.write(`done ${j}\n`);
+    writeSync(log, `done ${j}\n`);
   }
 }

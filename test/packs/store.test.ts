@@ -126,7 +126,7 @@ async function crashLoop(t: TestContext, mode: string, kills: number, windowMs: 
     proc.on('close', (_code, signal) => { // 'close': after the last of its stdout
       try {
         assert.equal(signal, 'SIGKILL', `child ${k} exited on its own: ${out}`);
-        const done = [...out.matchAll(/done (\d+)/g)].map((m) => Number(m[1]));
+        const done = [...readFileSync(join(home, 'done.log'), 'utf8').matchAll(/done (\d+)/g)].map((m) => Number(m[1]));
         const completed = done.length ? done[done.length - 1] + 1 : 0;
         const store = new PackStore(home);
         const listed = store.list().map((e) => e.id).sort();
