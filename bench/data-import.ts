@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { epochBatches, lengthBuckets, paddingFraction } from '../src-main/data/batching.js';
 import { importDataset } from '../src-main/data/dataset.js';
 import { projectRoot } from '../src-main/paths.js';
-import { Rng } from '../src-main/train/rng.js';
+import { Rng } from '../src-main/util/rng.js';
 
 const FILES = [
   'glue/SST-2/train.tsv', 'glue/CoLA/train.tsv', 'glue/MRPC/train.tsv', 'glue/RTE/train.tsv', 'glue/STS-B/train.tsv',

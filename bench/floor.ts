@@ -8,7 +8,7 @@ import type { Tensor } from '../src-main/graph/index.js';
 import { topoSort } from '../src-main/graph/topo.js';
 import { encodeModel } from '../src-main/onnx/writer.js';
 import { hostTensor, openSession } from '../src-main/runtime/index.js';
-import { Rng } from '../src-main/train/rng.js';
+import { Rng } from '../src-main/util/rng.js';
 import type { Made } from './contenders.js';
 
 export async function floorContender(outputs: Record<string, Tensor>, dims: Record<string, number>): Promise<Made> {

@@ -29,7 +29,7 @@ import { classifierModel, weightFeeds } from '../src-main/packs/sessions.js';
 import { LiveBase, preparePatch } from '../src-main/packs/swap.js';
 import { quantize, VALUE_ENCODINGS, type ValueEncoding } from '../src-main/packs/values.js';
 import { openSession, type HostTensor } from '../src-main/runtime/index.js';
-import { Rng } from '../src-main/train/rng.js';
+import { Rng } from '../src-main/util/rng.js';
 
 const DENSITY = 0.005;
 const BERT_BASE: EncoderConfig = { vocab: 30522, hidden: 768, layers: 12, heads: 12, ffn: 3072, maxLen: 512, classes: 2 };

@@ -21,7 +21,7 @@ import { compileStep } from '../src-main/train/compile.js';
 import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
 import { multiStepGraph, STEPS_PER_RUN } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
-import { Rng } from '../src-main/train/rng.js';
+import { Rng } from '../src-main/util/rng.js';
 import { initialPhaseState } from '../src-main/train/run-state.js';
 import { DEFAULT_CONFIG } from '../src-main/train/trainer.js';
 import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';

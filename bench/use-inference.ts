@@ -23,7 +23,7 @@ import type { UseLite, UseLiteConfig } from '../src-main/model/use-lite.js';
 import { encodeModel } from '../src-main/onnx/writer.js';
 import { projectRoot } from '../src-main/paths.js';
 import { hostTensor, openSession, type HostSession, type HostTensor } from '../src-main/runtime/index.js';
-import { Rng } from '../src-main/train/rng.js';
+import { Rng } from '../src-main/util/rng.js';
 import { tfjsUseReference } from '../test/models/use-helpers.js';
 
 const BATCH = 64;

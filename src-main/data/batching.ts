@@ -5,7 +5,7 @@
  * from an Rng, and epochBatches(seed, epoch) derives that Rng from the seed and epoch alone,
  * so a trainer resumes an epoch exactly from (seed, epoch, batch index).
  */
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 
 /** Batches per sorting pool: larger pools pad less but mix lengths across batches less. */
 export const POOL_BATCHES = 50;

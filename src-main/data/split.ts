@@ -8,7 +8,7 @@
  * seed. Both parts keep the file's row order.
  */
 import type { TaskType } from '../model/base.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { fingerprintRows, importDataset, type Dataset, type ImportOptions } from './dataset.js';
 
 /** Rows per regression stratum. */

@@ -9,7 +9,7 @@ import type { BaseModel, TaskSpec } from '../model/base.js';
 import { paramInputs, weightFeeds } from '../model/param-inputs.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 
 /** embed() takes single texts; the task only selects the input set. */
 const SINGLE: TaskSpec = { type: 'regression', outputs: 1, pair: false };

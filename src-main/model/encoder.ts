@@ -5,7 +5,7 @@
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { attentionBias, feedForward, layerNormP, linear, maskedMeanPool, selfAttention, tokenEmbedding, type ParamFn } from './layers.js';
 
 export interface EncoderConfig {

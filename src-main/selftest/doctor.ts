@@ -8,7 +8,7 @@ import type { NDArray } from '../graph/index.js';
 import { RuntimeWorker, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { ortVersion } from '../runtime/version.js';
 import { compileStep, toHostAll } from '../train/compile.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import type { DoctorReport, ProviderCheck } from './report.js';
 import { genericPoint, syntheticTask } from './synthetic-task.js';
 

@@ -12,7 +12,7 @@ import { diffPruned, diffTrainables } from '../train/diff-params.js';
 import { GateNoise, noiseInputs } from '../train/gate-noise.js';
 import { STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { buildStepGraph, momentInputs, paramInput, type Objective, type StepGraph, type Trainable } from '../train/step-graph.js';
 
 export const TINY_CONFIG: EncoderConfig = { vocab: 16, hidden: 8, layers: 1, heads: 2, ffn: 16, maxLen: 8, classes: 2 };

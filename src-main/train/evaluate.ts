@@ -11,7 +11,7 @@ import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { computeMetrics, metricNames, type GlueTask, type Metrics } from './metrics.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export const SCORES_OUTPUT = 'scores';
 

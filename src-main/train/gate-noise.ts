@@ -13,7 +13,7 @@ import type { Tensor } from '../graph/index.js';
 import { topoSort } from '../graph/topo.js';
 import { groupNoiseName, noiseName } from './diff-params.js';
 import { fillGateNoise } from './hard-concrete.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export interface NoiseInput {
   name: string;

@@ -4,7 +4,7 @@
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export const STRETCH_LEFT = -1.5;
 export const STRETCH_RIGHT = 1.5;

@@ -11,7 +11,7 @@ import { warmupLinear } from './adamw.js';
 import { GateNoise, noiseInputs, type NoiseInput } from './gate-noise.js';
 import { frozenName, LAMBDA_INPUT, type PhaseGraph } from './methods.js';
 import { substepName } from './multi-step.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
 

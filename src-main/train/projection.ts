@@ -5,7 +5,7 @@
  * fixed mask of the last phase.
  */
 import { fillGateNoise, gateValue } from './hard-concrete.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export type TensorMap = Map<string, Float32Array>;
 

@@ -8,7 +8,7 @@ import type { CheckpointTensor } from './checkpoint.js';
 import { diffName, gateName, groupGateName } from './diff-params.js';
 import { maskName, type Method, type PhaseKind } from './methods.js';
 import { expectedDiff, type TensorMap } from './projection.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { momentInputs, paramInput, type Trainable } from './step-graph.js';
 
 export type RunState = Map<string, CheckpointTensor>;

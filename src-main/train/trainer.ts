@@ -30,7 +30,7 @@ import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, 
 import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';

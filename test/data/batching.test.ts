@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { epochBatches, epochRng, lengthBuckets, paddingFraction } from '../../src-main/data/batching.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 test('lengthBuckets: every row exactly once, ceil(n / batchSize) batches of at most batchSize', () => {
   fc.assert(fc.property(

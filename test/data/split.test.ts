@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { DataError } from '../../src-main/data/errors.js';
 import { importDataset } from '../../src-main/data/dataset.js';
 import { loadTrainDev, splitDataset, stratifiedDevIndices, stratifiedSample } from '../../src-main/data/split.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskpack-split-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

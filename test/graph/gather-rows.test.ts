@@ -10,7 +10,7 @@ import * as g from '../../src-main/graph/index.js';
 import { isLeaf } from '../../src-main/graph/api.js';
 import { topoSort } from '../../src-main/graph/topo.js';
 import { hardConcreteGate } from '../../src-main/train/hard-concrete.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { relErr, runOnOrt } from '../support/ort-run.js';
 
 const ROWS = 9, WIDTH = 4;

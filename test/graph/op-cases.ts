@@ -5,7 +5,7 @@
  */
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray, Tensor } from '../../src-main/graph/index.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 export interface BuiltCase { y: Tensor; wrt: Tensor[]; feeds: Record<string, NDArray> }
 export interface OpCase { name: string; build(rng: Rng): BuiltCase }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import { isFloat } from '../../src-main/graph/tensor.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { relErr, runOnOrt } from '../support/ort-run.js';
 import { OP_CASES, opOfCase } from './op-cases.js';
 

@@ -15,7 +15,7 @@ import { readSafetensors } from '../../src-main/model/bert/safetensors.js';
 import { BertTokenizer, tokenizerJsonFromVocab } from '../../src-main/model/bert/tokenizer.js';
 import { paramInputs } from '../../src-main/model/param-inputs.js';
 import { weightsFingerprint } from '../../src-main/model/weights.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { randomHfBert, tinyConfig, writeSafetensors } from './bert-helpers.js';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...'abcdefghijklmnopqrstuvwxyz'.split(''), 'the', '##s'];

@@ -17,7 +17,7 @@ import { paramInputs, weightFeeds } from '../../src-main/model/param-inputs.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { encodeModel } from '../../src-main/onnx/writer.js';
 import { hostTensor, openSession } from '../../src-main/runtime/index.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { fakeServices } from '../app/helpers.js';
 import { webgpuSkipReason } from '../runtime/support.js';
 import { maxAbsDiff } from './use-helpers.js';

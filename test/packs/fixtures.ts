@@ -12,7 +12,7 @@ import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC, type PackContent } from '../../src-main/packs/format.js';
 import { sparseDiffFromDense } from '../../src-main/packs/sparse.js';
 import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 export const GOLDEN_PATH = () => join(projectRoot(), 'test', 'fixtures', 'packs', 'golden-v1.taskpack');
 

@@ -15,7 +15,7 @@ import { encoderClassifierModel, tokenBatch, weightFeeds } from '../../src-main/
 import { LiveBase, preparePatch } from '../../src-main/packs/swap.js';
 import type { ValueEncoding } from '../../src-main/packs/values.js';
 import { openSession, type HostSession, type HostTensor } from '../../src-main/runtime/index.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { relErr } from '../support/ort-run.js';
 import { goldenContent, perturb, syntheticBase } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
 import { adamw, type AdamWConfig } from '../../src-main/train/adamw.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 const f64 = (shape: number[], data: Float64Array): NDArray => ({ dtype: 'float64', shape, data });
 

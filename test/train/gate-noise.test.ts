@@ -11,7 +11,7 @@ import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { noiseName } from '../../src-main/train/diff-params.js';
 import { GateNoise, noiseInputs } from '../../src-main/train/gate-noise.js';
 import { fillGateNoise } from '../../src-main/train/hard-concrete.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 const task = syntheticTask({ method: 'diff-structured' });
 const inputs = noiseInputs(task.graph.inputs, Object.values(task.graph.outputs));

@@ -13,7 +13,7 @@ import { DEFAULT_ADAMW } from '../../src-main/train/adamw.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { inPlaceOutputs } from '../../src-main/train/in-place.js';
 import { multiStepGraph } from '../../src-main/train/multi-step.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { buildStepGraph } from '../../src-main/train/step-graph.js';
 
 for (const method of ['diff-structured', 'full'] as const) {

@@ -9,7 +9,7 @@ import { openStepLoop, type HostTensor } from '../../src-main/runtime/index.js';
 import { syntheticBatch, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
 import { multiStepGraph, stepsPerRun, STEPS_PER_RUN, substepName } from '../../src-main/train/multi-step.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 // Substeps of one run: batch × sequence length (a short last batch, as at an epoch's end).
 const SHAPES = [[8, 6], [3, 4], [8, 5]];

@@ -15,7 +15,7 @@ import { gateStatsPath, type GateStats } from '../../src-main/train/gate-stats.j
 import { loadL0State } from '../../src-main/train/l0-state.js';
 import { buildPhaseGraph, layerPenaltyWeight, maskName } from '../../src-main/train/methods.js';
 import { PhaseFeeds } from '../../src-main/train/phase-feeds.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { paramInput } from '../../src-main/train/step-graph.js';
 import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';
 import { syntheticSentiment, tinyBert } from './trainer-support.js';

@@ -10,7 +10,7 @@ import type { NDArray } from '../../src-main/graph/index.js';
 import { openStepLoop, type HostStepLoop } from '../../src-main/runtime/index.js';
 import { genericPoint, syntheticTask } from '../../src-main/selftest/synthetic-task.js';
 import { compileStep, toHostAll } from '../../src-main/train/compile.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { webgpuSkipReason } from '../runtime/support.js';
 
 for (const structured of [false, true]) {

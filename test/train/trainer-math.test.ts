@@ -10,7 +10,7 @@ import type { NDArray } from '../../src-main/graph/index.js';
 import { diffName, diffPruned, diffTrainables, gateName, groupGateName, groupNoiseName, noiseName, type DiffPruningOptions } from '../../src-main/train/diff-params.js';
 import { L0_SHIFT, STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
 import { projectedCount, projectTopK } from '../../src-main/train/projection.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 // 'emb.tok' is a lookup table (its row 2 of w starts all zero: a row no batch looked up).
 const SHAPES: Record<string, number[]> = { 'emb.tok': [4, 3], 'l0.w': [3, 4], 'l0.b': [5] };

@@ -7,7 +7,7 @@ import { importBertFolder } from '../../src-main/model/bert/import.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import type { BaseModel } from '../../src-main/model/base.js';
 import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/trainer.js';
 
 export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');

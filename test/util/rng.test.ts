@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gateValue, LOGISTIC_NOISE } from '../../src-main/train/hard-concrete.js';
-import { Rng } from '../../src-main/train/rng.js';
+import { Rng } from '../../src-main/util/rng.js';
 
 test('fillFromTable16 reads the table at both 16-bit halves of each nextUint32, low half first', () => {
   const table = Float32Array.from({ length: 65536 }, (_, k) => k);
