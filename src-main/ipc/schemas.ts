@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
-import { isGlueTask } from '../train/metrics.js';
+import { isGlueTask } from '../data/metrics.js';
 import type { METHODS } from '../train/methods.js';
 import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
 

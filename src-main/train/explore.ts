@@ -22,7 +22,7 @@ import { DamagedError, readVerified, writeDirAtomic } from '../store/atomic.js';
 import { hasCheckpoint, type DamagedCheckpoint } from './checkpoint.js';
 import { hasL0State, loadL0State } from './l0-state.js';
 import { methodPhases } from './methods.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../data/metrics.js';
 import { Trainer, type Cancelled, type TrainConfig } from './trainer.js';
 
 /** Default fixed-mask steps per target: one epoch, at most this many. */

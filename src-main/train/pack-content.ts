@@ -8,7 +8,7 @@ import { quantize } from '../packs/values.js';
 import { appVersion } from '../paths.js';
 import { diffName } from './diff-params.js';
 import { maskName, type PhaseKind } from './methods.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../data/metrics.js';
 import { maskEpochsOf } from './phase-budget.js';
 import { tensorsOf, type RunState } from './run-state.js';
 import type { TrainConfig } from './trainer.js';

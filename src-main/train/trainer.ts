@@ -27,7 +27,7 @@ import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { cpuArena, multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type ClipMode, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../data/metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
 import { lockRun } from './checkpoint.js';
 import type { ExploreEvent, ExploredPoint } from './explore.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../data/metrics.js';
 import type { RunJob } from './run-job.js';
 import type { TrainEvent } from './trainer.js';
 

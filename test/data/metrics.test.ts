@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { projectRoot } from '../../src-main/paths.js';
 import {
   accuracy, averageRanks, f1, GLUE_TASK_METRICS, glueMetrics, glueScore, matthews, metricNames, pearson, spearman,
-} from '../../src-main/train/metrics.js';
+} from '../../src-main/data/metrics.js';
 
 interface Case { name: string; labels: number[]; predictions: number[]; [metric: string]: unknown }
 const goldens = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'metrics-goldens.json'), 'utf8')) as {
