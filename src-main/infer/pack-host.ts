@@ -17,9 +17,9 @@ import type { PackContent } from '../packs/format.js';
 import { PackStore } from '../packs/store.js';
 import { LiveBase, preparePatch, type PreparedPatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
-import { metricsOf, Predictor, softmax } from '../train/evaluate.js';
+import { metricsOf, Predictor, softmax } from './evaluate.js';
 import type { Metrics } from '../data/metrics.js';
-import { importForPack, taskSpecOfPack } from '../train/pack-inference.js';
+import { importForPack, taskSpecOfPack } from './pack-inference.js';
 
 export type Prediction = { label: string; probabilities: number[] } | { score: number };
 

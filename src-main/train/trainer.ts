@@ -19,7 +19,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, t
 import { compileStep } from './compile.js';
 import { diffName, gateName, groupGateName, type StructuredPenalty } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
-import { Predictor, metricsOf } from './evaluate.js';
+import { Predictor, metricsOf } from '../infer/evaluate.js';
 import { inPlaceOutputs } from './in-place.js';
 import { saveL0State, type L0State } from './l0-state.js';
 import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type LambdaState } from './lambda-schedule.js';

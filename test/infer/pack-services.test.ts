@@ -18,8 +18,8 @@ import { PackHostWorker } from '../../src-main/infer/pack-host-worker.js';
 import type { Services } from '../../src-main/ipc/handlers.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { packsDir, PackStore } from '../../src-main/packs/store.js';
-import { softmax } from '../../src-main/train/evaluate.js';
-import { PackPredictor } from '../../src-main/train/pack-inference.js';
+import { softmax } from '../../src-main/infer/evaluate.js';
+import { PackPredictor } from '../../src-main/infer/pack-inference.js';
 import { snapshotDir } from '../packs/fixtures.js';
 import { tinyBert, writeSyntheticSentiment } from '../train/trainer-support.js';
 

@@ -13,7 +13,7 @@ import { loadTrainDev, stratifiedSample } from '../../src-main/data/index.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { mergeDense } from '../../src-main/packs/sparse.js';
-import { metricsOf, Predictor } from '../../src-main/train/evaluate.js';
+import { metricsOf, Predictor } from '../../src-main/infer/evaluate.js';
 import { METHODS, type Method } from '../../src-main/train/methods.js';
 import { projectedCount } from '../../src-main/train/projection.js';
 import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';

@@ -1,8 +1,8 @@
 /** `taskpack eval --pack PACK --data FILE`: GLUE metrics of a pack on a labelled file. */
 import { existsSync, readFileSync } from 'node:fs';
 import { readingWarnings } from '../../data/index.js';
-import { metricsOf } from '../../train/evaluate.js';
-import { importForPack, PackPredictor } from '../../train/pack-inference.js';
+import { metricsOf } from '../../infer/evaluate.js';
+import { importForPack, PackPredictor } from '../../infer/pack-inference.js';
 import { UsageError, type CommandSpec } from '../command.js';
 
 export function readPackFile(path: unknown): Uint8Array {

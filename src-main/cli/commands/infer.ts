@@ -1,6 +1,6 @@
 /** `taskpack infer --pack PACK --text T [--text-pair T2]`: one prediction with a task pack. */
-import { softmax } from '../../train/evaluate.js';
-import { PackPredictor } from '../../train/pack-inference.js';
+import { softmax } from '../../infer/evaluate.js';
+import { PackPredictor } from '../../infer/pack-inference.js';
 import { UsageError, type CommandSpec } from '../command.js';
 import { readPackFile } from './eval.js';
 
