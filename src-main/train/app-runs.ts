@@ -24,7 +24,7 @@ import type { ImportChoices } from '../data/inspect.js';
 import type { Method } from './methods.js';
 import { readRunJob, refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
-import { DEFAULT_CONFIG } from './trainer.js';
+import { DEFAULT_CONFIG } from './train-config.js';
 import { TrainingWorker, type JobEvent } from './training-worker.js';
 
 export interface DataFile {

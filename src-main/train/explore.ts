@@ -23,7 +23,8 @@ import { hasCheckpoint, type DamagedCheckpoint } from './checkpoint.js';
 import { hasL0State, loadL0State } from './l0-state.js';
 import { methodPhases } from './methods.js';
 import type { Metrics } from '../data/metrics.js';
-import { Trainer, type Cancelled, type TrainConfig } from './trainer.js';
+import { Trainer, type Cancelled } from './trainer.js';
+import type { TrainConfig } from './train-config.js';
 
 /** Default fixed-mask steps per target: one epoch, at most this many. */
 export const DEFAULT_EXPLORE_STEPS = 200;

@@ -18,7 +18,7 @@
  */
 import { cpuArena, STEPS_PER_RUN } from './multi-step.js';
 import { denseTensors, methodPhases, METHODS, type Method } from './methods.js';
-import { DEFAULT_CONFIG } from './trainer.js';
+import { DEFAULT_CONFIG } from './train-config.js';
 
 const MiB = 2 ** 20;
 

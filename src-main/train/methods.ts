@@ -14,7 +14,6 @@ import { DEFAULT_ADAMW } from './adamw.js';
 import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
 import { correctCount, softmaxCrossEntropy } from './losses.js';
 import { buildStepGraph, type Objective, type StepGraph, type Trainable } from './step-graph.js';
-import type { TrainConfig } from './trainer.js';
 
 export const METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type Method = (typeof METHODS)[number];
@@ -80,7 +79,7 @@ export function layerPenaltyWeight(factors: readonly number[], names: readonly s
 }
 
 /** A run's graph options. */
-export function graphOptionsOf(base: BaseModel, c: Pick<TrainConfig, 'weightDecay' | 'penalty' | 'clip' | 'layerPenalty'>): GraphOptions {
+export function graphOptionsOf(base: BaseModel, c: { weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[] }): GraphOptions {
   return {
     weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip,
     ...(c.layerPenalty ? { penaltyWeight: layerPenaltyWeight(c.layerPenalty, [...base.weights.keys()]) } : {}),

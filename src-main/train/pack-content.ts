@@ -11,7 +11,7 @@ import { maskName, type PhaseKind } from './methods.js';
 import type { Metrics } from '../data/metrics.js';
 import { maskEpochsOf } from './phase-budget.js';
 import { tensorsOf, type RunState } from './run-state.js';
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './train-config.js';
 
 export interface FinishedRun {
   base: BaseModel;

@@ -6,7 +6,7 @@
  * (docs/results.md), so it defaults to the other phases' epochs.
  */
 import type { PhaseKind } from './methods.js';
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './train-config.js';
 
 /** The fixed-mask phase's epochs: `maskEpochs`, else `epochs`. */
 export const maskEpochsOf = (c: Pick<TrainConfig, 'epochs' | 'maskEpochs'>): number => c.maskEpochs ?? c.epochs;

@@ -18,7 +18,7 @@
  * and here (TrainConfig.layerPenalty). The fixed-mask phase's head keeps lr.head (the
  * official code trains it at w's 5e-5 there).
  */
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './train-config.js';
 
 export const RECIPES = ['default', 'reference'] as const;
 export type Recipe = (typeof RECIPES)[number];

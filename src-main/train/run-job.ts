@@ -13,7 +13,7 @@ import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/metrics.js';
 import { CLIP_MODES, METHODS } from './methods.js';
-import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './trainer.js';
+import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
 import { STRUCTURED_PENALTIES } from './diff-params.js';
 import { RECIPES, type Recipe } from './recipes.js';
 

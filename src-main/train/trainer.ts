@@ -13,20 +13,19 @@ import { epochBatches, type Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { PackContent } from '../packs/format.js';
-import type { ValueEncoding } from '../packs/values.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DamagedCheckpoint } from './checkpoint.js';
 import { compileStep } from './compile.js';
-import { diffName, gateName, groupGateName, type StructuredPenalty } from './diff-params.js';
+import { diffName, gateName, groupGateName } from './diff-params.js';
 import { deviceReport, type DeviceReport } from './device-report.js';
 import { Predictor, metricsOf } from '../infer/evaluate.js';
 import { inPlaceOutputs } from './in-place.js';
 import { saveL0State, type L0State } from './l0-state.js';
-import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaSchedule, type LambdaState } from './lambda-schedule.js';
+import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaState } from './lambda-schedule.js';
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { cpuArena, multiStepGraph, stepsPerRun } from './multi-step.js';
-import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type ClipMode, type Method, type PhaseGraph, type PhaseKind } from './methods.js';
+import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { Metrics } from '../data/metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
@@ -35,55 +34,7 @@ import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './r
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
-
-export interface TrainConfig {
-  method: Method;
-  /** Target share of nonzeros among the penalised parameters (sparse methods). */
-  sparsity: number;
-  /** Epochs of each phase (the fixed-mask one too, unless maskEpochs), capped by maxSteps per phase. */
-  epochs: number;
-  /** Epochs of the fixed-mask phase, capped by maxSteps (default: `epochs`; phase-budget.ts). */
-  maskEpochs?: number;
-  maxSteps?: number;
-  seed: number;
-  batchSize: number;
-  maxLength: number;
-  /** λ of the expected-L0 penalty: all through the L0 phase ('constant') or where it starts ('target'). */
-  lambda: number;
-  /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
-  lambdaSchedule: LambdaSchedule;
-  /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases); mask: w in the fixed-mask phase (default: diff). */
-  lr: { diff: number; gates: number; head: number; base: number; mask?: number };
-  /** Share of each phase's steps spent warming up. */
-  warmup: number;
-  /** The gates' rate: on the shared warm-up and decay, or constant (the official code's). */
-  gateSchedule: GateSchedule;
-  /** The structured L0 penalty: the paper's product or the official code's sum (diff-params.ts). */
-  penalty: StructuredPenalty;
-  /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
-  clip: ClipMode;
-  /** The fixed-mask phase's w: the projection's sampled z ⊙ w, or the L0 phase's dense w (the official code's). */
-  maskStart: MaskStart;
-  /** λ's factor per layer: [embeddings, layer 0, …, layer L−1, the rest] (the official --sparsity_penalty_per_layer); none: 1. */
-  layerPenalty?: number[];
-  weightDecay: number;
-  alphaInit: number;
-  /** Evaluate on dev every this many steps (0: at the end of each epoch). */
-  evalEvery: number;
-  valueEncoding: ValueEncoding;
-}
-
-export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
-  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
-  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
-  weightDecay: 0.01, alphaInit: 5,
-  evalEvery: 0, valueEncoding: 'float16',
-};
-
-export const GATE_SCHEDULES = ['shared', 'constant'] as const;
-export type GateSchedule = (typeof GATE_SCHEDULES)[number];
-export const MASK_STARTS = ['sampled', 'dense'] as const;
-export type MaskStart = (typeof MASK_STARTS)[number];
+import type { TrainConfig } from './train-config.js';
 
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;

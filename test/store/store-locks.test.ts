@@ -14,7 +14,7 @@ import { basesDir, saveBase } from '../../src-main/model/base-store.js';
 import { TrainingRuns } from '../../src-main/train/app-runs.js';
 import { runDir } from '../../src-main/train/checkpoint.js';
 import { writeRunJob } from '../../src-main/train/run-job.js';
-import { DEFAULT_CONFIG } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG } from '../../src-main/train/train-config.js';
 import { lockHolder } from '../support/lock-holder.js';
 import { tinyBert, writeSyntheticSentiment } from '../train/trainer-support.js';
 

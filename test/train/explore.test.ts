@@ -13,7 +13,8 @@ import type { PackContent } from '../../src-main/packs/format.js';
 import { Explorer, type ExploreEvent } from '../../src-main/train/explore.js';
 import { hasL0State, loadL0State } from '../../src-main/train/l0-state.js';
 import { projectedCount } from '../../src-main/train/projection.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig } from '../../src-main/train/trainer.js';
+import { Trainer } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { syntheticSentiment, tinyBert } from './trainer-support.js';
 
 const CONFIG: TrainConfig = {

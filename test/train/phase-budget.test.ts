@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { phaseStepCounts } from '../../src-main/train/phase-budget.js';
 import { readRunJob, runJobPath, writeRunJob } from '../../src-main/train/run-job.js';
-import { DEFAULT_CONFIG } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG } from '../../src-main/train/train-config.js';
 
 test('steps per phase: epochs × batches, the fixed-mask phase its own epochs where set, each capped by maxSteps', () => {
   assert.deepEqual(phaseStepCounts(['l0', 'mask'], { epochs: 3 }, 268), [804, 804]);

@@ -17,7 +17,8 @@ import { buildPhaseGraph, layerPenaltyWeight, maskName } from '../../src-main/tr
 import { PhaseFeeds } from '../../src-main/train/phase-feeds.js';
 import { Rng } from '../../src-main/util/rng.js';
 import { paramInput } from '../../src-main/train/step-graph.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';
+import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { syntheticSentiment, tinyBert } from './trainer-support.js';
 
 const TINY: TrainConfig = {

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../../src-main/train/checkpoint.js';
-import { Trainer, type TrainConfig, type TrainEvent } from '../../src-main/train/trainer.js';
+import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
+import type { TrainConfig } from '../../src-main/train/train-config.js';
 import { withRecipe } from '../../src-main/train/recipes.js';
 import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG } from './trainer-support.js';
 

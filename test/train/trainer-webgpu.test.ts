@@ -22,7 +22,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ProviderName } from '../../src-main/runtime/index.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainEvent, type TrainResult } from '../../src-main/train/trainer.js';
+import { Trainer, type TrainEvent, type TrainResult } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { webgpuSkipReason } from '../runtime/support.js';
 import { syntheticSentiment, tinyBert } from './trainer-support.js';
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadTrainDev } from '../../src-main/data/index.js';
 import { decodePack } from '../../src-main/packs/codec.js';
-import { DEFAULT_CONFIG, Trainer, type TrainConfig } from '../../src-main/train/trainer.js';
+import { Trainer } from '../../src-main/train/trainer.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { TrainingWorker, type JobEvent, type TrainingJob } from '../../src-main/train/training-worker.js';
 import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
 
