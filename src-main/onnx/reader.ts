@@ -6,7 +6,7 @@
  */
 import type { AttrValue, Initializer, OnnxDim, OnnxGraph, OnnxNode, ValueInfo } from './ir.js';
 import { DTYPES, dtypeFromCode, elementCount, tensorFromLittleEndian } from './dtypes.js';
-import type { ExternalDataFile } from './writer.js';
+import type { ExternalDataFile } from './external-data.js';
 import {
   AttributeType,
   DataLocation,

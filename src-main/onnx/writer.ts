@@ -7,6 +7,7 @@
  * at least `externalThresholdBytes` move into one external blob instead, so models whose
  * weights pass protobuf's 2 GB limit still load (ORT session option `externalData`).
  */
+import type { ExternalDataFile } from './external-data.js';
 import type { AttrValue, Initializer, OnnxGraph, OnnxNode, ValueInfo } from './ir.js';
 import { checkInitializer, dtypeCode, littleEndianBytes } from './dtypes.js';
 import { EXTRA_DOMAIN_OPSETS, IR_VERSION, OPSET, PRODUCER_NAME, PRODUCER_VERSION } from './opset.js';
@@ -23,8 +24,6 @@ import {
   type ValueInfoMsg,
 } from './proto.js';
 
-export { decodeModel } from './reader.js';
-
 /**
  * Initializers of at least this many bytes go external when an external path is given.
  * 1 KiB, as onnx.save_model's default: small tensors (shapes, axes, scalars) stay inline
@@ -39,11 +38,6 @@ export interface EncodeOptions {
   /** Location written into each external tensor; pass the same string as ORT's `externalData[].path`. */
   externalDataPath?: string;
   externalThresholdBytes?: number;
-}
-
-export interface ExternalDataFile {
-  path: string;
-  data: Uint8Array;
 }
 
 export interface EncodedModel {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OnnxGraph } from '../../src-main/onnx/ir.js';
 import { dumpGraph, formatFloat } from '../../src-main/onnx/dump.js';
-import { decodeModel, encodeModel } from '../../src-main/onnx/writer.js';
+import { decodeModel } from '../../src-main/onnx/reader.js';
+import { encodeModel } from '../../src-main/onnx/writer.js';
 
 function sampleGraph(): OnnxGraph {
   return {

@@ -5,9 +5,9 @@ import type { Initializer, OnnxDType, OnnxGraph, TensorData } from '../../src-ma
 import {
   DEFAULT_EXTERNAL_THRESHOLD_BYTES,
   EXTERNAL_DATA_ALIGNMENT,
-  decodeModel,
   encodeModel,
 } from '../../src-main/onnx/writer.js';
+import { decodeModel } from '../../src-main/onnx/reader.js';
 import { DataLocation, ModelProto, type ModelMsg } from '../../src-main/onnx/proto.js';
 import { IR_VERSION, OPSET, PRODUCER_NAME } from '../../src-main/onnx/opset.js';
 
