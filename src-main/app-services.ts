@@ -5,7 +5,7 @@
 import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
-import type { DoctorOptions, Services } from './ipc/handlers.js';
+import type { DoctorOptions, Services } from './ipc/services.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
 import { appVersion, userDataDir } from './paths.js';

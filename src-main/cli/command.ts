@@ -3,7 +3,7 @@
  * so a command only declares its own options and returns data plus a human rendering.
  */
 import type { ParseArgsConfig } from 'node:util';
-import type { Services } from '../ipc/handlers.js';
+import type { Services } from '../ipc/services.js';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;

@@ -5,7 +5,7 @@
  * one-line human error on stderr (1: the command failed, 2: it was called wrongly).
  */
 import { parseArgs } from 'node:util';
-import type { Services } from '../ipc/handlers.js';
+import type { Services } from '../ipc/services.js';
 import { errorLine } from '../ipc/handlers.js';
 import { appVersion, userDataDir } from '../paths.js';
 import { UsageError, type CommandSpec, type OptionValues } from './command.js';

@@ -7,6 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 
+/** A file as the user picked it: its name and bytes. */
+export interface FileBytes {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
 export async function withUploadedFile<T>(fileName: string, bytes: Uint8Array, use: (path: string) => T | Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'taskpack-upload-'));
   const safeName = basename(fileName).replace(/[^\w.-]/g, '_') || 'data';

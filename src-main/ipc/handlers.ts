@@ -3,55 +3,14 @@
  * wrap the outcome as an IpcResult. No electron import: Electron's ipcMain wiring
  * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
  */
-import type {
-  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
-  ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
-} from './contract.js';
+import type { ArgsOf, Channel, IpcErrorCode, IpcResult, ResultOf, UploadedFile } from './contract.js';
 import { freemem } from 'node:os';
 import { CHANNELS, isChannel } from './contract.js';
 import { ARG_SCHEMAS, describeIssues } from './schemas.js';
+import type { FileBytes } from '../data/uploaded.js';
+import type { Services } from './services.js';
 
-export interface DoctorOptions {
-  /** Progress lines (the CLI sends them to stderr). */
-  log?: (line: string) => void;
-}
-
-/** What the handlers need from the rest of the app; tests pass fakes. */
-export interface Services {
-  appInfo(): AppInfo | Promise<AppInfo>;
-  runDoctor(options?: DoctorOptions): Promise<DoctorReport>;
-  listPacks(): Promise<PackList>;
-  /** Validate (strictly, as an untrusted file) and install; nothing is written for a bad pack. */
-  installPack(fileName: string, bytes: Uint8Array): Promise<{ pack: PackSummary; alreadyInstalled: boolean }>;
-  uninstallPack(id: string): Promise<PackSummary>;
-  /** The installed pack's bytes (digest and strict decode checked again) and a file name for them. */
-  exportPack(id: string): Promise<DecodedFile>;
-  activatePack(id: string): Promise<PackActivation>;
-  predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
-  evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
-  compareStorage(tasks?: number): Promise<StorageComparison>;
-  inspectData(file: DecodedFile, choices: DataChoices): Promise<DataPreview>;
-  listBases(): Promise<BaseSummary[]>;
-  /** Copy the data into a new run and start it; a finished run's pack is installed. */
-  startTraining(request: TrainStart): Promise<RunStatus>;
-  trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
-  cancelTraining(runId: string): Promise<RunStatus>;
-  resumeTraining(runId: string): Promise<RunStatus>;
-  listTraining(): Promise<RunStatus[]>;
-  exploreSparsity(runId: string, targets: number[], steps?: number): Promise<RunStatus>;
-  installExplored(runId: string, sparsity: number): Promise<RunStatus>;
-  /** Before the process exits: running trainings checkpoint and stop, workers end. */
-  close?(): Promise<void>;
-}
-
-/** A TrainRequest with its files' bytes decoded. */
-export type TrainStart = Omit<TrainRequest, 'train' | 'dev'> & { train: DecodedFile; dev?: DecodedFile };
-export interface DecodedFile {
-  fileName: string;
-  bytes: Uint8Array;
-}
-
-const decodeFile = (f: UploadedFile): DecodedFile => ({ fileName: f.fileName, bytes: new Uint8Array(Buffer.from(f.data, 'base64')) });
+const decodeFile = (f: UploadedFile): FileBytes => ({ fileName: f.fileName, bytes: new Uint8Array(Buffer.from(f.data, 'base64')) });
 
 type Implementations = {
   readonly [C in Channel]: (args: ArgsOf<C>, services: Services) => ResultOf<C> | Promise<ResultOf<C>>;

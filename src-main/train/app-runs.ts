@@ -21,22 +21,18 @@ import { hasL0State } from './l0-state.js';
 import { methodPhases } from './methods.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
 import type { ImportChoices } from '../data/inspect.js';
+import type { FileBytes } from '../data/uploaded.js';
 import type { Method } from './methods.js';
 import { readRunJob, refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
 import { DEFAULT_CONFIG } from './train-config.js';
 import { TrainingWorker, type JobEvent } from './training-worker.js';
 
-export interface DataFile {
-  fileName: string;
-  bytes: Uint8Array;
-}
-
 export interface StartRun {
   taskName: string;
-  train: DataFile;
+  train: FileBytes;
   /** Without one, a seeded stratified 10 % of the training file. */
-  dev?: DataFile;
+  dev?: FileBytes;
   method: Method;
   sparsity: number;
   epochs: number;
@@ -78,7 +74,7 @@ export class TrainingRuns {
     if (!shippedBases().some((b) => b.id === baseId)) readBaseManifest(this.home, baseId); // refuses a base that is not installed
     try {
       mkdirSync(join(dir, 'data'), { recursive: true });
-      const save = (name: string, f: DataFile) => {
+      const save = (name: string, f: FileBytes) => {
         const path = join(dir, 'data', `${name}${dataExtension(f.fileName)}`);
         writeFileAtomic(path, f.bytes);
         names.push([path, f.fileName]);

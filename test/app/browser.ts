@@ -10,7 +10,8 @@ import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
-import { createHandlers, type Services } from '../../src-main/ipc/handlers.js';
+import { createHandlers } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { projectRoot } from '../../src-main/paths.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { runCli, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../src-main/cli/run.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { cliCommand, FAKE_REPORT, fakeServices, lines, runRealCli } from './helpers.js';

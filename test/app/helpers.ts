@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { TRAIN_METHODS, type AppInfo, type BaseSummary, type DataChoices, type DataPreview, type DoctorReport, type PackList, type PackSummary, type PredictResult, type RunStatus, type StorageComparison, type TrainMethod } from '../../src-main/ipc/contract.js';
-import type { Services, TrainStart } from '../../src-main/ipc/handlers.js';
+import type { Services, TrainStart } from '../../src-main/ipc/services.js';
 import { projectRoot } from '../../src-main/paths.js';
 
 /** Estimated training peaks: `bytes` for every method, 1 PiB for `full` (past any machine's free memory: the wizard warns). */

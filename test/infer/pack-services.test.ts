@@ -15,7 +15,7 @@ import { createAppServices } from '../../src-main/app-services.js';
 import { EXIT_OK, runCli } from '../../src-main/cli/run.js';
 import { PackHost } from '../../src-main/infer/pack-host.js';
 import { PackHostWorker } from '../../src-main/infer/pack-host-worker.js';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { packsDir, PackStore } from '../../src-main/packs/store.js';
 import { softmax } from '../../src-main/infer/evaluate.js';

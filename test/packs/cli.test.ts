@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { saveBase } from '../../src-main/model/base-store.js';
 import { GOLDEN_PATH, syntheticBase, TINY, variants } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack } from '../../src-main/packs/codec.js';
 import { readRunJob, writeRunJob } from '../../src-main/train/run-job.js';

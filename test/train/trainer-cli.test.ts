@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
-import type { Services } from '../../src-main/ipc/handlers.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { readBaseManifest } from '../../src-main/model/base-store.js';
 import { estimateTrainingPeak } from '../../src-main/train/memory-estimate.js';
 import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';

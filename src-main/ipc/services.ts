@@ -1,0 +1,43 @@
+/**
+ * What the IPC handlers and the CLI need from the rest of the app: the port that
+ * app-services.ts implements and tests fake.
+ */
+import type {
+  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackActivation, PackList, PackSummary, PredictInput, PredictResult, RunStatus, StorageComparison, TrainRequest,
+} from './contract.js';
+import type { FileBytes } from '../data/uploaded.js';
+
+export interface DoctorOptions {
+  /** Progress lines (the CLI sends them to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface Services {
+  appInfo(): AppInfo | Promise<AppInfo>;
+  runDoctor(options?: DoctorOptions): Promise<DoctorReport>;
+  listPacks(): Promise<PackList>;
+  /** Validate (strictly, as an untrusted file) and install; nothing is written for a bad pack. */
+  installPack(fileName: string, bytes: Uint8Array): Promise<{ pack: PackSummary; alreadyInstalled: boolean }>;
+  uninstallPack(id: string): Promise<PackSummary>;
+  /** The installed pack's bytes (digest and strict decode checked again) and a file name for them. */
+  exportPack(id: string): Promise<FileBytes>;
+  activatePack(id: string): Promise<PackActivation>;
+  predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
+  evaluatePack(id: string, file: FileBytes): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
+  compareStorage(tasks?: number): Promise<StorageComparison>;
+  inspectData(file: FileBytes, choices: DataChoices): Promise<DataPreview>;
+  listBases(): Promise<BaseSummary[]>;
+  /** Copy the data into a new run and start it; a finished run's pack is installed. */
+  startTraining(request: TrainStart): Promise<RunStatus>;
+  trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
+  cancelTraining(runId: string): Promise<RunStatus>;
+  resumeTraining(runId: string): Promise<RunStatus>;
+  listTraining(): Promise<RunStatus[]>;
+  exploreSparsity(runId: string, targets: number[], steps?: number): Promise<RunStatus>;
+  installExplored(runId: string, sparsity: number): Promise<RunStatus>;
+  /** Before the process exits: running trainings checkpoint and stop, workers end. */
+  close?(): Promise<void>;
+}
+
+/** A TrainRequest with its files' bytes decoded. */
+export type TrainStart = Omit<TrainRequest, 'train' | 'dev'> & { train: FileBytes; dev?: FileBytes };
