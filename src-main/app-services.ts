@@ -10,7 +10,7 @@ import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
 import { appVersion, userDataDir } from './paths.js';
 import type { TrainingRuns } from './train/app-runs.js';
-import { isGlueTask } from './data/metrics.js';
+import { isGlueTask } from './data/glue-tasks.js';
 
 /**
  * The self-test pulls in the graph, training and ONNX Runtime modules: load it on first use

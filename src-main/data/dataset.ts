@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { TaskSpec, TaskType, TextRow } from '../model/base.js';
-import type { GlueTask } from './metrics.js';
+import type { GlueTask } from './glue-tasks.js';
 import { chooseColumns, NO_PAIR, type ColumnRequest } from './columns.js';
 import { decodeText, type TextEncoding } from './decode.js';
 import { DataError } from './errors.js';

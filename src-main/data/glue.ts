@@ -7,7 +7,7 @@
  */
 import { basename, dirname } from 'node:path';
 import type { TaskType } from '../model/base.js';
-import type { GlueTask } from './metrics.js';
+import type { GlueTask } from './glue-tasks.js';
 
 export interface GlueLayout {
   /** Header-less files name columns by 0-based index. */

@@ -5,7 +5,7 @@
  * the same options), so a file that previews is a file that trains.
  */
 import type { TaskType } from '../model/base.js';
-import type { GlueTask } from './metrics.js';
+import type { GlueTask } from './glue-tasks.js';
 import { importDataset } from './dataset.js';
 import type { DataPreview } from './preview.js';
 

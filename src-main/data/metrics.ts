@@ -6,27 +6,10 @@
  * positives is 0, MCC with a zero denominator is 0, a correlation with a constant input is NaN.
  */
 import type { TaskSpec } from '../model/base.js';
+import { GLUE_TASK_METRICS, type GlueTask, type MetricName } from './glue-tasks.js';
 
-export type MetricName = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 export type Metrics = Partial<Record<MetricName, number>>;
 type Values = ArrayLike<number>;
-
-/** Each GLUE task's official metrics, the first one being the one GLUE leads with. */
-export const GLUE_TASK_METRICS = {
-  CoLA: ['mcc'],
-  'SST-2': ['accuracy'],
-  MRPC: ['f1', 'accuracy'],
-  'STS-B': ['pearson', 'spearman'],
-  QQP: ['f1', 'accuracy'],
-  MNLI: ['accuracy'],
-  QNLI: ['accuracy'],
-  RTE: ['accuracy'],
-  WNLI: ['accuracy'],
-} as const satisfies Record<string, readonly MetricName[]>;
-
-export type GlueTask = keyof typeof GLUE_TASK_METRICS;
-
-export const isGlueTask = (name: string): name is GlueTask => Object.hasOwn(GLUE_TASK_METRICS, name);
 
 function checkLengths(predictions: Values, labels: Values): void {
   if (predictions.length !== labels.length) throw new Error(`metrics: ${predictions.length} predictions for ${labels.length} labels`);

@@ -10,7 +10,8 @@ import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
-import { computeMetrics, metricNames, type GlueTask, type Metrics } from '../data/metrics.js';
+import { computeMetrics, metricNames, type Metrics } from '../data/metrics.js';
+import type { GlueTask } from '../data/glue-tasks.js';
 import { Rng } from '../util/rng.js';
 
 export const SCORES_OUTPUT = 'scores';

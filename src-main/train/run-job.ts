@@ -11,7 +11,7 @@ import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
-import { isGlueTask, type GlueTask } from '../data/metrics.js';
+import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';
 import { CLIP_MODES, METHODS } from './methods.js';
 import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
 import { STRUCTURED_PENALTIES } from './diff-params.js';

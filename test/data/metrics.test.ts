@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { projectRoot } from '../../src-main/paths.js';
-import {
-  accuracy, averageRanks, f1, GLUE_TASK_METRICS, glueMetrics, glueScore, matthews, metricNames, pearson, spearman,
-} from '../../src-main/data/metrics.js';
+import { accuracy, averageRanks, f1, glueMetrics, glueScore, matthews, metricNames, pearson, spearman } from '../../src-main/data/metrics.js';
+import { GLUE_TASK_METRICS } from '../../src-main/data/glue-tasks.js';
 
 interface Case { name: string; labels: number[]; predictions: number[]; [metric: string]: unknown }
 const goldens = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'metrics-goldens.json'), 'utf8')) as {
