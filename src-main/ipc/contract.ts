@@ -5,6 +5,7 @@
  */
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
 import type { DataPreview } from '../data/preview.js';
+import type { GlueTask } from '../data/glue-tasks.js';
 import type { ExplorePointStatus, ExploreStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
 
 export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, ProviderCheck, RunProgress, RunState, RunStatus };
@@ -87,9 +88,12 @@ export const MAX_PREDICT_INPUTS = 256;
 export const MAX_TEXT_CHARS = 20_000;
 /** Largest pack the renderer may hand over for install (bytes, before base64). */
 export const MAX_INSTALL_BYTES = 16 * 2 ** 20;
+/** Most tasks the storage comparison takes. */
 export const MAX_STORAGE_TASKS = 10_000;
 /** Largest data file the finetune wizard hands over (bytes, before base64). */
 export const MAX_DATA_BYTES = 32 * 2 ** 20;
+
+export type { GlueTask };
 
 /** Characters of the base64 text of `bytes` bytes. */
 export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;

@@ -4,8 +4,7 @@
  */
 import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
-import { isGlueTask } from '../data/metrics.js';
-import type { METHODS } from '../train/methods.js';
+import { isGlueTask } from '../data/glue-tasks.js';
 import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
@@ -23,10 +22,6 @@ const dataChoices = {
   taskType: z.enum(['classification', 'regression']).optional(),
   textCol: columnName, pairCol: columnName, labelCol: columnName,
 };
-
-// The wizard's methods are the trainer's, both ways.
-type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const METHODS_MATCH: SameMembers<(typeof TRAIN_METHODS)[number], (typeof METHODS)[number]> = true;
 
 export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'app:info': noArgs,

@@ -1,6 +1,9 @@
 /** State of the Storage view: the comparison for N tasks. */
-import type { StorageComparison } from '../../src-main/ipc/contract.js';
+import type { MAX_STORAGE_TASKS, StorageComparison } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
+
+// The renderer takes only types from src-main: the type pins this copy to the contract's value.
+const MAX_TASKS: typeof MAX_STORAGE_TASKS = 10_000;
 
 export class StorageState {
   tasks = $state(10);
@@ -12,8 +15,8 @@ export class StorageState {
   readonly maxBytes = $derived(Math.max(1, ...(this.report?.options.map((o) => o.totalBytes ?? 0) ?? [])));
 
   async load(): Promise<void> {
-    if (!Number.isInteger(this.tasks) || this.tasks < 1 || this.tasks > 10_000) {
-      this.error = 'The number of tasks must be a whole number from 1 to 10,000.';
+    if (!Number.isInteger(this.tasks) || this.tasks < 1 || this.tasks > MAX_TASKS) {
+      this.error = `The number of tasks must be a whole number from 1 to ${MAX_TASKS.toLocaleString('en')}.`;
       return;
     }
     this.loading = true;

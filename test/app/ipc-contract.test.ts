@@ -10,10 +10,11 @@ import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
 import type { Channel, IpcContract, TaskpackBridge } from '../../src-main/ipc/contract.js';
-import { CHANNELS, isChannel } from '../../src-main/ipc/contract.js';
+import { CHANNELS, isChannel, TRAIN_METHODS } from '../../src-main/ipc/contract.js';
 import { createHandlers } from '../../src-main/ipc/handlers.js';
 import { ARG_SCHEMAS } from '../../src-main/ipc/schemas.js';
 import { projectRoot } from '../../src-main/paths.js';
+import { METHODS } from '../../src-main/train/methods.js';
 import { fakeServices } from './helpers.js';
 
 // Type-level: the list covers IpcContract exactly (a mismatch fails to compile).
@@ -29,6 +30,15 @@ test('CHANNELS lists every contract channel once', () => {
 test('schemas and handlers exist for exactly the listed channels', () => {
   assert.deepEqual(Object.keys(ARG_SCHEMAS).sort(), [...CHANNELS].sort());
   assert.deepEqual(Object.keys(createHandlers(fakeServices())).sort(), [...CHANNELS].sort());
+});
+
+// Type-level too: the wizard's methods are the trainer's, both ways.
+type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameMethods: SameMembers<(typeof TRAIN_METHODS)[number], (typeof METHODS)[number]> = true;
+
+test("the channels' methods are the trainer's", () => {
+  assert.equal(sameMethods, true);
+  assert.deepEqual([...TRAIN_METHODS].sort(), [...METHODS].sort());
 });
 
 test('isChannel accepts listed names only', () => {
