@@ -12,7 +12,7 @@ import { PackError } from '../src-main/packs/errors.js';
 import type { PackContent, SparseDiff } from '../src-main/packs/format.js';
 import { scanBody } from '../src-main/packs/msgpack-scan.js';
 import { bodyOf, contentOf } from '../src-main/packs/schema.js';
-import { goldenContent, seal } from '../test/packs/fixtures.js';
+import { goldenContent, seal } from '../support/pack-fixtures.js';
 import { runIfMain } from './results-file.js';
 
 const packr = new Packr({ moreTypes: true, useRecords: false });

@@ -25,7 +25,7 @@ import { decodePack, encodePack } from '../src-main/packs/codec.js';
 import type { PackContent, SparseDiff } from '../src-main/packs/format.js';
 import { packReport } from '../src-main/packs/inspect.js';
 import { mergeDense } from '../src-main/packs/sparse.js';
-import { classifierModel, weightFeeds } from '../src-main/packs/sessions.js';
+import { classifierModel, weightFeeds } from '../support/pack-sessions.js';
 import { LiveBase, preparePatch } from '../src-main/packs/swap.js';
 import { quantize, VALUE_ENCODINGS, type ValueEncoding } from '../src-main/packs/values.js';
 import { openSession, type HostTensor } from '../src-main/runtime/index.js';

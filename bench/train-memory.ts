@@ -2,7 +2,7 @@
  * Peak memory of a training run, one method per child process so that no run's peak hides
  * in another's (VmHWM only ever grows):
  *   the shipped base (use-lite-en): bitfit (the small reference) · full · diff · diff-structured;
- *   a synthetic BERT-base (`npm run bench -- train-memory-bert`, test/models/bert-base-synth.ts):
+ *   a synthetic BERT-base (`npm run bench -- train-memory-bert`, support/bert-base-synth.ts):
  *   import · full · magnitude · diff · diff-structured · infer (a pack active).
  * Each training child loads the base and SST-2 (or generated sentences when the data is
  * absent), then trains STEPS steps per phase at batch 32 on the CPU with the default
@@ -41,8 +41,8 @@ import type { BaseModel, TaskSpec } from '../src-main/model/base.js';
 import { buildPhaseGraph, methodPhases, type Method } from '../src-main/train/methods.js';
 import { Trainer } from '../src-main/train/trainer.js';
 import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
-import { BERT_BASE_ID, writeBertBaseFolder } from '../test/models/bert-base-synth.js';
-import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';
+import { BERT_BASE_ID, writeBertBaseFolder } from '../support/bert-base-synth.js';
+import { dataDir, writeSyntheticSentiment } from '../support/trainer-fixtures.js';
 import { runIfMain } from './results-file.js';
 
 type Row = Method | 'import' | 'infer';

@@ -24,7 +24,7 @@ import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/util/rng.js';
 import { initialPhaseState } from '../src-main/train/run-state.js';
 import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
-import { dataDir, writeSyntheticSentiment } from '../test/train/trainer-support.js';
+import { dataDir, writeSyntheticSentiment } from '../support/trainer-fixtures.js';
 import { perStep, ratios, ROUNDS_TIMED, serveIfChild, timeContenders, type Made } from './contenders.js';
 import { floorContender } from './floor.js';
 import { runIfMain } from './results-file.js';

@@ -24,7 +24,7 @@ import { encodeModel } from '../src-main/onnx/writer.js';
 import { projectRoot } from '../src-main/paths.js';
 import { hostTensor, openSession, type HostSession, type HostTensor } from '../src-main/runtime/index.js';
 import { Rng } from '../src-main/util/rng.js';
-import { tfjsUseReference } from '../test/models/use-helpers.js';
+import { tfjsUseReference } from '../support/use-helpers.js';
 
 const BATCH = 64;
 const THROUGHPUT_TEXTS = 512;

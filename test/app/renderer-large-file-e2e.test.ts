@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createAppServices } from '../../src-main/app-services.js';
-import { dataPath } from '../data/real-data.js';
+import { dataPath } from '../../support/real-data.js';
 import { openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
 import { fakeServices } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { importDataset, type Dataset } from '../../src-main/data/dataset.js';
 import { loadTrainDev, qnliDevDerivedSplit } from '../../src-main/data/split.js';
-import { dataPath, needData } from './real-data.js';
+import { dataPath, needData } from '../../support/real-data.js';
 
 function labelCounts(ds: Dataset): Record<string, number> {
   const out: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { previewData } from '../../src-main/data/inspect.js';
 import { withUploadedFile } from '../../src-main/data/uploaded.js';
-import { dataDir } from '../train/trainer-support.js';
+import { dataDir } from '../../support/trainer-fixtures.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 // The quotes are TSV quoting (detected), not part of the text.

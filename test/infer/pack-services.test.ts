@@ -20,8 +20,8 @@ import { loadBase } from '../../src-main/model/registry.js';
 import { packsDir, PackStore } from '../../src-main/packs/store.js';
 import { softmax } from '../../src-main/infer/evaluate.js';
 import { PackPredictor } from '../../src-main/infer/pack-inference.js';
-import { snapshotDir } from '../packs/fixtures.js';
-import { tinyBert, writeSyntheticSentiment } from '../train/trainer-support.js';
+import { snapshotDir } from '../../support/pack-fixtures.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 const ROWS = [
   { text: 'the movie was great and fun' },

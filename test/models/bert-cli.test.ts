@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { shippedBases } from '../../src-main/model/registry.js';
-import { fixturesDir } from './bert-helpers.js';
+import { fixturesDir } from '../../support/bert-helpers.js';
 
 const home = mkdtempSync(join(tmpdir(), 'taskpack-bert-cli-'));
 after(() => rmSync(home, { recursive: true, force: true }));

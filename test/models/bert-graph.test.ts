@@ -16,7 +16,7 @@ import { BertTokenizer, tokenizerJsonFromVocab } from '../../src-main/model/bert
 import { paramInputs } from '../../src-main/model/param-inputs.js';
 import { weightsFingerprint } from '../../src-main/model/weights.js';
 import { Rng } from '../../src-main/util/rng.js';
-import { randomHfBert, tinyConfig, writeSafetensors } from './bert-helpers.js';
+import { randomHfBert, tinyConfig, writeSafetensors } from '../../support/bert-helpers.js';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...'abcdefghijklmnopqrstuvwxyz'.split(''), 'the', '##s'];
 

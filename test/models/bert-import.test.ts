@@ -16,7 +16,7 @@ import { loadBertBase } from '../../src-main/model/bert/model.js';
 import { toFloat32 } from '../../src-main/model/bert/raw-tensor.js';
 import { readSafetensors } from '../../src-main/model/bert/safetensors.js';
 import { readTorchBin } from '../../src-main/model/bert/torch-bin.js';
-import { encodeTensor, fixturesDir, randomHfBert, safetensorsBytes, tinyConfig, writeSafetensors, type HfBertConfigJson, type HfTensor } from './bert-helpers.js';
+import { encodeTensor, fixturesDir, randomHfBert, safetensorsBytes, tinyConfig, writeSafetensors, type HfBertConfigJson, type HfTensor } from '../../support/bert-helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'taskpack-bert-import-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

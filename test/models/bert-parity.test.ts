@@ -18,7 +18,7 @@ import { loadBertBase, type BertBase } from '../../src-main/model/bert/model.js'
 import { paramInputs, weightFeeds } from '../../src-main/model/param-inputs.js';
 import { encodeModel } from '../../src-main/onnx/writer.js';
 import { openSession, type HostTensor } from '../../src-main/runtime/index.js';
-import { fixturesDir } from './bert-helpers.js';
+import { fixturesDir } from '../../support/bert-helpers.js';
 
 interface GoldenCase {
   name: string; pair: boolean; max_length: number; rows: { text: string; pair?: string }[];

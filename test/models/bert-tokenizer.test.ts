@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { BertImportError } from '../../src-main/model/bert/errors.js';
 import { BertTokenizer, longestFirst, parseVocabTxt, tokenizerJsonFromVocab, wordPieceOptions } from '../../src-main/model/bert/tokenizer.js';
 import { projectRoot } from '../../src-main/paths.js';
-import { dataDir, fixturesDir } from './bert-helpers.js';
+import { dataDir, fixturesDir } from '../../support/bert-helpers.js';
 
 const vocabPath = join(fixturesDir(), 'tiny-uncased', 'vocab.txt');
 const uncased = () => new BertTokenizer(tokenizerJsonFromVocab(parseVocabTxt(readFileSync(vocabPath, 'utf8'))));

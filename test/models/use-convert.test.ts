@@ -12,7 +12,7 @@ import type { Architecture } from '../../src-main/model/base.js';
 import { basesDir, loadStoredBase, saveBase } from '../../src-main/model/base-store.js';
 import { baseFromStored } from '../../src-main/model/load-base.js';
 import { ensureShippedBase, installUseLite, listBases, loadBase } from '../../src-main/model/registry.js';
-import { useModelDir } from './use-helpers.js';
+import { useModelDir } from '../../support/use-helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'use-convert-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

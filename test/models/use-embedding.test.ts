@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Embedder } from '../../src-main/infer/embed.js';
 import { loadBase } from '../../src-main/model/registry.js';
-import { needData } from '../data/real-data.js';
-import { cosine, maxAbsDiff, parallelTfjsEmbed, realTexts, referenceTokenizer } from './use-helpers.js';
+import { needData } from '../../support/real-data.js';
+import { cosine, maxAbsDiff, parallelTfjsEmbed, realTexts, referenceTokenizer } from '../../support/use-helpers.js';
 
 const home = mkdtempSync(join(tmpdir(), 'use-embed-'));
 after(() => rmSync(home, { recursive: true, force: true }));

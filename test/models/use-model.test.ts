@@ -20,7 +20,7 @@ import { hostTensor, openSession } from '../../src-main/runtime/index.js';
 import { Rng } from '../../src-main/util/rng.js';
 import { fakeServices } from '../app/helpers.js';
 import { webgpuSkipReason } from '../runtime/support.js';
-import { maxAbsDiff } from './use-helpers.js';
+import { maxAbsDiff } from '../../support/use-helpers.js';
 
 const home = mkdtempSync(join(tmpdir(), 'use-model-'));
 after(() => rmSync(home, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UseTokenizer, useTokenizerJson } from '../../src-main/model/use-tokenizer.js';
-import { needData } from '../data/real-data.js';
-import { readUseVocab, REAL_TEXT_FILES, realTexts, referenceTokenizer } from './use-helpers.js';
+import { needData } from '../../support/real-data.js';
+import { readUseVocab, REAL_TEXT_FILES, realTexts, referenceTokenizer } from '../../support/use-helpers.js';
 
 const vocab = readUseVocab();
 const json = useTokenizerJson(vocab);

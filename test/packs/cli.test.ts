@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { saveBase } from '../../src-main/model/base-store.js';
-import { GOLDEN_PATH, syntheticBase, TINY, variants } from './fixtures.js';
+import { GOLDEN_PATH, syntheticBase, TINY, variants } from '../../support/pack-fixtures.js';
 
 async function cli(home: string, ...argv: string[]) {
   let stdout = '', stderr = '';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PackStore } from '../../src-main/packs/store.js';
-import { variants } from './fixtures.js';
+import { variants } from '../../support/pack-fixtures.js';
 
 const PACKS = 200;
 

@@ -18,7 +18,7 @@ import { decodePack as decodeUnmeasured, type DecodeOptions } from '../../src-ma
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
 import { DIGEST_BYTES, HEADER_BYTES } from '../../src-main/packs/format.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { GOLDEN_PATH, seal, snapshotDir, syntheticBase } from './fixtures.js';
+import { GOLDEN_PATH, seal, snapshotDir, syntheticBase } from '../../support/pack-fixtures.js';
 
 const PROPERTIES = 15;
 const RUNS = Math.max(1, Math.ceil(Number(process.env.FUZZ_RUNS ?? 2400) / PROPERTIES));

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { decodePack, encodePack, rawPublicKey } from '../../src-main/packs/codec.js';
 import { PackError } from '../../src-main/packs/errors.js';
 import { dequantize } from '../../src-main/packs/values.js';
-import { GOLDEN_PATH, goldenContent, goldenKey, syntheticBase } from './fixtures.js';
+import { GOLDEN_PATH, goldenContent, goldenKey, syntheticBase } from '../../support/pack-fixtures.js';
 
 const golden = () => new Uint8Array(readFileSync(GOLDEN_PATH()));
 

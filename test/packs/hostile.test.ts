@@ -10,7 +10,7 @@ import { decodePack, encodePack, type DecodeOptions } from '../../src-main/packs
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
 import type { PackContent } from '../../src-main/packs/format.js';
 import { bodyOf } from '../../src-main/packs/schema.js';
-import { goldenContent, seal, syntheticBase, TINY } from './fixtures.js';
+import { goldenContent, seal, syntheticBase, TINY } from '../../support/pack-fixtures.js';
 
 const packr = new Packr({ moreTypes: true, useRecords: false });
 

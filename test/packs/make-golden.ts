@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { encodePack } from '../../src-main/packs/codec.js';
 import { writeFileAtomic } from '../../src-main/store/atomic.js';
-import { GOLDEN_PATH, goldenContent, goldenKey } from './fixtures.js';
+import { GOLDEN_PATH, goldenContent, goldenKey } from '../../support/pack-fixtures.js';
 
 const bytes = encodePack(goldenContent(), { signWith: goldenKey() });
 const path = GOLDEN_PATH();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { positionOverlap, tensorKind } from '../../bench/pack-overlap.js';
+import { positionOverlap, tensorKind } from '../../support/pack-overlap.js';
 import type { SparseDiff } from '../../src-main/packs/format.js';
 
 const diff = (name: string, dims: number[], indices: number[]): SparseDiff =>

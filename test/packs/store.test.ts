@@ -13,7 +13,7 @@ import { PackError } from '../../src-main/packs/errors.js';
 import { PackStore } from '../../src-main/packs/store.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type DamagedCheckpoint } from '../../src-main/train/checkpoint.js';
 import { checkpointState } from './crash-child.js';
-import { GOLDEN_PATH, goldenContent, goldenKey, snapshotDir, syntheticBase, variants } from './fixtures.js';
+import { GOLDEN_PATH, goldenContent, goldenKey, snapshotDir, syntheticBase, variants } from '../../support/pack-fixtures.js';
 
 const tempHome = () => mkdtempSync(join(tmpdir(), 'taskpack-store-'));
 const golden = () => new Uint8Array(readFileSync(GOLDEN_PATH()));

@@ -11,13 +11,13 @@ import { weightsFingerprint, type WeightTensor, type Weights } from '../../src-m
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import type { PackContent } from '../../src-main/packs/format.js';
 import { mergeDense, sparseDiffFromDense } from '../../src-main/packs/sparse.js';
-import { encoderClassifierModel, tokenBatch, weightFeeds } from '../../src-main/packs/sessions.js';
+import { encoderClassifierModel, tokenBatch, weightFeeds } from '../../support/pack-sessions.js';
 import { LiveBase, preparePatch } from '../../src-main/packs/swap.js';
 import type { ValueEncoding } from '../../src-main/packs/values.js';
 import { openSession, type HostSession, type HostTensor } from '../../src-main/runtime/index.js';
 import { Rng } from '../../src-main/util/rng.js';
 import { relErr } from '../support/ort-run.js';
-import { goldenContent, perturb, syntheticBase } from './fixtures.js';
+import { goldenContent, perturb, syntheticBase } from '../../support/pack-fixtures.js';
 
 const CFG: EncoderConfig = { vocab: 32, hidden: 16, layers: 2, heads: 2, ffn: 32, maxLen: 16, classes: 3 };
 

@@ -14,7 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokenizerJsonFromVocab } from '../../src-main/model/bert/tokenizer.js';
 import { projectRoot } from '../../src-main/paths.js';
-import { fixturesDir, randomHfBert, tinyConfig, uncasedVocab, writeSafetensors } from '../../test/models/bert-helpers.js';
+import { fixturesDir, randomHfBert, tinyConfig, uncasedVocab, writeSafetensors } from '../../support/bert-helpers.js';
 
 const PYTHON = process.env.PYTHON_TORCH ?? '/usr/bin/python3';
 const reference = join(projectRoot(), 'test', 'reference', 'bert_reference.py');

@@ -16,7 +16,7 @@ import { runDir } from '../../src-main/train/checkpoint.js';
 import { writeRunJob } from '../../src-main/train/run-job.js';
 import { DEFAULT_CONFIG } from '../../src-main/train/train-config.js';
 import { lockHolder } from '../support/lock-holder.js';
-import { tinyBert, writeSyntheticSentiment } from '../train/trainer-support.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 const tempHome = () => mkdtempSync(join(tmpdir(), 'taskpack-locks-'));
 

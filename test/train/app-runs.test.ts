@@ -12,7 +12,7 @@ import { PackStore } from '../../src-main/packs/store.js';
 import { TrainingRuns, type StartRun } from '../../src-main/train/app-runs.js';
 import { runsDir } from '../../src-main/train/checkpoint.js';
 import type { RunStatus } from '../../src-main/train/run-status.js';
-import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 async function until(runs: TrainingRuns, runId: string, done: (s: RunStatus) => boolean, timeoutMs = 120_000): Promise<RunStatus> {
   const started = Date.now();

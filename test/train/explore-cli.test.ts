@@ -8,7 +8,7 @@ import type { Services } from '../../src-main/ipc/services.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack } from '../../src-main/packs/codec.js';
 import { readRunJob, writeRunJob } from '../../src-main/train/run-job.js';
-import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 async function cli(home: string, ...argv: string[]) {
   let stdout = '', stderr = '';

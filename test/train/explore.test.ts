@@ -15,7 +15,7 @@ import { hasL0State, loadL0State } from '../../src-main/train/l0-state.js';
 import { projectedCount } from '../../src-main/train/projection.js';
 import { Trainer } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
-import { syntheticSentiment, tinyBert } from './trainer-support.js';
+import { syntheticSentiment, tinyBert } from '../../support/trainer-fixtures.js';
 
 const CONFIG: TrainConfig = {
   ...DEFAULT_CONFIG, method: 'diff-structured', epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 },

@@ -14,8 +14,8 @@ import { ensureShippedBase } from '../../src-main/model/registry.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { estimateTrainingPeak, trainingPeaks } from '../../src-main/train/memory-estimate.js';
 import { METHODS, type Method } from '../../src-main/train/methods.js';
-import { bertBaseConfig } from '../models/bert-base-synth.js';
-import { tempHome } from './trainer-support.js';
+import { bertBaseConfig } from '../../support/bert-base-synth.js';
+import { tempHome } from '../../support/trainer-fixtures.js';
 
 const bertBase = Object.entries(bertParamShapes(parseBertConfig(JSON.stringify(bertBaseConfig())))).map(([name, dims]) => ({ name, dims }));
 

@@ -19,7 +19,7 @@ import { Rng } from '../../src-main/util/rng.js';
 import { paramInput } from '../../src-main/train/step-graph.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
-import { syntheticSentiment, tinyBert } from './trainer-support.js';
+import { syntheticSentiment, tinyBert } from '../../support/trainer-fixtures.js';
 
 const TINY: TrainConfig = {
   ...DEFAULT_CONFIG, method: 'diff-structured', epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 },

@@ -7,7 +7,7 @@ import { importDataset } from '../../src-main/data/index.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { lockRun } from '../../src-main/train/checkpoint.js';
 import { Trainer } from '../../src-main/train/trainer.js';
-import { TINY_DIFF_CONFIG } from './trainer-support.js';
+import { TINY_DIFF_CONFIG } from '../../support/trainer-fixtures.js';
 
 const [home, runDir, trainPath, devPath] = process.argv.slice(2);
 // Started without arguments (e.g. picked up by a test runner scanning test/): nothing to do.

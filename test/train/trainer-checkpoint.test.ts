@@ -12,7 +12,7 @@ import { loadCheckpoint } from '../../src-main/train/checkpoint.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
 import type { TrainConfig } from '../../src-main/train/train-config.js';
 import { withRecipe } from '../../src-main/train/recipes.js';
-import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG } from './trainer-support.js';
+import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG } from '../../support/trainer-fixtures.js';
 
 const CONFIG = TINY_DIFF_CONFIG;
 

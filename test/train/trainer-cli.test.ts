@@ -7,7 +7,7 @@ import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { readBaseManifest } from '../../src-main/model/base-store.js';
 import { estimateTrainingPeak } from '../../src-main/train/memory-estimate.js';
-import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 async function cli(home: string, ...argv: string[]) {
   let stdout = '', stderr = '';

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lockRun } from '../../src-main/train/checkpoint.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
-import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG, writeSyntheticSentiment } from './trainer-support.js';
+import { syntheticSentiment, tinyBert, TINY_DIFF_CONFIG, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 /** Each kill costs a run and a resume (tens of seconds here): CI kills once, by hand TRAIN_CRASH_KILLS=N. */
 const KILLS = Number(process.env.TRAIN_CRASH_KILLS ?? 1);

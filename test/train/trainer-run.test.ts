@@ -18,7 +18,7 @@ import { METHODS, type Method } from '../../src-main/train/methods.js';
 import { projectedCount } from '../../src-main/train/projection.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
-import { dataDir, syntheticSentiment, tempHome, tinyBert } from './trainer-support.js';
+import { dataDir, syntheticSentiment, tempHome, tinyBert } from '../../support/trainer-fixtures.js';
 
 const TINY: Omit<TrainConfig, 'method'> = { ...DEFAULT_CONFIG, epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 } };
 

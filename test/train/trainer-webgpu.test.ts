@@ -25,7 +25,7 @@ import type { ProviderName } from '../../src-main/runtime/index.js';
 import { Trainer, type TrainEvent, type TrainResult } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { webgpuSkipReason } from '../runtime/support.js';
-import { syntheticSentiment, tinyBert } from './trainer-support.js';
+import { syntheticSentiment, tinyBert } from '../../support/trainer-fixtures.js';
 
 type StepEvent = Extract<TrainEvent, { kind: 'step' }>;
 type DeviceEvent = Extract<TrainEvent, { kind: 'device' }>;

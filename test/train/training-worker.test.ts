@@ -11,7 +11,7 @@ import { decodePack } from '../../src-main/packs/codec.js';
 import { Trainer } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { TrainingWorker, type JobEvent, type TrainingJob } from '../../src-main/train/training-worker.js';
-import { tinyBert, writeSyntheticSentiment } from './trainer-support.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
 const CONFIG: TrainConfig = {
   ...DEFAULT_CONFIG, method: 'diff-structured', epochs: 1, batchSize: 16, maxLength: 16, lr: { diff: 1e-2, gates: 0.1, head: 1e-2, base: 1e-3 },

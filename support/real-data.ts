@@ -1,7 +1,7 @@
 /** Where the real datasets live for tests (never committed): TASKPACK_DATA or ../shared/data. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../src-main/paths.js';
+import { projectRoot } from '../src-main/paths.js';
 
 export const DATA_DIR = process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');
 

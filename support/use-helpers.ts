@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
-import { projectRoot } from '../../src-main/paths.js';
-import { dataPath } from '../data/real-data.js';
+import { projectRoot } from '../src-main/paths.js';
+import { dataPath } from './real-data.js';
 
 const require = createRequire(join(projectRoot(), 'package.json'));
 

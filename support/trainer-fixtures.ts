@@ -2,13 +2,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importDataset, type Dataset } from '../../src-main/data/index.js';
-import { importBertFolder } from '../../src-main/model/bert/import.js';
-import { loadBase } from '../../src-main/model/registry.js';
-import type { BaseModel } from '../../src-main/model/base.js';
-import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/util/rng.js';
-import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
+import { importDataset, type Dataset } from '../src-main/data/index.js';
+import { importBertFolder } from '../src-main/model/bert/import.js';
+import { loadBase } from '../src-main/model/registry.js';
+import type { BaseModel } from '../src-main/model/base.js';
+import { projectRoot } from '../src-main/paths.js';
+import { Rng } from '../src-main/util/rng.js';
+import { DEFAULT_CONFIG, type TrainConfig } from '../src-main/train/train-config.js';
 
 export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');
 export const tinyBertDir = () => join(projectRoot(), 'test', 'fixtures', 'bert', 'tiny-uncased');

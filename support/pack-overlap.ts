@@ -3,7 +3,7 @@
  * positions they share against what chance would give, Σ over tensors of n₁·n₂ / size
  * (independent uniform draws with the same per-tensor counts). docs/results.md uses it to
  * ask whether a method's selection repeats across seeds.
- * `node dist/bench/pack-overlap.js A.taskpack B.taskpack` prints JSON.
+ * `node dist/support/pack-overlap.js A.taskpack B.taskpack` prints JSON.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +41,7 @@ export function positionOverlap(a: readonly SparseDiff[], b: readonly SparseDiff
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const paths = process.argv.slice(2);
-  if (paths.length !== 2) throw new Error('usage: node dist/bench/pack-overlap.js A.taskpack B.taskpack');
+  if (paths.length !== 2) throw new Error('usage: node dist/support/pack-overlap.js A.taskpack B.taskpack');
   const [a, b] = paths.map((p) => decodePack(readFileSync(p)).diffs);
   console.log(JSON.stringify(positionOverlap(a, b), null, 2));
 }

@@ -9,8 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/util/rng.js';
+import { projectRoot } from '../src-main/paths.js';
+import { Rng } from '../src-main/util/rng.js';
 import { hfBertTensors, initHfTensor, tinyConfig, uncasedVocab, type HfBertConfigJson, type HfInitStd } from './bert-helpers.js';
 
 export const BERT_BASE_ID = 'bert-base-synth';

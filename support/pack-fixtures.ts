@@ -6,13 +6,13 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { encoderParamShapes, type EncoderConfig } from '../../src-main/model/encoder.js';
-import { weightsFingerprint, type WeightTensor, type Weights } from '../../src-main/model/weights.js';
-import { decodePack, encodePack } from '../../src-main/packs/codec.js';
-import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC, type PackContent } from '../../src-main/packs/format.js';
-import { sparseDiffFromDense } from '../../src-main/packs/sparse.js';
-import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/util/rng.js';
+import { encoderParamShapes, type EncoderConfig } from '../src-main/model/encoder.js';
+import { weightsFingerprint, type WeightTensor, type Weights } from '../src-main/model/weights.js';
+import { decodePack, encodePack } from '../src-main/packs/codec.js';
+import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC, type PackContent } from '../src-main/packs/format.js';
+import { sparseDiffFromDense } from '../src-main/packs/sparse.js';
+import { projectRoot } from '../src-main/paths.js';
+import { Rng } from '../src-main/util/rng.js';
 
 export const GOLDEN_PATH = () => join(projectRoot(), 'test', 'fixtures', 'packs', 'golden-v1.taskpack');
 

@@ -5,9 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { projectRoot } from '../../src-main/paths.js';
-import { Rng } from '../../src-main/util/rng.js';
-import { toHalf } from '../../src-main/onnx/float16.js';
+import { projectRoot } from '../src-main/paths.js';
+import { Rng } from '../src-main/util/rng.js';
+import { toHalf } from '../src-main/onnx/float16.js';
 
 export const fixturesDir = () => join(projectRoot(), 'test', 'fixtures', 'bert');
 export const dataDir = () => process.env.TASKPACK_DATA ?? join(projectRoot(), '..', 'shared', 'data');

@@ -4,12 +4,12 @@
  * LiveBase, one session for every pack) or densely merged weights baked in as initializers
  * (a session per pack, rebuilt on each swap). Tests and bench/pack-swap.ts compare them.
  */
-import * as g from '../graph/index.js';
-import { classifierLogits, encoderInputs, type EncoderConfig } from '../model/encoder.js';
-import type { ParamFn } from '../model/layers.js';
-import type { WeightTensor } from '../model/weights.js';
-import { encodeModel } from '../onnx/writer.js';
-import type { ExternalDataEntry, HostTensor } from '../runtime/index.js';
+import * as g from '../src-main/graph/index.js';
+import { classifierLogits, encoderInputs, type EncoderConfig } from '../src-main/model/encoder.js';
+import type { ParamFn } from '../src-main/model/layers.js';
+import type { WeightTensor } from '../src-main/model/weights.js';
+import { encodeModel } from '../src-main/onnx/writer.js';
+import type { ExternalDataEntry, HostTensor } from '../src-main/runtime/index.js';
 
 export type WeightBinding = 'inputs' | 'initializers';
 
