@@ -1,12 +1,89 @@
 /**
- * Layering rules from DESIGN §1 that the compiler cannot see: only the Electron wiring
- * imports `electron`, and the renderer takes nothing from src-main but types.
+ * The layering rules of docs/architecture.md that the compiler cannot see: imports run
+ * down the floors below and never in a circle; test/ and bench/ share only support/; only
+ * the Electron wiring imports `electron`; the renderer takes nothing from src-main but types.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../src-main/paths.js';
+import { crossings, importCycles, importEdges, upwardImports, type Edge } from '../support/import-graph.js';
+
+/**
+ * src-main's floors, top to bottom (docs/architecture.md draws them): a unit imports only
+ * units on floors below its own; units on one floor are independent of each other.
+ */
+const FLOORS: readonly (readonly string[])[] = [
+  ['main', 'preload'], // Electron wiring
+  ['cli'], // the command line; its `serve` starts the dev host
+  ['app-services', 'devhost'], // the services' implementation; the loopback host of the renderer
+  ['ipc'], // the channels: contract, argument schemas, handlers, the Services port
+  ['selftest'],
+  ['train'],
+  ['infer'],
+  ['packs', 'data'],
+  ['model'],
+  ['graph'],
+  ['onnx', 'runtime'],
+  ['store', 'security', 'renderer-files', 'paths', 'util'],
+];
+
+/**
+ * The one circle kept on purpose: builders (api.ts) look ops up in the table, and each op's
+ * gradient is written with the builders (ops/*.ts), so an op and its VJP sit side by side.
+ */
+const OP_TABLE_KNOT = ['src-main/graph/api.ts', 'src-main/graph/ops/elementwise.ts', 'src-main/graph/ops/index.ts', 'src-main/graph/ops/layout.ts', 'src-main/graph/ops/linalg.ts', 'src-main/graph/ops/reduce.ts'];
+
+const TOPS = ['src-main', 'support', 'bench', 'test'];
+const edges = importEdges(projectRoot(), TOPS).filter((e) => !e.from.startsWith('test/reference/'));
+
+test('every import in src-main runs down the floors', () => {
+  assert.deepEqual(upwardImports(edges.filter((e) => e.from.startsWith('src-main/')), FLOORS), []);
+});
+
+test('no import circles, but the op table and its builders', () => {
+  assert.deepEqual(importCycles(edges).filter((c) => c.join() !== OP_TABLE_KNOT.join()), []);
+});
+
+test('src-main imports none of support, bench, test; support only src-main; bench and test not each other', () => {
+  assert.deepEqual([
+    ...crossings(edges, 'src-main', ['support', 'bench', 'test']),
+    ...crossings(edges, 'support', ['bench', 'test']),
+    ...crossings(edges, 'bench', ['test']),
+    ...crossings(edges, 'test', ['bench']),
+  ], []);
+});
+
+test('the checker catches a synthetic upward import, a peer import, an unplaced folder and a circle', () => {
+  const root = mkdtempSync(join(tmpdir(), 'taskpack-arch-'));
+  try {
+    const files: Record<string, string> = {
+      'src-main/graph/api.ts': "import { Rng } from '../util/rng.js';\nimport type { Trainer } from '../train/trainer.js';",
+      'src-main/train/trainer.ts': "export { x } from './a.js';",
+      'src-main/train/a.ts': "export const load = () => import('./b.js');",
+      'src-main/train/b.ts': "import { x } from './trainer.js';",
+      'src-main/util/rng.ts': 'export class Rng {}',
+      'src-main/onnx/writer.ts': "import '../runtime/ort.js';",
+      'src-main/runtime/ort.ts': "import '../extra/thing.js';",
+      'src-main/extra/thing.ts': '',
+    };
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), text);
+    }
+    const found: Edge[] = importEdges(root, ['src-main']);
+    assert.deepEqual(upwardImports(found, FLOORS), [
+      "src-main/graph/api.ts -> src-main/train/trainer.ts: 'graph' may not import 'train' (a floor above)",
+      "src-main/onnx/writer.ts -> src-main/runtime/ort.ts: 'onnx' may not import 'runtime' (same floor)",
+      "src-main/runtime/ort.ts -> src-main/extra/thing.ts: 'extra' is on no floor",
+    ]);
+    assert.deepEqual(importCycles(found), [['src-main/train/a.ts', 'src-main/train/b.ts', 'src-main/train/trainer.ts']]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
 
 function sourceFiles(dir: string, pattern: RegExp): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
