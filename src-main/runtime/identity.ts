@@ -6,7 +6,7 @@
 import { ort } from './ort.js';
 import { ensureXdgRuntimeDir } from './providers.js';
 import type { HostDType } from './tensor.js';
-import { identityModel } from './tinyModel.js';
+import { identityModel } from './tiny-model.js';
 
 export class IdentitySessions {
   private readonly sessions = new Map<HostDType, Promise<ort.InferenceSession>>();

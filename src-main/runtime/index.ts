@@ -7,7 +7,7 @@
  */
 import type { OpenOptions, ProviderChoice } from './providers.js';
 import { RuntimeSession, type SessionInfo } from './session.js';
-import { StepLoop, type StateBinding } from './stepLoop.js';
+import { StepLoop, type StateBinding } from './step-loop.js';
 import type { HostTensor } from './tensor.js';
 
 export {
@@ -21,7 +21,7 @@ export {
   type ProviderStatus,
 } from './providers.js';
 export type { SessionInfo, ValueMeta } from './session.js';
-export type { StateBinding } from './stepLoop.js';
+export type { StateBinding } from './step-loop.js';
 export {
   hostTensor,
   numel,
@@ -33,7 +33,7 @@ export {
   type HostDType,
   type HostTensor,
 } from './tensor.js';
-export { RuntimeWorker, WorkerLoop, WorkerSession, workerEntry, type WorkerOpenOptions } from './runtimeWorker.js';
+export { RuntimeWorker, WorkerLoop, WorkerSession, workerEntry, type WorkerOpenOptions } from './runtime-worker.js';
 export { ensureXdgRuntimeDir } from './providers.js';
 
 /** A session in this thread, host tensors in and out. */

@@ -1,10 +1,10 @@
 /**
- * Messages between RuntimeWorker (main thread) and worker.ts (the worker thread).
+ * Messages between RuntimeWorker (main thread) and runtime-worker-entry.ts (the worker thread).
  * Plain data only: host tensors and the types of runtime/'s public API.
  */
 import type { OpenOptions, ProviderStatus } from './providers.js';
 import type { SessionInfo } from './session.js';
-import type { StateBinding } from './stepLoop.js';
+import type { StateBinding } from './step-loop.js';
 import type { HostTensor } from './tensor.js';
 import type { WireError } from './transfer.js';
 

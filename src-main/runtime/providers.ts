@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ort } from './ort.js';
-import { probeModel } from './tinyModel.js';
+import { probeModel } from './tiny-model.js';
 
 /** Every provider this code knows, in the order worth trying. */
 export const PROVIDER_NAMES = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;

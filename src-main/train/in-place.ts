@@ -1,7 +1,7 @@
 /**
  * Which state outputs of a step graph may be written over their own state input's buffer
  * (the CPU step loop then hands ONNX Runtime the input's buffer as the output's: one copy of
- * the state instead of two, runtime/stepLoop.ts).
+ * the state instead of two, runtime/step-loop.ts).
  *
  * ONNX has no in-place semantics, so this holds only where the data flow forces it: every
  * other node that reads input X runs before the node that writes X.next, because it is an

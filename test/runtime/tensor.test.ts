@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostTensor, numel, scalarF32, scalarValue } from '../../src-main/runtime/index.js';
 import { compact, forTransfer, fromWireError, toWireError } from '../../src-main/runtime/transfer.js';
-import { identityModel, oneNodeModel } from '../../src-main/runtime/tinyModel.js';
+import { identityModel, oneNodeModel } from '../../src-main/runtime/tiny-model.js';
 import { openSession } from '../../src-main/runtime/index.js';
 
 test('hostTensor checks the array type and the element count', () => {

@@ -1,5 +1,5 @@
 /**
- * State written in place (train/in-place.ts, runtime/stepLoop.ts): which outputs may
+ * State written in place (train/in-place.ts, runtime/step-loop.ts): which outputs may
  * overwrite their inputs, and that a loop doing so on ONNX Runtime gives the same state and
  * scalars, bit for bit, as one that does not, while holding the state in the buffers it was
  * handed.

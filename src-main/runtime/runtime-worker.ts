@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Envelope, Opened, Replies, Reply, Request } from './protocol.js';
 import { ensureXdgRuntimeDir, type OpenOptions, type ProviderStatus } from './providers.js';
 import type { SessionInfo } from './session.js';
-import type { StateBinding } from './stepLoop.js';
+import type { StateBinding } from './step-loop.js';
 import type { HostTensor } from './tensor.js';
 import { compact, forTransfer, fromWireError } from './transfer.js';
 
@@ -26,7 +26,7 @@ export interface WorkerOpenOptions extends OpenOptions {
  * `--import tsx` hooks to a worker's entry file, so a .ts entry is started from a small
  * bootstrap that registers tsx's loader in the worker first.
  */
-export function workerEntry(beside: string = import.meta.url, stem = 'worker'): { url: URL; start: URL | string; eval: boolean } {
+export function workerEntry(beside: string = import.meta.url, stem = 'runtime-worker-entry'): { url: URL; start: URL | string; eval: boolean } {
   const ts = /\.[cm]?ts$/.test(new URL(beside).pathname);
   const url = new URL(`./${stem}.${ts ? 'ts' : 'js'}`, beside);
   if (!ts) return { url, start: url, eval: false };

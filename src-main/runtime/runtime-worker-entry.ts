@@ -1,18 +1,18 @@
 /**
  * The worker-thread side of RuntimeWorker: owns every session and step loop, so that
  * session.run (synchronous inside ORT, whole seconds for a training step) never blocks the
- * main thread's event loop. Started by runtimeWorker.ts; not imported by anything else.
+ * main thread's event loop. Started by runtime-worker.ts; not imported by anything else.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Envelope, Opened, Reply, Request } from './protocol.js';
 import { detectProviders } from './providers.js';
 import { RuntimeSession } from './session.js';
-import { StepLoop } from './stepLoop.js';
+import { StepLoop } from './step-loop.js';
 import type { HostTensor } from './tensor.js';
 import { forTransfer, toWireError } from './transfer.js';
 
 const port = parentPort;
-if (!port) throw new Error('runtime/worker.ts must run as a worker thread (use RuntimeWorker)');
+if (!port) throw new Error('runtime/runtime-worker-entry.ts must run as a worker thread (use RuntimeWorker)');
 
 type Entry = { kind: 'session'; session: RuntimeSession } | { kind: 'loop'; loop: StepLoop };
 const entries = new Map<number, Entry>();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostTensor, openSession, RuntimeWorker, type HostTensor } from '../../src-main/runtime/index.js';
-import { workerEntry } from '../../src-main/runtime/runtimeWorker.js';
+import { workerEntry } from '../../src-main/runtime/runtime-worker.js';
 import { AFFINE, heavyModel, TOY_BINDING, toyStepModel } from './models.js';
 import { SOURCE_EXT, webgpuSkipReason } from './support.js';
 
@@ -17,7 +17,7 @@ const toyX = () => hostTensor('float32', [N], new Float32Array(N).fill(1));
 
 test('the worker entry matches how this code runs (.ts under tsx, .js from dist/)', () => {
   const { url, eval: viaBootstrap } = workerEntry();
-  assert.ok(url.pathname.endsWith(`/src-main/runtime/worker${SOURCE_EXT}`), url.href);
+  assert.ok(url.pathname.endsWith(`/src-main/runtime/runtime-worker-entry${SOURCE_EXT}`), url.href);
   assert.equal(viaBootstrap, SOURCE_EXT === '.ts');
 });
 
