@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../src-main/store/atomic.js';
+import { writeFileAtomic } from '../src-main/durable/atomic.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../src-main/train/checkpoint.js';
 import { runIfMain } from './results-file.js';
 

@@ -4,7 +4,7 @@
  *                   maxLength, tensors: [{name, dims, offset}]}  (offsets in bytes, 64-aligned)
  *   weights.bin    float32 little-endian tensors at their offsets
  *   tokenizer.json a @huggingface/tokenizers tokenizer
- *   checksums.json the sha256 of each file (store/atomic.ts)
+ *   checksums.json the sha256 of each file (durable/atomic.ts)
  * A base directory is written whole into a temp sibling and renamed into place, so a
  * crash never leaves a half base; loading checks every file's checksum, sizes and the
  * fingerprint (a damaged base is a BaseDamagedError: registry.ts converts a shipped one
@@ -12,8 +12,8 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DamagedError, readVerified, removeAtomic, sweepTemps, verifiedPath, writeChunks, writeDirAtomic } from '../store/atomic.js';
-import { withLock } from '../store/lock.js';
+import { DamagedError, readVerified, removeAtomic, sweepTemps, verifiedPath, writeChunks, writeDirAtomic } from '../durable/atomic.js';
+import { withLock } from '../durable/lock.js';
 import type { Architecture } from './base.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from './weights.js';
 

@@ -7,15 +7,15 @@
  * first, then the index; uninstall writes the index first, then deletes the file. A crash
  * (kill -9) at any moment leaves the index as before or as after; a stray pack file or
  * temp file left behind is invisible (not in the index) and is swept by the next change.
- * Changes hold the store's lock (`.lock`, store/lock.ts), so one process at a time writes
+ * Changes hold the store's lock (`.lock`, durable/lock.ts), so one process at a time writes
  * (the app, `taskpack serve`, the CLI); reads need none.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { listBaseIds, readBaseManifest } from '../model/base-store.js';
-import { isAbandonedTemp, TEMP_PREFIX, writeFileAtomic } from '../store/atomic.js';
-import { withLock } from '../store/lock.js';
+import { isAbandonedTemp, TEMP_PREFIX, writeFileAtomic } from '../durable/atomic.js';
+import { withLock } from '../durable/lock.js';
 import { checkAgainstBase, decodePack, readEnvelope, type PackBaseShapes } from './codec.js';
 import { PackError } from './errors.js';
 import { LIMITS, PACK_EXTENSION, type PackContent } from './format.js';

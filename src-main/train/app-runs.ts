@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { readBaseManifest } from '../model/base-store.js';
 import { defaultBaseId, shippedBases } from '../model/registry.js';
 import type { PackEntry } from '../packs/store.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../durable/atomic.js';
 import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';

@@ -9,8 +9,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DamagedError, readVerified, sweepTemps, verifyDir, writeChunks, writeDirAtomic, writeFileAtomic } from '../store/atomic.js';
-import { acquireLock, type Lock } from '../store/lock.js';
+import { DamagedError, readVerified, sweepTemps, verifyDir, writeChunks, writeDirAtomic, writeFileAtomic } from '../durable/atomic.js';
+import { acquireLock, type Lock } from '../durable/lock.js';
 
 export interface CheckpointTensor { dims: number[]; data: Float32Array }
 

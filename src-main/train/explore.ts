@@ -18,7 +18,7 @@ import type { Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
 import { encodePack } from '../packs/codec.js';
 import type { ProviderName } from '../runtime/index.js';
-import { DamagedError, readVerified, writeDirAtomic } from '../store/atomic.js';
+import { DamagedError, readVerified, writeDirAtomic } from '../durable/atomic.js';
 import { hasCheckpoint, type DamagedCheckpoint } from './checkpoint.js';
 import { hasL0State, loadL0State } from './l0-state.js';
 import { methodPhases } from './methods.js';

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseModel } from '../model/base.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../durable/atomic.js';
 import type { AdamWConfig } from './adamw.js';
 import { gateName, groupGateName } from './diff-params.js';
 import { L0_SHIFT } from './hard-concrete.js';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { VALUE_ENCODINGS } from '../packs/values.js';
 import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../durable/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';

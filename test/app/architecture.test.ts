@@ -27,7 +27,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['model'],
   ['graph'],
   ['onnx', 'runtime'],
-  ['store', 'security', 'renderer-files', 'paths', 'util'],
+  ['durable', 'security', 'renderer-files', 'paths', 'util'],
 ];
 
 /**

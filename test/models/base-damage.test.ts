@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BaseDamagedError, basesDir, loadStoredBase, saveBase } from '../../src-main/model/base-store.js';
 import { ensureShippedBase, loadBase } from '../../src-main/model/registry.js';
-import { verifyDir } from '../../src-main/store/atomic.js';
+import { verifyDir } from '../../src-main/durable/atomic.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'base-damage-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { encodePack } from '../../src-main/packs/codec.js';
-import { writeFileAtomic } from '../../src-main/store/atomic.js';
+import { writeFileAtomic } from '../../src-main/durable/atomic.js';
 import { GOLDEN_PATH, goldenContent, goldenKey } from '../../support/pack-fixtures.js';
 
 const bytes = encodePack(goldenContent(), { signWith: goldenKey() });

@@ -1,7 +1,7 @@
-/** Another process holding a lock file of store/lock.ts: until killed, or for `holdMs`, after which it writes `marker` and releases. */
+/** Another process holding a lock file of durable/lock.ts: until killed, or for `holdMs`, after which it writes `marker` and releases. */
 import { spawn } from 'node:child_process';
 
-const lockModule = new URL('../../src-main/store/lock.js', import.meta.url).href;
+const lockModule = new URL('../../src-main/durable/lock.js', import.meta.url).href;
 
 export interface LockHolderProcess { pid: number; kill(): Promise<void>; exited: Promise<void> }
 

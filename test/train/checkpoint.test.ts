@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DamagedError } from '../../src-main/store/atomic.js';
+import { DamagedError } from '../../src-main/durable/atomic.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type DamagedCheckpoint } from '../../src-main/train/checkpoint.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'taskpack-ckpt-'));

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { writeFileAtomic } from '../../durable/atomic.js';
 import { isRunId, runDir, runsDir } from '../../train/checkpoint.js';
 import { checkTargets, type ExplorePoint } from '../../train/explore.js';
 import { hasL0State } from '../../train/l0-state.js';

@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { readBaseManifest } from '../../model/base-store.js';
 import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { writeFileAtomic } from '../../durable/atomic.js';
 import { isRunId, runDir } from '../../train/checkpoint.js';
 import { estimateTrainingPeak } from '../../train/memory-estimate.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';

@@ -9,7 +9,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mock, test, type TestContext } from 'node:test';
-import { CHECKSUMS, DamagedError, isAbandonedTemp, readVerified, verifyDir, writeDirAtomic, writeFileAtomic } from '../../src-main/store/atomic.js';
+import { CHECKSUMS, DamagedError, isAbandonedTemp, readVerified, verifyDir, writeDirAtomic, writeFileAtomic } from '../../src-main/durable/atomic.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'taskpack-atomic-'));
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acquireLock, LockBusyError, processStart, withLock, type LockHolder } from '../../src-main/store/lock.js';
+import { acquireLock, LockBusyError, processStart, withLock, type LockHolder } from '../../src-main/durable/lock.js';
 import { lockHolder } from '../support/lock-holder.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'taskpack-lock-'));
