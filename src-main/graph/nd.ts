@@ -2,7 +2,7 @@
  * Dense n-d arrays for the float64 reference interpreter: simple, obviously correct loops.
  * Float tensors are evaluated in Float64Array whatever their declared dtype.
  */
-import { sizeOf, type DType, type HostData, type NDArray } from './tensor.js';
+import { sizeOf, type DType, type NDArray } from './tensor.js';
 
 export function alloc(dtype: DType, shape: readonly number[]): NDArray {
   const n = sizeOf(shape);
@@ -121,5 +121,3 @@ export const reshapeNd = (x: NDArray, shape: readonly number[]): NDArray => {
   if (sizeOf(shape) !== x.data.length) throw new Error(`reshape [${x.shape}] → [${shape}]`);
   return { dtype: x.dtype, shape: [...shape], data: x.data };
 };
-
-export const cloneData = (d: HostData): HostData => d.slice();

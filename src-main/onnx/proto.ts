@@ -162,7 +162,6 @@ export const onnxRoot: protobuf.Root = protobuf.parse(ONNX_SUBSET_PROTO, { keepC
 onnxRoot.resolveAll(); // fail at import time, not at first encode, if the schema is wrong
 
 export const ModelProto = onnxRoot.lookupType('onnx.ModelProto');
-export const TensorProtoType = onnxRoot.lookupType('onnx.TensorProto');
 
 /** TensorProto.DataType values (numbers as on the wire). */
 export const DataType = onnxRoot.lookupEnum('onnx.TensorProto.DataType').values as Readonly<Record<string, number>>;

@@ -28,9 +28,6 @@ export function methodPhases(m: Method): PhaseKind[] {
   return ['dense'];
 }
 
-/** Methods whose pack is projected to an exact sparsity over the penalised parameters. */
-export const isSparseMethod = (m: Method) => m === 'diff' || m === 'diff-structured' || m === 'magnitude';
-
 export const frozenName = (n: string) => `frozen.${n}`;
 export const maskName = (n: string) => `mask.${n}`;
 /** Inputs fed unchanged through a phase (frozen base tensors, masks), as opposed to per step. */
