@@ -47,6 +47,3 @@ export const attr = {
   float: (value: number): AttrValue => ({ kind: 'float', value }),
   str: (value: string): AttrValue => ({ kind: 'string', value }),
 };
-
-/** ONNX TensorProto.DataType codes for Cast's `to`. */
-export const ONNX_DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, bool: 9, float64: 11 };

@@ -3,7 +3,7 @@
  * that holds each, and the raw little-endian byte view ONNX stores (raw_data, external data).
  */
 import type { Initializer, OnnxDType, TensorData } from './ir.js';
-import { DataType } from './proto.js';
+import { ONNX_DATA_TYPE } from './data-type.js';
 
 type TypedArrayCtor = {
   new (buffer: ArrayBuffer, byteOffset?: number, length?: number): TensorData;
@@ -19,14 +19,14 @@ interface DTypeInfo {
 }
 
 export const DTYPES: Readonly<Record<OnnxDType, DTypeInfo>> = {
-  float32: { code: DataType.FLOAT, bytesPerElement: 4, array: Float32Array as TypedArrayCtor },
-  float64: { code: DataType.DOUBLE, bytesPerElement: 8, array: Float64Array as TypedArrayCtor },
-  int32: { code: DataType.INT32, bytesPerElement: 4, array: Int32Array as TypedArrayCtor },
-  int64: { code: DataType.INT64, bytesPerElement: 8, array: BigInt64Array as TypedArrayCtor },
-  bool: { code: DataType.BOOL, bytesPerElement: 1, array: Uint8Array as TypedArrayCtor },
-  float16: { code: DataType.FLOAT16, bytesPerElement: 2, array: Uint16Array as TypedArrayCtor },
-  uint8: { code: DataType.UINT8, bytesPerElement: 1, array: Uint8Array as TypedArrayCtor },
-  int8: { code: DataType.INT8, bytesPerElement: 1, array: Int8Array as TypedArrayCtor },
+  float32: { code: ONNX_DATA_TYPE.float32, bytesPerElement: 4, array: Float32Array as TypedArrayCtor },
+  float64: { code: ONNX_DATA_TYPE.float64, bytesPerElement: 8, array: Float64Array as TypedArrayCtor },
+  int32: { code: ONNX_DATA_TYPE.int32, bytesPerElement: 4, array: Int32Array as TypedArrayCtor },
+  int64: { code: ONNX_DATA_TYPE.int64, bytesPerElement: 8, array: BigInt64Array as TypedArrayCtor },
+  bool: { code: ONNX_DATA_TYPE.bool, bytesPerElement: 1, array: Uint8Array as TypedArrayCtor },
+  float16: { code: ONNX_DATA_TYPE.float16, bytesPerElement: 2, array: Uint16Array as TypedArrayCtor },
+  uint8: { code: ONNX_DATA_TYPE.uint8, bytesPerElement: 1, array: Uint8Array as TypedArrayCtor },
+  int8: { code: ONNX_DATA_TYPE.int8, bytesPerElement: 1, array: Int8Array as TypedArrayCtor },
 };
 
 const DTYPE_BY_CODE = new Map<number, OnnxDType>(

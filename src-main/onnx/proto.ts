@@ -163,8 +163,6 @@ onnxRoot.resolveAll(); // fail at import time, not at first encode, if the schem
 
 export const ModelProto = onnxRoot.lookupType('onnx.ModelProto');
 
-/** TensorProto.DataType values (numbers as on the wire). */
-export const DataType = onnxRoot.lookupEnum('onnx.TensorProto.DataType').values as Readonly<Record<string, number>>;
 /** AttributeProto.AttributeType values. */
 export const AttributeType = onnxRoot.lookupEnum('onnx.AttributeProto.AttributeType').values as Readonly<Record<string, number>>;
 /** TensorProto.DataLocation values. */

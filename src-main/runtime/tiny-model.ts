@@ -1,19 +1,11 @@
 /**
  * Hand-encoded one-node ONNX models that runtime/ needs for itself: the Identity
  * read-back session (GPU buffer → CPU) and the provider probe. Kept here, not taken from
- * onnx/writer.ts, so the runtime depends on nothing above it; only what a one-node
+ * onnx/writer.ts (only the type codes are shared, onnx/data-type.ts); only what a one-node
  * model needs of the protobuf wire format is written (no initializers, no attributes).
  */
+import { ONNX_DATA_TYPE } from '../onnx/data-type.js';
 import type { HostDType } from './tensor.js';
-
-/** ONNX TensorProto.DataType codes. */
-const ONNX_DTYPE: Record<HostDType, number> = {
-  float32: 1,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float64: 11,
-};
 
 class Writer {
   private bytes: number[] = [];
@@ -67,7 +59,7 @@ function valueInfo(w: Writer, io: TinyIO): void {
   w.str(1, io.name);
   w.msg(2, (type) =>
     type.msg(1, (tensor) => {
-      tensor.int(1, ONNX_DTYPE[io.dtype]);
+      tensor.int(1, ONNX_DATA_TYPE[io.dtype]);
       if (io.shape) {
         const shape = io.shape;
         tensor.msg(2, (s) => {

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
-import { AttributeType, DataLocation, DataType, onnxRoot } from '../../src-main/onnx/proto.js';
+import { ONNX_DATA_TYPE } from '../../src-main/onnx/data-type.js';
+import { AttributeType, DataLocation, onnxRoot } from '../../src-main/onnx/proto.js';
 
 /** message -> field -> [number, packed?] as in onnx.proto. */
 const OFFICIAL_FIELDS: Record<string, Record<string, [number, boolean?]>> = {
@@ -55,7 +56,10 @@ test('repeated scalar attributes stay unpacked (proto2 default), tensor data pac
   assert.deepEqual([...bytes], [0x40, 1, 0x40, 2]);
 });
 
-test('enum values match onnx.proto', () => {
+test('enum values match onnx.proto, and the type codes the project uses are its', () => {
+  const DataType = onnxRoot.lookupEnum('onnx.TensorProto.DataType').values;
+  const NAME = { float32: 'FLOAT', uint8: 'UINT8', int8: 'INT8', int32: 'INT32', int64: 'INT64', bool: 'BOOL', float16: 'FLOAT16', float64: 'DOUBLE' } as const;
+  for (const [dtype, code] of Object.entries(ONNX_DATA_TYPE)) assert.equal(code, DataType[NAME[dtype as keyof typeof NAME]], dtype);
   assert.deepEqual(
     { ...DataType },
     {

@@ -9,7 +9,8 @@ import { alloc, mapN } from '../nd.js';
 import { broadcastShapes, ShapeError } from '../shape.js';
 import { erf, normCdf } from '../special.js';
 import { isFloat, type Tensor } from '../tensor.js';
-import { attr, ONNX_DTYPE_CODE } from '../op.js';
+import { ONNX_DATA_TYPE } from '../../onnx/data-type.js';
+import { attr } from '../op.js';
 
 function unary(onnx: string, f: (x: number) => number, vjp: (gy: Tensor, x: Tensor, y: Tensor) => Tensor): OpDef {
   return {
@@ -126,7 +127,7 @@ export const elementwiseOps = {
   // y = cast(x);  between float types x̄ = cast(ȳ) back; an integer output carries no cotangent
   Cast: {
     infer: ([x], a) => ({ dtype: a.to, shape: x.shape }),
-    emit: (c) => void c.emit('Cast', [c.input(0)], { to: attr.int(ONNX_DTYPE_CODE[c.node.dtype]) }, c.output),
+    emit: (c) => void c.emit('Cast', [c.input(0)], { to: attr.int(ONNX_DATA_TYPE[c.node.dtype]) }, c.output),
     eval: ([x], n) => {
       const out = alloc(n.dtype, x.shape);
       const toInt = n.dtype === 'int32', toBool = n.dtype === 'bool';

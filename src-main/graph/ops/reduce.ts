@@ -1,4 +1,5 @@
 /** Reductions, softmax family, layer normalisation, top-k and cumulative sums. */
+import { ONNX_DATA_TYPE } from '../../onnx/data-type.js';
 import * as g from '../api.js';
 import { attr, type OpDef } from '../op.js';
 import { alloc, reduceAxes, stridesOf } from '../nd.js';
@@ -161,7 +162,7 @@ export const reduceOps = {
     emit: (c) => {
       const idx64 = c.fresh();
       c.emit('TopK', [c.input(0), c.int64s([c.node.attrs.k as number])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, [c.fresh(), idx64]);
-      c.emit('Cast', [idx64], { to: attr.int(6) }, c.output);
+      c.emit('Cast', [idx64], { to: attr.int(ONNX_DATA_TYPE.int32) }, c.output);
     },
     eval: ([x], n) => {
       const ax = x.shape.length - 1, k = n.attrs.k as number;
