@@ -1,7 +1,8 @@
 /**
  * One or more cases per op of the table: the inputs a check feeds (float32-representable,
- * kept away from kinks and ties) and which of them to differentiate. A case named
- * 'Op/variant' counts for 'Op'. The coverage test fails when an op has no case here.
+ * kept away from kinks and ties, unless a case makes ties on purpose) and which of them to
+ * differentiate. A case named 'Op/variant' counts for 'Op'. The coverage test fails when an
+ * op has no case here.
  */
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray, Tensor } from '../../src-main/graph/index.js';
@@ -101,6 +102,10 @@ export const OP_CASES: OpCase[] = [
   single('ReduceSum/keepdims', [2, 3, 4], (x) => g.reduceSum(x, [0, 2], true)),
   single('ReduceMean', [2, 3, 4], (x) => g.reduceMean(x, [2])),
   single('ReduceMax', [2, 3, 4], (x) => g.reduceMax(x, [1]), 'distinct'),
+  // Ties moved together (every value twice, or three times over two axes): differentiable
+  // along such directions, with the gradient shared among the tied maxima.
+  single('ReduceMax/ties', [2, 3, 4], (x) => g.reduceMax(g.concat([x, x], 1), [1]), 'distinct'),
+  single('ReduceMax/ties-keepdims', [2, 3, 4], (x) => g.reduceMax(g.concat([x, x, x], 2), [1, 2], true), 'distinct'),
   single('TopK', [3, 6], (x) => g.topk(x, 3), 'distinct'),
   single('TopKIndices', [3, 6], (x) => g.topkIndices(x, 3), 'distinct'),
   single('CumSum', [3, 4], (x) => g.cumsum(x, 1)),

@@ -76,9 +76,13 @@ export const reduceOps = {
     const count = (n.attrs as ReduceAttrs).axes.reduce((p, ax) => p * (n.inputs[0].shape[ax] as number), 1);
     return g.div(spread(gy, n), count);
   }),
-  // y = max_axes x;  x̄ = ȳ where x attains the max (inputs kept free of ties)
-  ReduceMax: reduction('ReduceMax', -Infinity, Math.max, undefined, (gy, n) =>
-    g.where(g.equal(n.inputs[0], g.expand(keptY(n), n.inputs[0].shape)), spread(gy, n), 0)),
+  // y = max_axes x;  x̄ = ȳ split evenly among the positions that attain the max, so tied
+  // maxima moved together get ȳ in all (the whole ȳ to each would count it once per tie)
+  ReduceMax: reduction('ReduceMax', -Infinity, Math.max, undefined, (gy, n) => {
+    const x = n.inputs[0];
+    const atMax = g.cast(g.equal(x, g.expand(keptY(n), x.shape)), x.dtype);
+    return g.div(g.mul(atMax, spread(gy, n)), g.reduceSum(atMax, (n.attrs as ReduceAttrs).axes, true));
+  }),
 
   // y = eˣ/Σeˣ along axis;  x̄ = y ⊙ (ȳ − Σ ȳ⊙y)
   Softmax: {
