@@ -1,7 +1,7 @@
 /**
  * The CLI frame, separate from the entry point so tests can drive it in-process with fake
- * services and captured output. Contract (DESIGN §6): with --json exactly one JSON
- * document on stdout; progress on stderr; exit 0 on success, otherwise non-zero with a
+ * services and captured output. Contract (README, 'Command line'): with --json exactly one
+ * JSON document on stdout; progress on stderr; exit 0 on success, otherwise non-zero with a
  * one-line human error on stderr (1: the command failed, 2: it was called wrongly).
  */
 import { parseArgs } from 'node:util';

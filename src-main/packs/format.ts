@@ -48,7 +48,7 @@ export interface PackTask {
 export type HyperValue = number | string | boolean;
 
 export interface PackProvenance {
-  /** diff · diff-structured · full · last-layer · bitfit · magnitude (DESIGN §6), or another method name. */
+  /** diff · diff-structured · full · last-layer · bitfit · magnitude (train/methods.ts), or another method name. */
   method: string;
   hyperParameters: Record<string, HyperValue>;
   /** SHA-256 (hex) of the training data as the trainer read it; '' when unknown. */

@@ -1,16 +1,8 @@
 /**
- * Garbage collection on demand, for the step loop's sake.
- *
- * onnxruntime-node copies every CPU output into a fresh ArrayBuffer. A training step's
- * state outputs (weights, gate logits, both Adam moments: several times the model's size)
- * are garbage one step later, but V8 sees only small JS objects pointing at them and
- * collects them late: four copies of the state were found waiting. A full collection
- * after a step frees them (a minor one did not: measured no better than none).
- *
- * A full collection costs tens of milliseconds with a real dataset in the heap: nothing
- * beside a BERT-size step, a few per cent of a small model's. So it runs at most once per
- * COST_SHARE⁻¹ of its own last duration: every step where steps are long, every few
- * where they are short.
+ * Garbage collection on demand, for the step loop's sake: ORT copies every CPU output into
+ * a fresh buffer, and V8 frees a step's old state outputs late unless a full collection
+ * runs; it runs at most once per COST_SHARE⁻¹ of its own last duration, so its cost stays
+ * small beside short steps (measurements: docs/benchmarks.md, "Training-run memory").
  *
  * V8 exposes gc() only under --expose-gc; setting the flag at run time takes effect for
  * contexts created afterwards, so one fresh context hands it out. Where that fails the

@@ -92,9 +92,9 @@ export function listedProviders(): ProviderName[] {
 }
 
 /**
- * DESIGN §2 has lavapipe's WebGPU adapter need XDG_RUNTIME_DIR (Mesa's window-system code
- * looks it up). When it is unset, point it at a fresh private (0700) directory before the
- * first WebGPU session. Call it on the main thread: a worker's process.env is a private
+ * Lavapipe's WebGPU adapter (the CI's software GPU, .ci/run) needs XDG_RUNTIME_DIR (Mesa's
+ * window-system code looks it up). When it is unset, point it at a fresh private (0700)
+ * directory before the first WebGPU session. Call it on the main thread: a worker's process.env is a private
  * copy that native code never sees.
  */
 export function ensureXdgRuntimeDir(): void {

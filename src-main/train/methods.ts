@@ -1,5 +1,5 @@
 /**
- * The training methods (DESIGN §3, §6) as phases of step graphs over any base:
+ * The training methods (README's `taskpack train`) as phases of step graphs over any base:
  *   diff / diff-structured: 'l0' (θ + z⊙w with Hard-Concrete gates and λ·E[L0], λ an input) → project → 'mask'
  *   magnitude:              'dense' over every base tensor → project θ_ft − θ → 'mask'
  *   full / last-layer / bitfit: one 'dense' phase over all / the last layer on / the bias tensors

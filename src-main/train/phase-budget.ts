@@ -1,9 +1,7 @@
 /**
  * How many steps each phase of a run takes: its epochs of the training set's batches, at
- * most `maxSteps`. The fixed-mask phase after the projection may run its own number of
- * epochs (`maskEpochs`). DESIGN §3 quotes the paper's "3 epochs, 5 for small datasets"
- * for it; on the shipped base 5 scored below 3 on CoLA and MRPC and level on RTE
- * (docs/results.md), so it defaults to the other phases' epochs.
+ * most `maxSteps`. The fixed-mask phase may run its own epochs (`maskEpochs`), by default
+ * the other phases' (the paper's 5 for small sets scored lower here: docs/results.md).
  */
 import type { PhaseKind } from './methods.js';
 import type { TrainConfig } from './train-config.js';

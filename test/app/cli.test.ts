@@ -1,5 +1,5 @@
 /**
- * The CLI frame (DESIGN §6): --json prints exactly one JSON document on stdout, errors are
+ * The CLI frame (README, 'Command line'; cli/run.ts): --json prints exactly one JSON document on stdout, errors are
  * one line on stderr with a non-zero exit. In-process with fake services, plus the real
  * entry point spawned as a child process.
  */
