@@ -25,7 +25,7 @@ export async function floorContender(outputs: Record<string, Tensor>, dims: Reco
       feeds[name] = hostTensor('float32', shape, rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1) as Float32Array);
       return input;
     });
-    const y = g.apply(t.op, args, t.attrs);
+    const y = g.reapply(t.op, args, t.attrs);
     const k = t.op === 'Gemm' ? numeric(args[0].shape)[(t.attrs.transA ? 0 : 1)] : numeric(args[0].shape).at(-1)!;
     flops += 2 * k * numeric(y.shape).reduce((a, b) => a * b, 1);
     return g.reduceSum(y);

@@ -2,12 +2,21 @@
  * The DSL's builder functions. Every op node is created through `apply`, which looks the
  * op up in the one table (ops/index.ts) and runs its shape rule.
  */
-import { OPS } from './ops/index.js';
+import type { OpAttrs, OpName } from './op.js';
+import { opDef } from './ops/index.js';
 import { broadcastShapes, dimProduct, normAxis, ShapeError } from './shape.js';
 import { isFloat, Tensor, type Dim, type DType, type NDArray, type Shape } from './tensor.js';
 
-export function apply(op: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor {
-  const def = OPS[op];
+/** An op's attributes as `apply` takes them: left out for an op that has none. */
+type AttrArgs<O extends OpName> = Record<never, never> extends OpAttrs[O] ? [attrs?: OpAttrs[O]] : [attrs: OpAttrs[O]];
+
+export function apply<O extends OpName>(op: O, inputs: readonly Tensor[], ...[attrs]: AttrArgs<O>): Tensor {
+  return reapply(op, inputs, attrs ?? {});
+}
+
+/** A node of the op another node names, with attributes read off it (graph rewrites: clone, gather-rows). */
+export function reapply(op: string, inputs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>): Tensor {
+  const def = opDef(op);
   if (!def) throw new Error(`unknown op '${op}'`);
   const { dtype, shape } = def.infer(inputs, attrs);
   return new Tensor(op, inputs, attrs, dtype, shape);
@@ -35,7 +44,8 @@ const lift = (x: Operand, like: Tensor): Tensor => (typeof x === 'number' ? cons
  * un-expanded operands (and expanding only if the result is still smaller) keeps those
  * from being materialised just to be multiplied elementwise.
  */
-function binary(op: string, a: Operand, b: Operand): Tensor {
+type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Min' | 'Max' | 'Equal' | 'Less' | 'Greater';
+function binary(op: BinaryOp, a: Operand, b: Operand): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a tensor`);
   const ta = typeof a === 'number' ? lift(a, b as Tensor) : a;
   const tb = lift(b, ta);

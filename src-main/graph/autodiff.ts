@@ -3,7 +3,7 @@
  * op's VJP rule in ops/), so it lowers to plain ONNX like the forward pass.
  */
 import { add, constant, isLeaf, sumToShape, zerosLike } from './api.js';
-import { OPS } from './ops/index.js';
+import { opDef } from './ops/index.js';
 import { sameShape } from './shape.js';
 import { isFloat, type Tensor } from './tensor.js';
 import { topoSort } from './topo.js';
@@ -31,7 +31,7 @@ export function grad(y: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[]
     if (!gy || isLeaf(node) || !live.has(node)) continue;
     const need = node.inputs.map((x) => live.has(x));
     if (!need.some(Boolean)) continue;
-    const rule = OPS[node.op]?.vjp;
+    const rule = opDef(node.op)?.vjp;
     if (!rule) throw new Error(`no gradient rule for op '${node.op}'`);
     const parts = rule(gy, node, need);
     node.inputs.forEach((x, k) => {

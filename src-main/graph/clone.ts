@@ -7,7 +7,7 @@
  * alone is shared by every copy); symbolic sizes in shapes and shape attributes are renamed
  * with the inputs, so each copy's batch has its own 'batch' and 'seq'.
  */
-import { apply } from './api.js';
+import { reapply } from './api.js';
 import type { Dim, Tensor } from './tensor.js';
 import { topoSort } from './topo.js';
 
@@ -32,7 +32,7 @@ export function cloneGraph(roots: readonly Tensor[], replace: (input: Tensor) =>
     const sameAttrs = !renamed || renamed.every((d, i) => d === shape![i]);
     // The same inputs and attributes: the same node (e.g. zeros of a batch shape is not).
     if (sameAttrs && inputs.every((x, i) => x === t.inputs[i])) { copies.set(t, t); continue; }
-    copies.set(t, apply(t.op, inputs, renamed ? { ...t.attrs, shape: renamed } : t.attrs));
+    copies.set(t, reapply(t.op, inputs, renamed ? { ...t.attrs, shape: renamed } : t.attrs));
   }
   return roots.map((r) => copies.get(r)!);
 }

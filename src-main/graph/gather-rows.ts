@@ -10,7 +10,7 @@
  * operands by the same ops) at a fraction of the work; autodiff then scatters the leaves'
  * cotangents back into their rows.
  */
-import { apply, gather } from './api.js';
+import { gather, reapply } from './api.js';
 import { elementwiseOps } from './ops/elementwise.js';
 import type { Tensor } from './tensor.js';
 
@@ -26,7 +26,7 @@ export function gatherRows(table: Tensor, ids: Tensor): Tensor {
     if (!hasRows(t)) return t;
     let out = memo.get(t);
     if (!out) {
-      out = ELEMENTWISE.has(t.op) ? apply(t.op, t.inputs.map(visit), t.attrs) : gather(t, ids);
+      out = ELEMENTWISE.has(t.op) ? reapply(t.op, t.inputs.map(visit), t.attrs) : gather(t, ids);
       memo.set(t, out);
     }
     return out;

@@ -2,7 +2,7 @@
  * The float64 reference interpreter: evaluates any DSL graph with plain loops, every float
  * in double precision. It is the oracle for gradient checks and for ONNX Runtime parity.
  */
-import { OPS } from './ops/index.js';
+import { opDef } from './ops/index.js';
 import { resolveDim, ShapeError } from './shape.js';
 import { isFloat, type NDArray, type Tensor } from './tensor.js';
 import { topoSort } from './topo.js';
@@ -35,7 +35,7 @@ export function evaluate(outputs: readonly Tensor[], feeds: Readonly<Record<stri
   for (const t of order) {
     if (t.op === 'Input') continue;
     if (t.op === 'Const') { values.set(t, toF64(t.attrs.value as NDArray)); continue; }
-    const out = OPS[t.op].eval(t.inputs.map((x) => values.get(x)!), t, env);
+    const out = opDef(t.op)!.eval(t.inputs.map((x) => values.get(x)!), t, env);
     const expect = t.shape.map((d) => env.dim(d));
     if (expect.length !== out.shape.length || expect.some((d, i) => d !== out.shape[i]))
       throw new ShapeError(`evaluate: ${t.op} produced [${out.shape}], its shape rule says [${expect}]`);

@@ -4,7 +4,7 @@
  */
 import type { AttrValue, Initializer, OnnxGraph, OnnxNode, ValueInfo } from '../onnx/ir.js';
 import type { EmitCtx } from './op.js';
-import { OPS } from './ops/index.js';
+import { opDef } from './ops/index.js';
 import type { Dim, DType, NDArray, Shape, Tensor } from './tensor.js';
 import { topoSort } from './topo.js';
 
@@ -127,7 +127,7 @@ export function lower(outputs: Readonly<Record<string, Tensor>>, opts: LowerOpti
       node: t, output: name, input: (i) => names.get(t.inputs[i])!,
       emit, fresh: freshName, int64s, int64, scalar, shape,
     };
-    OPS[t.op].emit(ctx);
+    opDef(t.op)!.emit(ctx);
     carry(t, name);
   });
 

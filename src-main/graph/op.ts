@@ -6,8 +6,44 @@
 import type { AttrValue } from '../onnx/ir.js';
 import type { Dim, DType, NDArray, Shape, Tensor } from './tensor.js';
 
-export interface EmitCtx {
-  readonly node: Tensor;
+type NoAttrs = Record<never, never>;
+type Axis = { axis: number };
+type Axes = { axes: number[]; keepdims: boolean };
+
+/** Each op's attributes, by name: what `apply` takes and what its emission, reference and gradient read. */
+export interface OpAttrs {
+  Neg: NoAttrs; Exp: NoAttrs; Log: NoAttrs; Sqrt: NoAttrs; Reciprocal: NoAttrs; Tanh: NoAttrs; Sigmoid: NoAttrs;
+  Erf: NoAttrs; Relu: NoAttrs; Gelu: NoAttrs; Abs: NoAttrs;
+  Add: NoAttrs; Sub: NoAttrs; Mul: NoAttrs; Div: NoAttrs; Pow: NoAttrs; Min: NoAttrs; Max: NoAttrs;
+  Equal: NoAttrs; Less: NoAttrs; Greater: NoAttrs; Where: NoAttrs;
+  Clip: { min: number; max: number };
+  Cast: { to: DType };
+  MatMul: NoAttrs;
+  Gemm: { transA: boolean; transB: boolean; alpha: number };
+  Gather: NoAttrs;
+  ScatterAddRows: { rows: number };
+  GatherElements: Axis;
+  ScatterAddElements: Axis & { shape: Dim[] };
+  ReduceSum: Axes; ReduceMean: Axes; ReduceMax: Axes;
+  Softmax: Axis; LogSoftmax: Axis;
+  LayerNorm: { eps: number };
+  TopK: { k: number }; TopKIndices: { k: number };
+  CumSum: Axis & { reverse: boolean };
+  Reshape: { shape: Dim[] };
+  Transpose: { perm: number[] };
+  Expand: { shape: Dim[] };
+  Concat: Axis;
+  Slice: Axis & { start: number; end: number };
+  Pad: Axis & { before: number; after: number };
+  Squeeze: { axes: number[] }; Unsqueeze: { axes: number[] };
+}
+export type OpName = keyof OpAttrs;
+
+/** A node whose attributes are typed as its op's. */
+export type OpNode<A> = Tensor & { readonly attrs: A };
+
+export interface EmitCtx<A = unknown> {
+  readonly node: OpNode<A>;
   /** ONNX value name of input i. */
   input(i: number): string;
   /** The value name this op must produce. */
@@ -31,15 +67,18 @@ export interface EvalEnv {
 }
 
 /** Cotangent of the output → cotangents of the inputs (null: none, or not needed). */
-export type VjpRule = (g: Tensor, node: Tensor, need: readonly boolean[]) => (Tensor | null)[];
+export type VjpRule<A = unknown> = (g: Tensor, node: OpNode<A>, need: readonly boolean[]) => (Tensor | null)[];
 
-export interface OpDef {
-  infer(inputs: readonly Tensor[], attrs: Record<string, any>): { dtype: DType; shape: Shape };
-  emit(ctx: EmitCtx): void;
-  eval(inputs: readonly NDArray[], node: Tensor, env: EvalEnv): NDArray;
+export interface OpDef<A = NoAttrs> {
+  infer(inputs: readonly Tensor[], attrs: A): { dtype: DType; shape: Shape };
+  emit(ctx: EmitCtx<A>): void;
+  eval(inputs: readonly NDArray[], node: OpNode<A>, env: EvalEnv): NDArray;
   /** null only for ops whose output is integer or boolean (no cotangent flows). */
-  vjp: VjpRule | null;
+  vjp: VjpRule<A> | null;
 }
+
+/** The op table: every op of OpAttrs, defined with its attributes' type. */
+export type OpTable = { readonly [O in OpName]: OpDef<OpAttrs[O]> };
 
 export const attr = {
   int: (value: number): AttrValue => ({ kind: 'int', value }),

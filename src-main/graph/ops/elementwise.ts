@@ -4,7 +4,7 @@
  * to each operand's shape in one place (api.sumToShape).
  */
 import * as g from '../api.js';
-import type { OpDef, VjpRule } from '../op.js';
+import type { OpDef, OpTable, VjpRule } from '../op.js';
 import { alloc, mapN } from '../nd.js';
 import { broadcastShapes, ShapeError } from '../shape.js';
 import { erf, normCdf } from '../special.js';
@@ -109,11 +109,11 @@ export const elementwiseOps = {
   Clip: {
     infer: ([x]) => { g.requireFloat(x, 'Clip'); return { dtype: x.dtype, shape: x.shape }; },
     emit: (c) => {
-      const { min, max } = c.node.attrs as { min: number; max: number };
+      const { min, max } = c.node.attrs;
       c.emit('Clip', [c.input(0), c.scalar(min, c.node.dtype), c.scalar(max, c.node.dtype)], {}, c.output);
     },
     eval: ([x], n) => {
-      const { min, max } = n.attrs as { min: number; max: number };
+      const { min, max } = n.attrs;
       return mapN(x.dtype, [x], (v) => Math.min(max, Math.max(min, v)));
     },
     // x̄ = ȳ·[min < x < max], tested as [clip(x) = x]: one comparison instead of two (at
@@ -136,4 +136,4 @@ export const elementwiseOps = {
     },
     vjp: (gy, n) => [isFloat(n.inputs[0].dtype) ? g.cast(gy, n.inputs[0].dtype) : null],
   },
-} satisfies Record<string, OpDef>;
+} satisfies Partial<OpTable>;

@@ -1,6 +1,6 @@
 /** Matrix products, embedding lookups and their scatter-add adjoints. */
 import * as g from '../api.js';
-import { attr, type OpDef } from '../op.js';
+import { attr, type OpTable } from '../op.js';
 import { alloc, matmulNd, stridesOf, transposeNd } from '../nd.js';
 import { broadcastShapes, normAxis, ShapeError } from '../shape.js';
 import type { NDArray } from '../tensor.js';
@@ -43,18 +43,18 @@ export const linalgOps = {
       return { dtype: a.dtype, shape: [m, n] };
     },
     emit: (c) => {
-      const { transA, transB, alpha } = c.node.attrs as { transA: boolean; transB: boolean; alpha: number };
+      const { transA, transB, alpha } = c.node.attrs;
       c.emit('Gemm', [c.input(0), c.input(1)], { alpha: attr.float(alpha), transA: attr.int(+transA), transB: attr.int(+transB) }, c.output);
     },
     eval: ([a, b], n) => {
-      const { transA, transB, alpha } = n.attrs as { transA: boolean; transB: boolean; alpha: number };
+      const { transA, transB, alpha } = n.attrs;
       const y = matmulNd(transA ? transposeNd(a, last2(a)) : a, transB ? transposeNd(b, last2(b)) : b);
       for (let i = 0; i < y.data.length; i++) y.data[i] *= alpha;
       return y;
     },
     vjp: (gy, n, need) => {
       const [a, b] = n.inputs;
-      const { transA, transB, alpha } = n.attrs as { transA: boolean; transB: boolean; alpha: number };
+      const { transA, transB, alpha } = n.attrs;
       const da = !need[0] ? null : transA
         ? g.gemm(b, gy, { transA: transB, transB: true, alpha })
         : g.gemm(gy, b, { transB: !transB, alpha });
@@ -120,9 +120,9 @@ export const linalgOps = {
       if (idx.dtype !== 'int32' || idx.rank !== x.rank) throw new ShapeError('GatherElements: int32 indices of the same rank');
       return { dtype: x.dtype, shape: idx.shape };
     },
-    emit: (c) => void c.emit('GatherElements', [c.input(0), c.input(1)], { axis: attr.int(c.node.attrs.axis as number) }, c.output),
-    eval: ([x, idx], n) => elementsLoop(idx, x.shape, n.attrs.axis as number, alloc(n.dtype, idx.shape), (o, s, out) => { out.data[o] = x.data[s]; }),
-    vjp: (gy, n, need) => [need[0] ? g.scatterAddElements(n.inputs[1], gy, n.attrs.axis as number, n.inputs[0].shape) : null, null],
+    emit: (c) => void c.emit('GatherElements', [c.input(0), c.input(1)], { axis: attr.int(c.node.attrs.axis) }, c.output),
+    eval: ([x, idx], n) => elementsLoop(idx, x.shape, n.attrs.axis, alloc(n.dtype, idx.shape), (o, s, out) => { out.data[o] = x.data[s]; }),
+    vjp: (gy, n, need) => [need[0] ? g.scatterAddElements(n.inputs[1], gy, n.attrs.axis, n.inputs[0].shape) : null, null],
   },
 
   // Y = zeros(shape); Y[…, idx[…, i, …], …] += U[…, i, …] along `axis`.  Ū = Ȳ gathered at idx.
@@ -134,15 +134,15 @@ export const linalgOps = {
     },
     emit: (c) => {
       const zeros = c.emit('Expand', [c.scalar(0, c.node.dtype), c.shape(c.node.shape)]);
-      c.emit('ScatterElements', [zeros, c.input(0), c.input(1)], { axis: attr.int(c.node.attrs.axis as number), reduction: attr.str('add') }, c.output);
+      c.emit('ScatterElements', [zeros, c.input(0), c.input(1)], { axis: attr.int(c.node.attrs.axis), reduction: attr.str('add') }, c.output);
     },
     eval: ([idx, u], n, env) => {
       const shape = n.shape.map((d) => env.dim(d));
-      return elementsLoop(idx, shape, n.attrs.axis as number, alloc(n.dtype, shape), (o, s, out) => { out.data[s] += u.data[o]; });
+      return elementsLoop(idx, shape, n.attrs.axis, alloc(n.dtype, shape), (o, s, out) => { out.data[s] += u.data[o]; });
     },
-    vjp: (gy, n, need) => [null, need[1] ? g.gatherElements(gy, n.inputs[0], n.attrs.axis as number) : null],
+    vjp: (gy, n, need) => [null, need[1] ? g.gatherElements(gy, n.inputs[0], n.attrs.axis) : null],
   },
-} satisfies Record<string, OpDef>;
+} satisfies Partial<OpTable>;
 
 /** Visits each index position o of `idx`, with s the flat position it addresses in `shape`. */
 function elementsLoop(idx: NDArray, shape: readonly number[], axis: number, out: NDArray,

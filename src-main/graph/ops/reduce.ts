@@ -1,39 +1,40 @@
 /** Reductions, softmax family, layer normalisation, top-k and cumulative sums. */
 import { ONNX_DATA_TYPE } from '../../onnx/data-type.js';
 import * as g from '../api.js';
-import { attr, type OpDef } from '../op.js';
+import { attr, type OpAttrs, type OpDef, type OpNode, type OpTable } from '../op.js';
 import { alloc, reduceAxes, stridesOf } from '../nd.js';
 import { ShapeError } from '../shape.js';
 import type { NDArray, Shape, Tensor } from '../tensor.js';
 
-type ReduceAttrs = { axes: number[]; keepdims: boolean };
+type ReduceAttrs = OpAttrs['ReduceSum'];
+type Reduction = OpNode<ReduceAttrs>;
 const reducedShape = (s: Shape, { axes, keepdims }: ReduceAttrs): Shape =>
   keepdims ? s.map((d, i) => (axes.includes(i) ? 1 : d)) : s.filter((_, i) => !axes.includes(i));
 /** The cotangent of a reduction, broadcast back over the input's shape. */
-const spread = (gy: Tensor, n: Tensor) => {
-  const { axes, keepdims } = n.attrs as ReduceAttrs;
+const spread = (gy: Tensor, n: Reduction) => {
+  const { axes, keepdims } = n.attrs;
   return g.expand(keepdims ? gy : g.unsqueeze(gy, axes), n.inputs[0].shape);
 };
-const keptY = (n: Tensor) => {
-  const { axes, keepdims } = n.attrs as ReduceAttrs;
+const keptY = (n: Reduction) => {
+  const { axes, keepdims } = n.attrs;
   return keepdims ? n : g.unsqueeze(n, axes);
 };
 
 function reduction(onnx: string, init: number, step: (a: number, v: number) => number,
-  finish: ((a: number, n: number) => number) | undefined, vjp: (gy: Tensor, n: Tensor) => Tensor): OpDef {
+  finish: ((a: number, n: number) => number) | undefined, vjp: (gy: Tensor, n: Reduction) => Tensor): OpDef<ReduceAttrs> {
   return {
     infer: ([x], a) => {
       g.requireFloat(x, onnx);
-      if (onnx === 'ReduceMean' && (a as ReduceAttrs).axes.some((ax) => typeof x.shape[ax] !== 'number'))
+      if (onnx === 'ReduceMean' && a.axes.some((ax) => typeof x.shape[ax] !== 'number'))
         throw new ShapeError('ReduceMean: reduced axes must have fixed sizes (use ReduceSum and a count for symbolic axes)');
-      return { dtype: x.dtype, shape: reducedShape(x.shape, a as ReduceAttrs) };
+      return { dtype: x.dtype, shape: reducedShape(x.shape, a) };
     },
     emit: (c) => {
-      const { axes, keepdims } = c.node.attrs as ReduceAttrs;
+      const { axes, keepdims } = c.node.attrs;
       c.emit(onnx, [c.input(0), c.int64s(axes)], { keepdims: attr.int(+keepdims) }, c.output);
     },
     eval: ([x], n) => {
-      const { axes, keepdims } = n.attrs as ReduceAttrs;
+      const { axes, keepdims } = n.attrs;
       return reduceAxes(x, axes, keepdims, init, step, finish);
     },
     vjp: (gy, n) => [vjp(gy, n)],
@@ -73,7 +74,7 @@ export const reduceOps = {
   ReduceSum: reduction('ReduceSum', 0, (a, v) => a + v, undefined, spread),
   // y = (1/n)·Σ_axes x;  x̄ = ȳ/n broadcast back
   ReduceMean: reduction('ReduceMean', 0, (a, v) => a + v, (a, n) => a / n, (gy, n) => {
-    const count = (n.attrs as ReduceAttrs).axes.reduce((p, ax) => p * (n.inputs[0].shape[ax] as number), 1);
+    const count = n.attrs.axes.reduce((p, ax) => p * (n.inputs[0].shape[ax] as number), 1);
     return g.div(spread(gy, n), count);
   }),
   // y = max_axes x;  x̄ = ȳ split evenly among the positions that attain the max, so tied
@@ -81,18 +82,18 @@ export const reduceOps = {
   ReduceMax: reduction('ReduceMax', -Infinity, Math.max, undefined, (gy, n) => {
     const x = n.inputs[0];
     const atMax = g.cast(g.equal(x, g.expand(keptY(n), x.shape)), x.dtype);
-    return g.div(g.mul(atMax, spread(gy, n)), g.reduceSum(atMax, (n.attrs as ReduceAttrs).axes, true));
+    return g.div(g.mul(atMax, spread(gy, n)), g.reduceSum(atMax, n.attrs.axes, true));
   }),
 
   // y = eˣ/Σeˣ along axis;  x̄ = y ⊙ (ȳ − Σ ȳ⊙y)
   Softmax: {
     infer: ([x]) => { g.requireFloat(x, 'Softmax'); return { dtype: x.dtype, shape: x.shape }; },
-    emit: (c) => void c.emit('Softmax', [c.input(0)], { axis: attr.int(c.node.attrs.axis as number) }, c.output),
+    emit: (c) => void c.emit('Softmax', [c.input(0)], { axis: attr.int(c.node.attrs.axis) }, c.output),
     eval: ([x], n) => {
-      const ax = n.attrs.axis as number, len = x.shape[ax];
+      const ax = n.attrs.axis, len = x.shape[ax];
       return lanes(x, ax, len, (get, set) => { const l = logSumExpLane(get, len); for (let i = 0; i < len; i++) set(i, Math.exp(get(i) - l)); });
     },
-    vjp: (gy, n) => [g.mul(n, g.sub(gy, g.reduceSum(g.mul(gy, n), n.attrs.axis as number, true)))],
+    vjp: (gy, n) => [g.mul(n, g.sub(gy, g.reduceSum(g.mul(gy, n), n.attrs.axis, true)))],
   },
 
   // y = x − log Σeˣ, written out by hand (ONNX LogSoftmax falls back to CPU under WebGPU):
@@ -100,17 +101,17 @@ export const reduceOps = {
   LogSoftmax: {
     infer: ([x]) => { g.requireFloat(x, 'LogSoftmax'); return { dtype: x.dtype, shape: x.shape }; },
     emit: (c) => {
-      const axes = c.int64s([c.node.attrs.axis as number]);
+      const axes = c.int64s([c.node.attrs.axis]);
       const keep = { keepdims: attr.int(1) };
       const s = c.emit('Sub', [c.input(0), c.emit('ReduceMax', [c.input(0), axes], keep)]);
       const lse = c.emit('Log', [c.emit('ReduceSum', [c.emit('Exp', [s]), axes], keep)]);
       c.emit('Sub', [s, lse], {}, c.output);
     },
     eval: ([x], n) => {
-      const ax = n.attrs.axis as number, len = x.shape[ax];
+      const ax = n.attrs.axis, len = x.shape[ax];
       return lanes(x, ax, len, (get, set) => { const l = logSumExpLane(get, len); for (let i = 0; i < len; i++) set(i, get(i) - l); });
     },
-    vjp: (gy, n) => [g.sub(gy, g.mul(g.exp(n), g.reduceSum(gy, n.attrs.axis as number, true)))],
+    vjp: (gy, n) => [g.sub(gy, g.mul(g.exp(n), g.reduceSum(gy, n.attrs.axis, true)))],
   },
 
   // y = γ⊙x̂ + β over the last axis, x̂ = (x − μ)·r, r = 1/√(var + ε).
@@ -125,9 +126,9 @@ export const reduceOps = {
       return { dtype: x.dtype, shape: x.shape };
     },
     emit: (c) => void c.emit('LayerNormalization', [c.input(0), c.input(1), c.input(2)],
-      { axis: attr.int(-1), epsilon: attr.float(c.node.attrs.eps as number) }, c.output),
+      { axis: attr.int(-1), epsilon: attr.float(c.node.attrs.eps) }, c.output),
     eval: ([x, gamma, beta], n) => {
-      const ax = x.shape.length - 1, h = x.shape[ax], eps = n.attrs.eps as number;
+      const ax = x.shape.length - 1, h = x.shape[ax], eps = n.attrs.eps;
       return lanes(x, ax, h, (get, set) => {
         let mu = 0; for (let i = 0; i < h; i++) mu += get(i); mu /= h;
         let v = 0; for (let i = 0; i < h; i++) v += (get(i) - mu) ** 2; v /= h;
@@ -137,7 +138,7 @@ export const reduceOps = {
     },
     vjp: (gy, n, need) => {
       const [x, gamma] = n.inputs;
-      const eps = n.attrs.eps as number;
+      const eps = n.attrs.eps;
       const xc = g.sub(x, g.reduceMean(x, -1, true));
       const r = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.square(xc), -1, true), eps)));
       const xhat = g.mul(xc, r);
@@ -150,14 +151,14 @@ export const reduceOps = {
   // y = the k largest of x along the last axis, sorted;  x̄ = ȳ scattered back to their positions
   TopK: {
     infer: ([x], a) => topkShape(x, a.k),
-    emit: (c) => void c.emit('TopK', [c.input(0), c.int64s([c.node.attrs.k as number])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, [c.output, c.fresh()]),
+    emit: (c) => void c.emit('TopK', [c.input(0), c.int64s([c.node.attrs.k])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, [c.output, c.fresh()]),
     eval: ([x], n) => {
-      const ax = x.shape.length - 1, k = n.attrs.k as number;
+      const ax = x.shape.length - 1, k = n.attrs.k;
       return lanes(x, ax, k, (get, set) => topkLane(get, x.shape[ax], k).forEach((p, i) => set(i, get(p))));
     },
     vjp: (gy, n) => {
       const x = n.inputs[0];
-      return [g.scatterAddElements(g.topkIndices(x, n.attrs.k as number), gy, -1, x.shape)];
+      return [g.scatterAddElements(g.topkIndices(x, n.attrs.k), gy, -1, x.shape)];
     },
   },
   // The positions of TopK (int32): no cotangent.
@@ -165,11 +166,11 @@ export const reduceOps = {
     infer: ([x], a) => ({ ...topkShape(x, a.k), dtype: 'int32' }),
     emit: (c) => {
       const idx64 = c.fresh();
-      c.emit('TopK', [c.input(0), c.int64s([c.node.attrs.k as number])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, [c.fresh(), idx64]);
+      c.emit('TopK', [c.input(0), c.int64s([c.node.attrs.k])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, [c.fresh(), idx64]);
       c.emit('Cast', [idx64], { to: attr.int(ONNX_DATA_TYPE.int32) }, c.output);
     },
     eval: ([x], n) => {
-      const ax = x.shape.length - 1, k = n.attrs.k as number;
+      const ax = x.shape.length - 1, k = n.attrs.k;
       return lanes(x, ax, k, (get, set) => topkLane(get, x.shape[ax], k).forEach((p, i) => set(i, p)), 'int32');
     },
     vjp: null,
@@ -178,18 +179,18 @@ export const reduceOps = {
   // y_i = Σ_{j≤i} x_j along axis (reverse: Σ_{j≥i});  x̄ = the opposite-direction cumsum of ȳ
   CumSum: {
     infer: ([x]) => { g.requireFloat(x, 'CumSum'); return { dtype: x.dtype, shape: x.shape }; },
-    emit: (c) => void c.emit('CumSum', [c.input(0), c.int64(c.node.attrs.axis as number)],
-      { reverse: attr.int(+(c.node.attrs.reverse as boolean)) }, c.output),
+    emit: (c) => void c.emit('CumSum', [c.input(0), c.int64(c.node.attrs.axis)],
+      { reverse: attr.int(+(c.node.attrs.reverse)) }, c.output),
     eval: ([x], n) => {
-      const ax = n.attrs.axis as number, len = x.shape[ax], rev = n.attrs.reverse as boolean;
+      const ax = n.attrs.axis, len = x.shape[ax], rev = n.attrs.reverse;
       return lanes(x, ax, len, (get, set) => {
         let s = 0;
         for (let t = 0; t < len; t++) { const i = rev ? len - 1 - t : t; s += get(i); set(i, s); }
       });
     },
-    vjp: (gy, n) => [g.cumsum(gy, n.attrs.axis as number, !(n.attrs.reverse as boolean))],
+    vjp: (gy, n) => [g.cumsum(gy, n.attrs.axis, !(n.attrs.reverse))],
   },
-} satisfies Record<string, OpDef>;
+} satisfies Partial<OpTable>;
 
 function topkShape(x: Tensor, k: number) {
   g.requireFloat(x, 'TopK');
