@@ -22,7 +22,7 @@ export const RUN_STATE_TEXT = {
 } as const;
 
 export const GLUE_CHOICES = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI', 'QNLI', 'RTE', 'WNLI'] as const satisfies readonly GlueTask[];
-// Every GLUE task the importer knows is offered: one added in data/metrics.ts fails to compile here until listed.
+// Every GLUE task the importer knows is offered: one added in data/glue-tasks.ts fails to compile here until listed.
 export const GLUE_CHOICES_COMPLETE: [Exclude<GlueTask, (typeof GLUE_CHOICES)[number]>] extends [never] ? true : false = true;
 
 const upload = async (f: File) => ({ fileName: f.name, data: bytesToBase64(new Uint8Array(await f.arrayBuffer())) });
