@@ -120,6 +120,11 @@ export class PackStore {
     return { content, digest, baseChecked: base !== undefined };
   }
 
+  /** The tensor names of the pack's base when it is installed here (else none). */
+  baseNames(base: PackContent['base']): string[] {
+    return [...(this.baseShapes(base.fingerprint, base.id)?.shapes.keys() ?? [])];
+  }
+
   /** The installed base with this fingerprint; a base with the pack's id but other weights is a mismatch. */
   private baseShapes(fingerprint: string, id: string): PackBaseShapes | undefined {
     let sameId: string | undefined;
