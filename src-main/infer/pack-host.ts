@@ -18,7 +18,7 @@ import { PackStore } from '../packs/store.js';
 import { LiveBase, preparePatch, type PreparedPatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
 import { metricsOf, Predictor, softmax } from '../train/evaluate.js';
-import type { Metrics } from '../train/metrics.js';
+import type { GlueTask, Metrics } from '../train/metrics.js';
 import { importForPack, taskSpecOfPack } from '../train/pack-inference.js';
 
 export type Prediction = { label: string; probabilities: number[] } | { score: number };
@@ -94,12 +94,12 @@ export class PackHost {
 
   /**
    * GLUE metrics of pack `id` on a labelled file the user picked (its bytes; `fileName` names
-   * it in errors and gives its format).
+   * it in errors and gives its format; `glue` reads it with that task's layout).
    */
-  async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array): Promise<{ id: string; metrics: Metrics; n: number }> {
+  async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array, glue?: GlueTask): Promise<{ id: string; metrics: Metrics; n: number }> {
     let ds: Dataset | undefined;
     const { id, ready, scores } = await this.scores(idOrPrefix, async ({ content }) => {
-      ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, {}, fileName));
+      ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, glue ? { glue } : {}, fileName));
       return ds.rows;
     });
     return { id, metrics: metricsOf(scores, ds!.rows, ready.task, ds!.source.glue), n: ds!.rows.length };

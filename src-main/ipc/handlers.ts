@@ -4,8 +4,8 @@
  * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
  */
 import type {
-  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
-  ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
+  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary,
+  PredictInput, PredictResult, ResultOf, RunStatus, StorageComparison, TrainRequest, TrustSettings, UploadedFile,
 } from './contract.js';
 import { freemem } from 'node:os';
 import { CHANNELS, isChannel } from './contract.js';
@@ -28,7 +28,16 @@ export interface Services {
   exportPack(id: string): Promise<DecodedFile>;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
-  evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
+  /** `glue`: read the file with that GLUE task's layout (else detected). */
+  evaluatePack(id: string, file: DecodedFile, glue?: string): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
+  packAnatomy(id: string): Promise<PackAnatomy & { id: string }>;
+  /** Refused for packs of different bases. */
+  comparePacks(a: string, b: string): Promise<PackOverlap>;
+  trustSettings(): Promise<TrustSettings>;
+  /** Each change written atomically; a bad key or name changes nothing. */
+  addTrustedKey(name: string, publicKey: string): Promise<TrustSettings>;
+  removeTrustedKey(fingerprint: string): Promise<TrustSettings>;
+  requireSignature(required: boolean): Promise<TrustSettings>;
   compareStorage(tasks?: number): Promise<StorageComparison>;
   inspectData(file: DecodedFile, choices: DataChoices): Promise<DataPreview>;
   listBases(): Promise<BaseSummary[]>;
@@ -69,7 +78,13 @@ const IMPLEMENTATIONS: Implementations = {
     return { fileName, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   },
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
-  'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
+  'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file), args.glue),
+  'packs:anatomy': (args, services) => services.packAnatomy(args.id),
+  'packs:compare': (args, services) => services.comparePacks(args.a, args.b),
+  'trust:get': (_args, services) => services.trustSettings(),
+  'trust:add-key': (args, services) => services.addTrustedKey(args.name, args.publicKey),
+  'trust:remove-key': (args, services) => services.removeTrustedKey(args.fingerprint),
+  'trust:require-signature': (args, services) => services.requireSignature(args.required),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
   'bases:list': async (_args, services) => ({ bases: await services.listBases(), freeMemoryBytes: freemem() }),
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
