@@ -6,8 +6,7 @@
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
 import type { DataPreview } from '../data/preview.js';
 import type { ExplorePointStatus, ExploreStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
-import type { PackAnatomy, PackOverlap } from '../packs/anatomy.js';
-import type { TrustedKey, TrustSettings } from '../packs/trust.js';
+import type { PackAnatomy, PackOverlap, TrustedKey, TrustSettings } from '../packs/views.js';
 
 export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };
 

@@ -7,36 +7,9 @@
  */
 import { classifyTensor, countByKind, KIND_LABELS, rowLabel, TENSOR_KINDS, type TensorKind, type TensorRow } from '../model/tensor-kinds.js';
 import { numelOf, type PackContent, type SparseDiff } from './format.js';
+import type { OverlapPart, PackAnatomy, PackOverlap } from './views.js';
 
-export interface PackAnatomy {
-  /** Top to bottom in the order data flows: 'embeddings', 'layer 0', …, 'pooler'. */
-  rows: string[];
-  /** The kinds the base has (the pack's own when the base is not installed), in TENSOR_KINDS order. */
-  kinds: { kind: TensorKind; label: string }[];
-  /** Nonzeros per row and kind: counts[row][kind]. */
-  counts: number[][];
-  /** All nonzeros: the budget each cell's share is of. */
-  nonzeros: number;
-  /** The task head: dense new tensors, outside the sparse budget. */
-  head: { tensors: number; parameters: number };
-}
-
-export interface OverlapPart {
-  a: number;
-  b: number;
-  shared: number;
-}
-
-export interface PackOverlap {
-  nonzeros: [number, number];
-  shared: number;
-  union: number;
-  /** shared / union (0 when both are empty). */
-  jaccard: number;
-  byChance: number;
-  byRow: (OverlapPart & { row: string })[];
-  byKind: (OverlapPart & { kind: TensorKind; label: string })[];
-}
+export type { OverlapPart, PackAnatomy, PackOverlap };
 
 type Grid = Map<TensorRow, Map<TensorKind, number>>;
 

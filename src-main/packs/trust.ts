@@ -11,6 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { rawPublicKey } from './codec.js';
 import { PackStoreError } from './errors.js';
+import type { TrustedKey, TrustSettings } from './views.js';
+
+export type { TrustedKey, TrustSettings };
 
 export const TRUST_FILE = 'trusted-keys.json';
 export const MAX_KEY_NAME = 100;
@@ -20,19 +23,6 @@ const trustSchema = z.object({
   keys: z.array(z.object({ name: z.string(), publicKey: z.string() })),
 });
 export type TrustFile = z.infer<typeof trustSchema>;
-
-export interface TrustedKey {
-  name: string;
-  publicKey: string;
-  fingerprint: string;
-}
-
-export interface TrustSettings {
-  /** Whether trusted-keys.json exists: without it any valid signature is accepted. */
-  listed: boolean;
-  requireSignature: boolean;
-  keys: TrustedKey[];
-}
 
 /** SHA-256 of the raw key, first 16 hex digits in fours: short enough to read aloud and compare. */
 export function keyFingerprint(publicKey: string | Uint8Array): string {
