@@ -14,7 +14,7 @@ const SUBCOMMANDS = 'inspect, verify, compare, install, list, uninstall or expor
 
 export const packCommand: CommandSpec = {
   name: 'pack',
-  summary: 'task packs: inspect or verify a file; install, list, uninstall and export in the local store',
+  summary: 'task packs: inspect, verify or compare files; install, list, uninstall, export',
   synopsis: 'inspect PACK | verify PACK | compare PACK PACK | install PACK | list | uninstall ID | export ID --out PACK',
   options: { out: { type: 'string' } },
   maxPositionals: 3,

@@ -11,7 +11,7 @@ const SUBCOMMANDS = 'list, add, remove or require';
 
 export const trustCommand: CommandSpec = {
   name: 'trust',
-  summary: 'trusted signing keys for task packs, and whether unsigned packs are refused',
+  summary: 'trusted signing keys, and whether unsigned packs are refused',
   synopsis: 'list | add NAME KEY | remove NAME|FINGERPRINT | require on|off',
   options: {},
   maxPositionals: 3,
