@@ -6,8 +6,10 @@ import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
 import type { DoctorOptions, Services } from './ipc/services.js';
+import { packAnatomy, packOverlap } from './packs/anatomy.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
+import { keyFingerprint, withKey, withoutKey, withRequireSignature, type TrustSettings } from './packs/trust.js';
 import { appVersion, userDataDir } from './paths.js';
 import type { TrainingRuns } from './train/app-runs.js';
 import { isGlueTask } from './data/glue-tasks.js';
@@ -49,10 +51,15 @@ function importChoices({ glue, ...rest }: DataChoices): ImportChoices {
   return { ...rest, ...(glue && isGlueTask(glue) ? { glue } : {}) };
 }
 
-export function packSummary(p: PackEntry): PackSummary {
+/** An installed pack for the UI, its signer weighed against the trust settings now. */
+export function packSummary(p: PackEntry, trust: TrustSettings): PackSummary {
+  const key = trust.keys.find((k) => k.publicKey === p.signer);
   return {
     id: p.id, name: p.task.name, type: p.task.type, labels: p.task.labels, inputColumns: p.task.inputColumns ?? null, method: p.method, bytes: p.bytes, nnz: p.nnz,
-    devMetrics: p.devMetrics, baseId: p.base.id, signed: p.signer !== null, installedAt: p.installedAt,
+    devMetrics: p.devMetrics, baseId: p.base.id, signed: p.signer !== null,
+    signature: p.signer === null ? 'unsigned' : !trust.listed ? 'unchecked' : key ? 'trusted' : 'untrusted',
+    signer: p.signer === null ? null : { fingerprint: keyFingerprint(p.signer), name: key?.name ?? null },
+    installedAt: p.installedAt,
   };
 }
 
@@ -72,13 +79,14 @@ export function createAppServices(home: string = userDataDir()): Services {
     appInfo,
     runDoctor: singleFlight(runDoctor),
     async listPacks() {
-      const packs = store.list().map(packSummary);
+      const trust = store.trustSettings();
+      const packs = store.list().map((p) => packSummary(p, trust));
       return { packs, active: worker ? await (await host()).call({ op: 'active' }) : null };
     },
     async installPack(fileName, bytes) {
       try {
         const { entry, alreadyInstalled } = store.install(bytes);
-        return { pack: packSummary(entry), alreadyInstalled };
+        return { pack: packSummary(entry, store.trustSettings()), alreadyInstalled };
       } catch (e) {
         throw e instanceof PackError ? new Error(`${fileName} is not a usable task pack: ${e.message}`) : e;
       }
@@ -87,7 +95,7 @@ export function createAppServices(home: string = userDataDir()): Services {
       const entry = store.find(id);
       // Restore the base before the pack's file goes, so nothing in memory outlives it.
       if (worker) await (await host()).call({ op: 'forget', id: entry.id });
-      return packSummary(store.uninstall(entry.id));
+      return packSummary(store.uninstall(entry.id), store.trustSettings());
     },
     activatePack: async (id) => (await host()).call({ op: 'activate', id }),
     async exportPack(id) {
@@ -98,7 +106,22 @@ export function createAppServices(home: string = userDataDir()): Services {
       const r = await (await host()).call({ op: 'predict', id, rows: inputs });
       return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };
     },
-    evaluatePack: async (id, file) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes }),
+    evaluatePack: async (id, file, glue) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes, ...importChoices({ glue }) }),
+    async packAnatomy(id) {
+      const { entry, content } = store.read(id);
+      return { id: entry.id, ...packAnatomy(content, store.baseNames(content.base)) };
+    },
+    async comparePacks(a, b) {
+      const [x, y] = [a, b].map((id) => store.read(id));
+      if (x.content.base.fingerprint !== y.content.base.fingerprint) {
+        throw new Error(`“${x.entry.task.name}” is for base '${x.entry.base.id}' and “${y.entry.task.name}” for '${y.entry.base.id}': positions compare only on one base`);
+      }
+      return packOverlap(x.content.diffs, y.content.diffs);
+    },
+    trustSettings: async () => store.trustSettings(),
+    addTrustedKey: async (name, publicKey) => store.changeTrust((f) => withKey(f, name, publicKey)),
+    removeTrustedKey: async (fingerprint) => store.changeTrust((f) => withoutKey(f, fingerprint)),
+    requireSignature: async (required) => store.changeTrust((f) => withRequireSignature(f, required)),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
     async listBases() {

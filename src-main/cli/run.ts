@@ -109,17 +109,36 @@ function describeParseError(err: unknown): string {
   return message.split('. ')[0];
 }
 
+/** Help text fits a terminal 80 columns wide. */
+export const HELP_WIDTH = 80;
+
+/** `text` in lines of at most `width`, broken at spaces outside [brackets] (a longer group stands alone). */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (const unit of text.match(/(?:\[[^\]]*\]|[^\s[])+/g) ?? []) {
+    const last = out.length - 1;
+    if (last >= 0 && out[last].length + 1 + unit.length <= width) out[last] += ` ${unit}`;
+    else out.push(unit);
+  }
+  return out;
+}
+
+/** Each command's name and summary, its usage wrapped under them. */
 export function usageText(commands: readonly CommandSpec[]): string {
-  const entries = commands.map((c) => [`${c.name}${c.synopsis ? ` ${c.synopsis}` : ''}`, c.summary]);
-  const width = Math.max(...entries.map(([left]) => left.length));
+  const nameWidth = Math.max(...commands.map((c) => c.name.length));
+  const indent = ' '.repeat(2 + nameWidth + 2);
+  const width = HELP_WIDTH - indent.length;
   return [
-    'Usage: taskpack <command> [options]',
+    'Usage: taskpack <command> [options]   (taskpack <command> --help: one command)',
     '',
     'Commands:',
-    ...entries.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`),
+    ...commands.flatMap((c) => {
+      const [first, ...rest] = wrap(c.summary, width);
+      const usage = c.synopsis ? wrap(`${c.name} ${c.synopsis}`, width - 2) : [];
+      return [`  ${c.name.padEnd(nameWidth)}  ${first}`, ...rest.map((l) => indent + l), ...usage.map((l) => `${indent}  ${l}`)];
+    }),
     '',
-    'Every command accepts --json (exactly one JSON document on stdout) and --help.',
-    'TASKPACK_HOME names the user-data directory (default: the platform app-data directory).',
+    ...wrap('Every command accepts --json (exactly one JSON document on stdout) and --help. TASKPACK_HOME names the user-data directory (default: the platform app-data directory).', HELP_WIDTH),
   ].join('\n');
 }
 

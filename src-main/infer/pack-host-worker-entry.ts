@@ -17,7 +17,7 @@ if (port) {
     switch (r.op) {
       case 'activate': return host.activate(r.id);
       case 'predict': return host.predict(r.id, r.rows);
-      case 'evaluate': return host.evaluate(r.id, r.fileName, r.bytes);
+      case 'evaluate': return host.evaluate(r.id, r.fileName, r.bytes, r.glue);
       case 'inspect': return withUploadedFile(r.fileName, r.bytes, (path) => previewData(path, r.choices));
       case 'forget': return host.forget(r.id);
       case 'active': return host.active;

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { DataPreview, ImportChoices } from '../data/inspect.js';
+import type { GlueTask } from '../data/glue-tasks.js';
 import type { TextRow } from '../model/base.js';
 import type { StorageReport } from '../packs/storage.js';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
@@ -16,7 +17,7 @@ import type { Activation, PackHost, PackHostOptions } from './pack-host.js';
 export type HostRequest =
   | { op: 'activate'; id: string }
   | { op: 'predict'; id: string; rows: TextRow[] }
-  | { op: 'evaluate'; id: string; fileName: string; bytes: Uint8Array }
+  | { op: 'evaluate'; id: string; fileName: string; bytes: Uint8Array; glue?: GlueTask }
   | { op: 'inspect'; fileName: string; bytes: Uint8Array; choices: ImportChoices }
   | { op: 'forget'; id: string }
   | { op: 'active' }

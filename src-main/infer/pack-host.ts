@@ -18,6 +18,7 @@ import { PackStore } from '../packs/store.js';
 import { LiveBase, preparePatch, type PreparedPatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
 import { metricsOf, Predictor, softmax } from './evaluate.js';
+import type { GlueTask } from '../data/glue-tasks.js';
 import type { Metrics } from '../data/metrics.js';
 import { importForPack, taskSpecOfPack } from './pack-inference.js';
 
@@ -94,12 +95,12 @@ export class PackHost {
 
   /**
    * GLUE metrics of pack `id` on a labelled file the user picked (its bytes; `fileName` names
-   * it in errors and gives its format).
+   * it in errors and gives its format; `glue` reads it with that task's layout).
    */
-  async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array): Promise<{ id: string; metrics: Metrics; n: number }> {
+  async evaluate(idOrPrefix: string, fileName: string, bytes: Uint8Array, glue?: GlueTask): Promise<{ id: string; metrics: Metrics; n: number }> {
     let ds: Dataset | undefined;
     const { id, ready, scores } = await this.scores(idOrPrefix, async ({ content }) => {
-      ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, {}, fileName));
+      ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, glue ? { glue } : {}, fileName));
       return ds.rows;
     });
     return { id, metrics: metricsOf(scores, ds!.rows, ready.task, ds!.source.glue), n: ds!.rows.length };

@@ -4,6 +4,7 @@
  * dense head fed beside them through the task graph.
  */
 import { importDataset, type Dataset } from '../data/index.js';
+import type { GlueTask } from '../data/glue-tasks.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
 import { decodePack } from '../packs/codec.js';
@@ -15,6 +16,8 @@ import { Predictor } from './evaluate.js';
 export { taskSpecOfPack };
 
 export interface ColumnNames {
+  /** Read the file with this GLUE task's layout (e.g. CoLA's, which has no header). */
+  glue?: GlueTask;
   textCol?: string;
   pairCol?: string;
   labelCol?: string;
@@ -28,7 +31,7 @@ export function importForPack(path: string, content: PackContent, columns: Colum
   const task = taskSpecOfPack(content);
   const ds = importDataset(path, {
     taskType: task.type, ...(task.type === 'classification' ? { labels: content.task.labels } : {}),
-    textCol: columns.textCol, pairCol: columns.pairCol ?? (task.pair ? undefined : 'none'), labelCol: columns.labelCol,
+    ...(columns.glue ? { glue: columns.glue } : {}), textCol: columns.textCol, pairCol: columns.pairCol ?? (task.pair ? undefined : 'none'), labelCol: columns.labelCol,
   });
   if (ds.task.pair !== task.pair) throw new Error(`the pack reads ${task.pair ? 'text pairs' : 'single texts'}, ${fileName} has ${ds.task.pair ? 'pairs' : 'single texts'}`);
   return ds;

@@ -7,8 +7,9 @@ import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
 import type { DataPreview } from '../data/preview.js';
 import type { GlueTask } from '../data/glue-tasks.js';
 import type { ExplorePointStatus, ExploreStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
+import type { PackAnatomy, PackOverlap, TrustedKey, TrustSettings } from '../packs/views.js';
 
-export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, ProviderCheck, RunProgress, RunState, RunStatus };
+export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {
@@ -40,6 +41,10 @@ export interface PackSummary {
   devMetrics: Record<string, number>;
   baseId: string;
   signed: boolean;
+  /** Against the trust settings now: 'unchecked' when there is no trusted-keys list (any valid signature passes). */
+  signature: 'unsigned' | 'trusted' | 'untrusted' | 'unchecked';
+  /** The signing key: its fingerprint, and its name when it is a trusted one. */
+  signer: { fingerprint: string; name: string | null } | null;
   installedAt: string;
 }
 
@@ -160,7 +165,16 @@ export interface IpcContract {
   'packs:activate': { args: { id: string }; result: PackActivation };
   'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
-  'packs:evaluate': { args: { id: string; file: UploadedFile }; result: { id: string; metrics: Record<string, number>; n: number } };
+  'packs:evaluate': { args: { id: string; file: UploadedFile; glue?: string }; result: { id: string; metrics: Record<string, number>; n: number } };
+  /** Where the pack's nonzeros sit: rows (embeddings, layers, pooler) × tensor kinds. */
+  'packs:anatomy': { args: { id: string }; result: PackAnatomy & { id: string } };
+  /** The overlap of two installed packs' positions (packs of one base). */
+  'packs:compare': { args: { a: string; b: string }; result: PackOverlap };
+  'trust:get': { args: NoArgs; result: TrustSettings };
+  /** A public key as base64 of its raw 32 bytes, or a PEM block. */
+  'trust:add-key': { args: { name: string; publicKey: string }; result: TrustSettings };
+  'trust:remove-key': { args: { fingerprint: string }; result: TrustSettings };
+  'trust:require-signature': { args: { required: boolean }; result: TrustSettings };
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
   /** With the memory free on this machine now, which the wizard weighs each run's estimated peak against. */
   'bases:list': { args: NoArgs; result: { bases: BaseSummary[]; freeMemoryBytes: number } };
@@ -205,7 +219,7 @@ export interface TaskpackBridge {
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
   'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
-  'train:explore', 'train:install-explored',
+  'train:explore', 'train:install-explored', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
 import { isGlueTask } from '../data/glue-tasks.js';
+import { MAX_KEY_NAME } from '../packs/trust.js';
 import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
@@ -15,10 +16,11 @@ const text = z.string().min(1, 'empty text').max(MAX_TEXT_CHARS);
 const runId = z.string().max(100).regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected a run id');
 const base64Of = (maxBytes: number, what: string) => z.base64().max(base64Length(maxBytes), `${what} of at most ${maxBytes} bytes`);
 const fileName = z.string().min(1).max(255);
+const glueName = z.string().max(32).refine(isGlueTask, 'not a GLUE task name');
 const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
 const columnName = z.string().min(1).max(256).optional();
 const dataChoices = {
-  glue: z.string().max(32).refine(isGlueTask, 'not a GLUE task name').optional(),
+  glue: glueName.optional(),
   taskType: z.enum(['classification', 'regression']).optional(),
   textCol: columnName, pairCol: columnName, labelCol: columnName,
 };
@@ -35,7 +37,14 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     id: packId,
     inputs: z.array(z.strictObject({ text, pair: text.optional() })).min(1).max(MAX_PREDICT_INPUTS),
   }),
-  'packs:evaluate': z.strictObject({ id: packId, file: dataFile }),
+  'packs:evaluate': z.strictObject({ id: packId, file: dataFile, glue: glueName.optional() }),
+  'packs:anatomy': z.strictObject({ id: packId }),
+  'packs:compare': z.strictObject({ a: packId, b: packId }),
+  'trust:get': noArgs,
+  // A PEM block of an Ed25519 key is 113 characters; room for line-ending variants.
+  'trust:add-key': z.strictObject({ name: z.string().trim().min(1, 'name the key').max(MAX_KEY_NAME), publicKey: z.string().min(1).max(400) }),
+  'trust:remove-key': z.strictObject({ fingerprint: z.string().max(19).regex(/^[0-9a-f]{4}(:[0-9a-f]{4}){3}$/, 'expected a key fingerprint (four groups of 4 hex digits)') }),
+  'trust:require-signature': z.strictObject({ required: z.boolean() }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
   'bases:list': noArgs,
   'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),

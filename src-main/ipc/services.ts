@@ -3,7 +3,8 @@
  * app-services.ts implements and tests fake.
  */
 import type {
-  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackActivation, PackList, PackSummary, PredictInput, PredictResult, RunStatus, StorageComparison, TrainRequest,
+  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary, PredictInput, PredictResult, RunStatus,
+  StorageComparison, TrainRequest, TrustSettings,
 } from './contract.js';
 import type { FileBytes } from '../data/uploaded.js';
 
@@ -23,7 +24,16 @@ export interface Services {
   exportPack(id: string): Promise<FileBytes>;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
-  evaluatePack(id: string, file: FileBytes): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
+  /** `glue`: read the file with that GLUE task's layout (else detected). */
+  evaluatePack(id: string, file: FileBytes, glue?: string): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
+  packAnatomy(id: string): Promise<PackAnatomy & { id: string }>;
+  /** Refused for packs of different bases. */
+  comparePacks(a: string, b: string): Promise<PackOverlap>;
+  trustSettings(): Promise<TrustSettings>;
+  /** Each change written atomically; a bad key or name changes nothing. */
+  addTrustedKey(name: string, publicKey: string): Promise<TrustSettings>;
+  removeTrustedKey(fingerprint: string): Promise<TrustSettings>;
+  requireSignature(required: boolean): Promise<TrustSettings>;
   compareStorage(tasks?: number): Promise<StorageComparison>;
   inspectData(file: FileBytes, choices: DataChoices): Promise<DataPreview>;
   listBases(): Promise<BaseSummary[]>;

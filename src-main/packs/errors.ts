@@ -39,3 +39,8 @@ export class PackError extends Error {
 export const fail = (code: PackErrorCode, message: string): never => {
   throw new PackError(code, message);
 };
+
+/** The store itself (its index, trust file, a missing id), not a pack's content. */
+export class PackStoreError extends Error {
+  override readonly name = 'PackStoreError';
+}

@@ -2,7 +2,7 @@
  * The local pack store, `<home>/packs/`:
  *   index.json          {format: 1, packs: [PackEntry…]} — the one source of truth
  *   <id>.taskpack       each installed pack, byte for byte as installed (id = digest[0..16))
- *   trusted-keys.json   user-managed: {requireSignature?: bool, keys: [{name, publicKey (base64)}]}
+ *   trusted-keys.json   the trust policy (trust.ts): {requireSignature?: bool, keys: [{name, publicKey (base64)}]}
  * Every change commits with one atomic rename of index.json: install writes the pack file
  * first, then the index; uninstall writes the index first, then deletes the file. A crash
  * (kill -9) at any moment leaves the index as before or as after; a stray pack file or
@@ -17,8 +17,11 @@ import { listBaseIds, readBaseManifest } from '../model/base-store.js';
 import { isAbandonedTemp, TEMP_PREFIX, writeFileAtomic } from '../durable/atomic.js';
 import { withLock } from '../durable/lock.js';
 import { checkAgainstBase, decodePack, readEnvelope, type PackBaseShapes } from './codec.js';
-import { PackError } from './errors.js';
+import { PackError, PackStoreError } from './errors.js';
 import { LIMITS, PACK_EXTENSION, type PackContent } from './format.js';
+import { readTrustFile, TRUST_FILE, trustSettings, type TrustFile, type TrustSettings } from './trust.js';
+
+export { PackStoreError };
 
 export const INDEX_FORMAT = 1;
 const ID_LENGTH = 16;
@@ -44,16 +47,8 @@ const entrySchema = z.object({
   installedAt: z.string(),
 });
 const indexSchema = z.object({ format: z.literal(INDEX_FORMAT), packs: z.array(entrySchema) });
-const trustSchema = z.object({
-  requireSignature: z.boolean().optional(),
-  keys: z.array(z.object({ name: z.string(), publicKey: z.string() })),
-});
 
 export type PackEntry = z.infer<typeof entrySchema>;
-
-export class PackStoreError extends Error {
-  override readonly name = 'PackStoreError';
-}
 
 export const packsDir = (home: string) => join(home, 'packs');
 
@@ -96,18 +91,29 @@ export class PackStore {
     throw new PackStoreError(hits.length > 1 ? `'${idOrPrefix}' matches ${hits.length} installed packs; give more of the id` : `no installed pack '${idOrPrefix}' (see 'taskpack pack list')`);
   }
 
+  private get trustPath() {
+    return join(this.dir, TRUST_FILE);
+  }
+
   /** Raw Ed25519 keys from trusted-keys.json (undefined when the file is absent: any valid signature is accepted). */
   trust(): { keys?: Uint8Array[]; requireSignature: boolean } {
-    const path = join(this.dir, 'trusted-keys.json');
-    if (!existsSync(path)) return { requireSignature: false };
-    const parsed = trustSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-    if (!parsed.success) throw new PackStoreError(`${path}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-    const keys = parsed.data.keys.map(({ name, publicKey }) => {
-      const raw = Buffer.from(publicKey, 'base64');
-      if (raw.length !== 32) throw new PackStoreError(`${path}: key '${name}' is not a base64 32-byte Ed25519 public key`);
-      return new Uint8Array(raw);
+    const file = readTrustFile(this.trustPath);
+    if (!file) return { requireSignature: false };
+    return { keys: file.keys.map((k) => new Uint8Array(Buffer.from(k.publicKey, 'base64'))), requireSignature: file.requireSignature ?? false };
+  }
+
+  /** The trust policy with names and fingerprints. */
+  trustSettings(): TrustSettings {
+    return trustSettings(readTrustFile(this.trustPath));
+  }
+
+  /** Change the trust policy under the store's lock (trust.ts's withKey, withoutKey…), written atomically. */
+  changeTrust(change: (file: TrustFile | undefined) => TrustFile): TrustSettings {
+    return this.change(() => {
+      const file = change(readTrustFile(this.trustPath));
+      writeFileAtomic(this.trustPath, `${JSON.stringify(file, null, 1)}\n`);
+      return trustSettings(file);
     });
-    return { keys, requireSignature: parsed.data.requireSignature ?? false };
   }
 
   /** Decode strictly: the store's trust policy, and the base when it is installed here. */
@@ -118,6 +124,11 @@ export class PackStore {
     const base = this.baseShapes(content.base.fingerprint, content.base.id);
     if (base) checkAgainstBase(content, base);
     return { content, digest, baseChecked: base !== undefined };
+  }
+
+  /** The tensor names of the pack's base when it is installed here (else none). */
+  baseNames(base: PackContent['base']): string[] {
+    return [...(this.baseShapes(base.fingerprint, base.id)?.shapes.keys() ?? [])];
   }
 
   /** The installed base with this fingerprint; a base with the pack's id but other weights is a mismatch. */
@@ -210,7 +221,7 @@ export class PackStore {
 
   private strayFiles(packs: readonly PackEntry[]): string[] {
     if (!existsSync(this.dir)) return [];
-    const keep = new Set([...packs.map((p) => `${p.id}${PACK_EXTENSION}`), 'index.json', 'trusted-keys.json']);
+    const keep = new Set([...packs.map((p) => `${p.id}${PACK_EXTENSION}`), 'index.json', TRUST_FILE]);
     return readdirSync(this.dir).filter((n) => !keep.has(n) && (n.startsWith(TEMP_PREFIX) || n.endsWith(PACK_EXTENSION)));
   }
 

@@ -1,4 +1,8 @@
-/** State of the Predict view: one text (or pair) at a time, or a whole file in chunks with progress and cancel. */
+/**
+ * State of the Predict view: one text (or pair) at a time, or a whole file in chunks with
+ * progress and cancel. App.svelte owns it, so the form, a running file and its results
+ * outlive a switch to another page.
+ */
 import type { Prediction, PredictResult } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
 import { bytesToBase64, parseTextLines, type TextRow } from './files.js';
@@ -20,6 +24,11 @@ export interface FileRun {
 }
 
 export class PredictSession {
+  /** The form: the pack picked (empty: the active one), the text(s), the labelled file's GLUE layout (empty: detected). */
+  chosen = $state('');
+  text = $state('');
+  pair = $state('');
+  glue = $state('');
   result = $state.raw<(PredictResult & { input: TextRow }) | null>(null);
   running = $state(false);
   error = $state<string | null>(null);
@@ -84,7 +93,7 @@ export class PredictSession {
     await this.guard(async () => {
       this.evaluation = null;
       const data = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
-      const { id, metrics, n } = await call('packs:evaluate', { id: packId, file: { fileName: file.name, data } });
+      const { id, metrics, n } = await call('packs:evaluate', { id: packId, file: { fileName: file.name, data }, ...(this.glue ? { glue: this.glue } : {}) });
       this.onActive(id);
       this.evaluation = { fileName: file.name, metrics, n };
     });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Services } from '../../src-main/ipc/services.js';
-import { runCli, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../../src-main/cli/run.js';
+import { runCli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, HELP_WIDTH, wrap } from '../../src-main/cli/run.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { cliCommand, FAKE_REPORT, fakeServices, lines, runRealCli } from './helpers.js';
 import { COMMANDS } from '../../src-main/cli/commands/index.js';
@@ -104,6 +104,17 @@ test('--help lists the commands; with --json as one document', async () => {
   assert.match(text.stdout, /serve \[--port P\]/);
   const doc = await cli(['--help', '--json']);
   assert.deepEqual(JSON.parse(doc.stdout).commands.map((c: { name: string }) => c.name), COMMAND_NAMES);
+});
+
+test('--help fits one screen 80 columns wide: usages wrapped at spaces outside brackets, every word of each still there', async () => {
+  const text = (await cli(['--help'])).stdout.trimEnd();
+  const rows = text.split('\n');
+  assert.ok(rows.every((l) => l.length <= HELP_WIDTH), `widest line ${Math.max(...rows.map((l) => l.length))}`);
+  assert.ok(rows.length <= 45, `${rows.length} lines`);
+  const words = text.split(/\s+/).join(' ');
+  for (const c of COMMANDS) assert.ok(words.includes(`${c.name} ${c.synopsis}`.trim().split(/\s+/).join(' ')), `${c.name}'s usage`);
+  assert.deepEqual(wrap('train --train FILE [--method a|b|c] [--seed N] --out PACK', 24), ['train --train FILE', '[--method a|b|c]', '[--seed N] --out PACK']);
+  assert.deepEqual(wrap('x [a very long group that cannot fit] y', 10), ['x', '[a very long group that cannot fit]', 'y']);
 });
 
 test('real CLI: unknown command exits non-zero with exactly one stderr line', async () => {

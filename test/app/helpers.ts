@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { TRAIN_METHODS, type AppInfo, type BaseSummary, type DataChoices, type DataPreview, type DoctorReport, type PackList, type PackSummary, type PredictResult, type RunStatus, type StorageComparison, type TrainMethod } from '../../src-main/ipc/contract.js';
 import type { Services, TrainStart } from '../../src-main/ipc/services.js';
+import { trustSettings, withKey, withoutKey, withRequireSignature, type TrustFile } from '../../src-main/packs/trust.js';
 import { projectRoot } from '../../src-main/paths.js';
 
 /** Estimated training peaks: `bytes` for every method, 1 PiB for `full` (past any machine's free memory: the wizard warns). */
@@ -31,7 +32,8 @@ export const FAKE_APP_INFO: AppInfo = {
 
 export const FAKE_PACK: PackSummary = {
   id: '0123456789abcdef', name: 'sst2 sentiment', type: 'classification', labels: ['negative', 'positive'], inputColumns: ['sentence'], method: 'diff-structured',
-  bytes: 107_317, nnz: 34_879, devMetrics: { accuracy: 0.852 }, baseId: 'use-lite-en', signed: false, installedAt: '2026-12-06T10:00:00.000Z',
+  bytes: 107_317, nnz: 34_879, devMetrics: { accuracy: 0.852 }, baseId: 'use-lite-en', signed: false,
+  signature: 'unsigned', signer: null, installedAt: '2026-12-06T10:00:00.000Z',
 };
 
 /** What the fake store makes of an uploaded file: its text is a JSON PackSummary (or it is refused). */
@@ -65,7 +67,7 @@ export function fakeStorage(tasks: number, packs: PackSummary[]): StorageCompari
  * text is a JSON PackSummary); predictions say 'positive' when the text has "good", with the
  * text's length in the probabilities so a test can tell rows apart.
  */
-type FakeServices = Services & { doctorCalls: number; packs: PackSummary[]; active: string | null; runs: Map<string, RunStatus>; started: TrainStart[]; inspected: { fileName: string; bytes: Uint8Array }[] };
+type FakeServices = Services & { doctorCalls: number; packs: PackSummary[]; active: string | null; runs: Map<string, RunStatus>; started: TrainStart[]; inspected: { fileName: string; bytes: Uint8Array }[]; trust: TrustFile | undefined };
 
 const FAKE_TOTAL_STEPS = 40;
 
@@ -100,6 +102,7 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     runs: new Map<string, RunStatus>(),
     started: [] as TrainStart[],
     inspected: [] as { fileName: string; bytes: Uint8Array }[],
+    trust: undefined,
     appInfo: () => FAKE_APP_INFO,
     async runDoctor() {
       services.doctorCalls++;
@@ -149,6 +152,25 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       if (rows.some((r) => r.length !== 2)) throw new Error(`${file.fileName}:2: expected 2 tab-separated columns`);
       const right = rows.filter(([text, label]) => label === pack.labels[/good/.test(text) ? 1 : 0]).length;
       return { id: pack.id, metrics: { accuracy: right / rows.length }, n: rows.length };
+    },
+    async packAnatomy(): Promise<never> {
+      throw new Error('the fake services hold no pack contents (test/infer/pack-services.test.ts runs the real ones)');
+    },
+    async comparePacks(): Promise<never> {
+      throw new Error('the fake services hold no pack contents');
+    },
+    // The trust policy in memory, changed by the real functions.
+    async trustSettings() {
+      return trustSettings(services.trust);
+    },
+    async addTrustedKey(name: string, publicKey: string) {
+      return trustSettings((services.trust = withKey(services.trust, name, publicKey)));
+    },
+    async removeTrustedKey(fingerprint: string) {
+      return trustSettings((services.trust = withoutKey(services.trust, fingerprint)));
+    },
+    async requireSignature(required: boolean) {
+      return trustSettings((services.trust = withRequireSignature(services.trust, required)));
     },
     async compareStorage(tasks?: number) {
       return fakeStorage(tasks ?? Math.max(1, services.packs.length), services.packs);

@@ -117,3 +117,57 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
   assert.deepEqual(await handlers['packs:uninstall']({ id: 'ffff' }), { ok: false, error: { code: 'failed', message: "packs:uninstall failed: no installed pack 'ffff' (see 'taskpack pack list')" } });
   assert.deepEqual(calls, ['installPack', 'predict', 'uninstallPack']);
 });
+
+test('anatomy, compare, trust and evaluate-with-GLUE channels: bad arguments refused before any service runs; valid ones reach it', async () => {
+  const calls: unknown[][] = [];
+  const services = fakeServices();
+  // Each records its call; what it answers does not matter here.
+  const record = (name: string) => async (...args: unknown[]): Promise<never> => {
+    calls.push([name, ...args.map((a) => (a && typeof a === 'object' && 'bytes' in a ? 'file' : a))]);
+    return {} as never;
+  };
+  const handlers = createHandlers({ ...services, packAnatomy: record('anatomy'), comparePacks: record('compare'), evaluatePack: record('evaluate'),
+    addTrustedKey: record('trust'), removeTrustedKey: record('trust'), requireSignature: record('trust') });
+  const KEY = Buffer.alloc(32, 7).toString('base64');
+  const refused: Array<[keyof typeof handlers, unknown, RegExp]> = [
+    ['packs:anatomy', { id: '../x' }, /id: expected a pack id/],
+    ['packs:anatomy', {}, /id: Invalid input/],
+    ['packs:compare', { a: 'abcd' }, /b: Invalid input/],
+    ['packs:compare', { a: 'abcd', b: 'ABCD' }, /b: expected a pack id/],
+    ['packs:compare', { a: 'abcd', b: 'abce', c: 'abcf' }, /Unrecognized key: "c"/],
+    ['trust:get', { all: true }, /Unrecognized key: "all"/],
+    ['trust:add-key', { name: '  ', publicKey: KEY }, /name: name the key/],
+    ['trust:add-key', { name: 'x'.repeat(101), publicKey: KEY }, /name: Too big/],
+    ['trust:add-key', { name: 'a', publicKey: 'k'.repeat(401) }, /publicKey: Too big/],
+    ['trust:add-key', { name: 'a', publicKey: '' }, /publicKey: Too small/],
+    ['trust:add-key', { name: 'a', publicKey: KEY, path: '/etc/x' }, /Unrecognized key: "path"/],
+    ['trust:remove-key', { fingerprint: 'alice' }, /fingerprint: expected a key fingerprint/],
+    ['trust:remove-key', { fingerprint: 'ABCD:0123:4567:89ab' }, /fingerprint: expected a key fingerprint/],
+    ['trust:require-signature', { required: 'yes' }, /required: Invalid input: expected boolean/],
+    ['trust:require-signature', {}, /required: Invalid input/],
+    ['packs:evaluate', { id: 'abcd', file: { fileName: 'dev.tsv', data: 'AAAA' }, glue: 'IMDB' }, /glue: not a GLUE task name/],
+  ];
+  for (const [channel, args, message] of refused) {
+    const result = await handlers[channel](args);
+    assert.equal(result.ok, false, `${channel} refuses ${JSON.stringify(args).slice(0, 80)}`);
+    if (!result.ok) {
+      assert.equal(result.error.code, 'invalid-args');
+      assert.match(result.error.message, message);
+    }
+  }
+  assert.deepEqual(calls, [], 'no service ran on bad input');
+
+  for (const [channel, args] of [
+    ['packs:anatomy', { id: 'abcd' }], ['packs:compare', { a: 'abcd', b: '0123456789abcdef' }],
+    ['packs:evaluate', { id: 'abcd', file: { fileName: 'dev.tsv', data: 'AAAA' }, glue: 'CoLA' }],
+    ['trust:add-key', { name: 'alice', publicKey: KEY }], ['trust:remove-key', { fingerprint: '0123:4567:89ab:cdef' }], ['trust:require-signature', { required: true }],
+  ] as const) assert.equal((await handlers[channel](args as never)).ok, true, channel);
+  assert.deepEqual(calls, [
+    ['anatomy', 'abcd'], ['compare', 'abcd', '0123456789abcdef'], ['evaluate', 'abcd', 'file', 'CoLA'],
+    ['trust', 'alice', KEY], ['trust', '0123:4567:89ab:cdef'], ['trust', true],
+  ]);
+  // The fake's trust policy runs the real checks: a key that is not 32 bytes fails in the service, not the schema.
+  const bad = await createHandlers(services)['trust:add-key']({ name: 'bob', publicKey: 'AAAA' });
+  assert.equal(!bad.ok && bad.error.code, 'failed');
+  assert.match(!bad.ok ? bad.error.message : '', /trust:add-key failed: a public key is the base64 of 32 bytes/);
+});

@@ -4,10 +4,11 @@
  * pack-host worker, predicting exactly what the CLI's own path (PackPredictor) predicts;
  * a bad file refused without touching the store; uninstalling the active pack; the base
  * restored bit for bit when a pack is dropped; the storage comparison over the store; a
- * pack-host worker that dies comes back on the next call.
+ * pack-host worker that dies comes back on the next call; anatomy, overlap and trust.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
@@ -16,9 +17,13 @@ import { EXIT_OK, runCli } from '../../src-main/cli/run.js';
 import { PackHost } from '../../src-main/infer/pack-host.js';
 import { PackHostWorker } from '../../src-main/infer/pack-host-worker.js';
 import type { Services } from '../../src-main/ipc/services.js';
+import type { BertBase } from '../../src-main/model/bert/model.js';
 import { loadBase } from '../../src-main/model/registry.js';
+import { decodePack, encodePack, rawPublicKey } from '../../src-main/packs/codec.js';
 import { packsDir, PackStore } from '../../src-main/packs/store.js';
+import { keyFingerprint } from '../../src-main/packs/trust.js';
 import { softmax } from '../../src-main/infer/evaluate.js';
+import { glueMetrics } from '../../src-main/data/metrics.js';
 import { PackPredictor } from '../../src-main/infer/pack-inference.js';
 import { snapshotDir } from '../../support/pack-fixtures.js';
 import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
@@ -176,3 +181,61 @@ test('a pack-host worker that dies fails its calls with the reason and is back o
     await host.close();
   }
 });
+
+test('app services on real packs: anatomy, overlap, signature states under changing trust, evaluate with a GLUE layout', { timeout: 300_000 }, async (t) => {
+  const services = createAppServices(home);
+  t.after(async () => {
+    rmSync(join(packsDir(home), 'trusted-keys.json'), { force: true });
+    await services.close?.();
+  });
+  const a = (await services.installPack('a.taskpack', packs[0])).pack, b = (await services.installPack('b.taskpack', packs[1])).pack;
+
+  // Anatomy over the installed tiny BERT: every row and kind of the encoder, counts adding up to the pack's nonzeros.
+  const anatomy = await services.packAnatomy(a.id);
+  const { config } = loadBase(home, 'tiny') as BertBase;
+  assert.deepEqual(anatomy.rows, ['embeddings', ...Array.from({ length: config.layers }, (_, l) => `layer ${l}`), 'pooler']);
+  assert.deepEqual(anatomy.kinds.map((k) => k.kind), ['embeddings', 'attn.q', 'attn.k', 'attn.v', 'attn.out', 'ffn.in', 'ffn.out', 'pooler', 'layer-norm', 'bias']);
+  assert.equal(anatomy.nonzeros, a.nnz);
+  assert.equal(anatomy.counts.flat().reduce((x, y) => x + y, 0), a.nnz);
+  assert.deepEqual(anatomy.head, { tensors: 2, parameters: config.hidden * 2 + 2 });
+  // BitFit changes biases (and layer norms) only.
+  const bitfit = await services.packAnatomy(b.id);
+  const onlyIn = (an: typeof bitfit, kinds: string[]) => an.counts.every((row) => row.every((n, k) => n === 0 || kinds.includes(an.kinds[k].kind)));
+  assert.ok(onlyIn(bitfit, ['bias', 'layer-norm']) && bitfit.nonzeros > 0);
+
+  // Overlap: against itself everything; the two methods share only bias positions.
+  assert.deepEqual(pick(await services.comparePacks(a.id, a.id)), { shared: a.nnz, union: a.nnz, jaccard: 1 });
+  const o = await services.comparePacks(a.id, b.id);
+  assert.deepEqual(o.nonzeros, [a.nnz, b.nnz]);
+  assert.equal(o.union, a.nnz + b.nnz - o.shared);
+  assert.equal(o.jaccard, o.shared / o.union);
+  assert.equal(o.byRow.reduce((n, r) => n + r.shared, 0), o.shared);
+  assert.ok(o.byKind.every((k) => k.shared === 0 || ['bias', 'layer-norm'].includes(k.kind)));
+
+  // Signature states: a signed copy of A is 'unchecked' without a trusted-keys list, 'trusted' with its key, 'untrusted' once it is removed.
+  const key = generateKeyPairSync('ed25519');
+  const renamed = (bytes: Uint8Array, name: string) => { const c = decodePack(bytes); return { ...c, task: { ...c.task, name } }; };
+  const signed = (await services.installPack('signed.taskpack', encodePack(renamed(packs[0], 'signed copy'), { signWith: key.privateKey }))).pack;
+  const publicKey = Buffer.from(rawPublicKey(key.publicKey)).toString('base64');
+  const state = async () => (await services.listPacks()).packs.find((p) => p.id === signed.id)!;
+  assert.deepEqual([signed.signature, signed.signer], ['unchecked', { fingerprint: keyFingerprint(publicKey), name: null }]);
+  assert.equal((await state()).signature, 'unchecked');
+  const added = await services.addTrustedKey('release key', publicKey);
+  assert.deepEqual(added.keys.map((k) => [k.name, k.fingerprint]), [['release key', keyFingerprint(publicKey)]]);
+  assert.deepEqual([(await state()).signature, (await state()).signer?.name], ['trusted', 'release key']);
+  assert.equal((await services.listPacks()).packs.find((p) => p.id === a.id)!.signature, 'unsigned');
+  await services.removeTrustedKey(keyFingerprint(publicKey));
+  assert.equal((await state()).signature, 'untrusted');
+  assert.equal((await services.requireSignature(true)).requireSignature, true);
+  await assert.rejects(services.installPack('c.taskpack', encodePack(renamed(packs[1], 'other'))), /not signed and a signature is required/);
+  await services.requireSignature(false);
+
+  // Evaluate with a GLUE layout: CoLA's header-less 4 columns, read as CoLA, scored with CoLA's metric on the pack's predictions.
+  const rows = readFileSync(writeSyntheticSentiment(home, 'eval.tsv', 24, 9), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const cola = new TextEncoder().encode(rows.map(([text, label]) => `src\t${label}\t*\t${text}`).join('\n') + '\n');
+  const evaluated = await services.evaluatePack(a.id, { fileName: 'cola.tsv', bytes: cola }, 'CoLA');
+  const predicted = (await services.predict(a.id, rows.map(([text]) => ({ text })))).predictions.map((p) => Number('label' in p && p.label));
+  assert.deepEqual(evaluated, { id: a.id, n: 24, metrics: glueMetrics('CoLA', Float64Array.from(predicted), Float64Array.from(rows, ([, l]) => Number(l))) });
+});
+
+const pick = ({ shared, union, jaccard }: { shared: number; union: number; jaccard: number }) => ({ shared, union, jaccard });

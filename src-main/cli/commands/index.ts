@@ -10,5 +10,6 @@ import { packCommand } from './pack.js';
 import { serveCommand } from './serve.js';
 import { storageCommand } from './storage.js';
 import { trainCommand } from './train.js';
+import { trustCommand } from './trust.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, storageCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, trustCommand, storageCommand, serveCommand];
