@@ -4,6 +4,7 @@ import { baseCommand } from './base.js';
 import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
+import { exportModelCommand } from './export-model.js';
 import { exploreCommand } from './explore.js';
 import { inferCommand } from './infer.js';
 import { packCommand } from './pack.js';
@@ -11,4 +12,4 @@ import { serveCommand } from './serve.js';
 import { storageCommand } from './storage.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, storageCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, exportModelCommand, storageCommand, serveCommand];
