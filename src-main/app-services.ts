@@ -2,6 +2,9 @@
  * The real services behind the IPC handlers, the CLI and the dev host. No electron import:
  * Electron-only facts (versions) come from process.versions, which Electron fills in.
  */
+import { join } from 'node:path';
+import { fileSlug } from './export/app-export.js';
+import { Downloads } from './export/downloads.js';
 import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
@@ -68,6 +71,7 @@ export function createAppServices(home: string = userDataDir()): Services {
   const runs = () => (training ??= import('./train/app-runs.js').then((m) => new m.TrainingRuns(home, (bytes) => store.install(bytes).entry)));
   let worker: Promise<PackHostWorker> | undefined;
   const host = () => (worker ??= import('./infer/pack-host-worker.js').then((m) => new m.PackHostWorker(home)));
+  const downloads = new Downloads(join(home, 'exports'));
   return {
     appInfo,
     runDoctor: singleFlight(runDoctor),
@@ -92,8 +96,14 @@ export function createAppServices(home: string = userDataDir()): Services {
     activatePack: async (id) => (await host()).call({ op: 'activate', id }),
     async exportPack(id) {
       const { entry, bytes } = store.read(id);
-      return { fileName: `${entry.task.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || entry.id}.taskpack`, bytes };
+      return { fileName: `${fileSlug(entry.task.name, entry.id)}.taskpack`, bytes };
     },
+    async exportModel(id, format) {
+      const { ticket, path } = downloads.reserve();
+      const { fileName, bytes } = await (await host()).call({ op: 'export-model', id, format, zipPath: path });
+      return { fileName, bytes, url: downloads.offer(ticket, { fileName, path, bytes }) };
+    },
+    takeDownload: (ticket) => downloads.take(ticket),
     async predict(id, inputs) {
       const r = await (await host()).call({ op: 'predict', id, rows: inputs });
       return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };

@@ -11,7 +11,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { ArgsOf, Channel, IpcResult, ResultOf, TaskpackBridge } from './ipc/contract.js';
 
 const ALLOWED_CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export', 'packs:export-model',
   'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
   'train:explore', 'train:install-explored',
 ] as const satisfies readonly Channel[];

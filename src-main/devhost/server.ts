@@ -9,9 +9,11 @@
  * keeps it in sessionStorage. Renderer files are served without it: they hold no secret.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { attachment, DOWNLOAD_PREFIX, type Download } from '../export/downloads.js';
 import type { IpcErrorCode, IpcResult } from '../ipc/contract.js';
 import { dispatch, errorLine, ipcFailure, type HandlerTable } from '../ipc/handlers.js';
 import { isChannel } from '../ipc/contract.js';
@@ -29,6 +31,8 @@ export interface DevHostOptions {
   port?: number;
   rendererDir?: string;
   log?: (line: string) => void;
+  /** Files offered for download (`GET /download/<ticket>`, the ticket being the secret): Services.takeDownload. */
+  downloads?: (ticket: string) => (Download & { done(): void }) | undefined;
 }
 
 /** The header that carries the launch's token on every API call. */
@@ -78,6 +82,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     if (refusal) return sendText(res, 403, `forbidden: ${refusal}`);
     const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (pathname.startsWith(API_PREFIX)) return handleApi(req, res, pathname.slice(API_PREFIX.length));
+    if (pathname.startsWith(DOWNLOAD_PREFIX)) return handleDownload(req, res, pathname.slice(DOWNLOAD_PREFIX.length));
     return handleStatic(req, res, pathname);
   }
 
@@ -110,6 +115,28 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const result = await dispatch(options.handlers, channel, args);
     log(`POST /api/${channel} → ${result.ok ? 'ok' : result.error.code} (${Date.now() - started} ms)`);
     return sendJson(res, result.ok ? 200 : STATUS_BY_ERROR[result.error.code], result);
+  }
+
+  /** A prepared file, streamed to disk by the browser; its one-time ticket is the credential (an anchor cannot send the token header). */
+  async function handleDownload(req: IncomingMessage, res: ServerResponse, ticket: string): Promise<void> {
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return sendText(res, 405, 'method not allowed');
+    }
+    const download = options.downloads?.(ticket);
+    if (!download) return sendText(res, 404, 'no such download (each link works once, for 10 minutes)');
+    res.writeHead(200, {
+      'Content-Type': 'application/zip',
+      'Content-Length': download.bytes,
+      'Content-Disposition': attachment(download.fileName),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    const stream = createReadStream(download.path);
+    res.once('close', () => { stream.destroy(); download.done(); });
+    stream.once('error', () => res.destroy());
+    stream.pipe(res);
+    log(`GET ${DOWNLOAD_PREFIX}… → ${download.fileName} (${download.bytes} bytes)`);
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {

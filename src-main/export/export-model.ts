@@ -57,7 +57,7 @@ export function exportModel(home: string, packRef: string, format: ExportFormat,
   const { entry, content } = new PackStore(home).read(packRef);
   const base = loadBase(home, content.base.id, o.log);
   if (format === 'safetensors' && !(base instanceof BertBase)) {
-    throw new ExportError(`the pack's base '${base.id}' is ${base.architecture}: safetensors export writes Hugging Face BERT folders only (use --format onnx)`);
+    throw new ExportError(`the pack's base '${base.id}' is ${base.architecture}: safetensors export writes Hugging Face BERT folders only (export it as ONNX)`);
   }
   const live = new LiveBase(base);
   const head = live.activate(preparePatch(entry.id, content, base)); // checks fingerprint and shapes first

@@ -100,6 +100,17 @@ export interface UploadedFile {
   data: string;
 }
 
+/** Formats of a merged model export (`taskpack export-model --format`). */
+export const MODEL_FORMATS = ['onnx', 'safetensors'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+/** A merged model zipped for saving: the page fetches `url` (same origin) once, within 10 minutes. */
+export interface ModelDownload {
+  fileName: string;
+  bytes: number;
+  url: string;
+}
+
 export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
@@ -153,6 +164,8 @@ export interface IpcContract {
   'packs:uninstall': { args: { id: string }; result: { pack: PackSummary } };
   /** The installed pack's file, re-verified, for the renderer to offer as a download. */
   'packs:export': { args: { id: string }; result: UploadedFile };
+  /** The pack merged into its base (θ + δ, head) as a zipped model folder, fetched from the returned URL. */
+  'packs:export-model': { args: { id: string; format: ModelFormat }; result: ModelDownload };
   'packs:activate': { args: { id: string }; result: PackActivation };
   'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
@@ -199,7 +212,7 @@ export interface TaskpackBridge {
 
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export', 'packs:export-model',
   'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
   'train:explore', 'train:install-explored',
 ] as const satisfies readonly Channel[];

@@ -3,8 +3,9 @@
  * wrap the outcome as an IpcResult. No electron import: Electron's ipcMain wiring
  * (electron-bridge.ts) and the dev host (devhost/server.ts) both reuse these.
  */
+import type { Download } from '../export/downloads.js';
 import type {
-  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
+  AppInfo, ArgsOf, BaseSummary, Channel, DataChoices, DataPreview, DoctorReport, IpcErrorCode, IpcResult, ModelDownload, ModelFormat, PackActivation, PackList, PackSummary, PredictInput, PredictResult,
   ResultOf, RunStatus, StorageComparison, TrainRequest, UploadedFile,
 } from './contract.js';
 import { freemem } from 'node:os';
@@ -26,6 +27,10 @@ export interface Services {
   uninstallPack(id: string): Promise<PackSummary>;
   /** The installed pack's bytes (digest and strict decode checked again) and a file name for them. */
   exportPack(id: string): Promise<DecodedFile>;
+  /** The pack merged into its base as a zipped model folder, offered for download once. */
+  exportModel(id: string, format: ModelFormat): Promise<ModelDownload>;
+  /** The file a ModelDownload's URL names (once; call done() after sending it): for the transports. */
+  takeDownload?(ticket: string): (Download & { done(): void }) | undefined;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
   evaluatePack(id: string, file: DecodedFile): Promise<{ id: string; metrics: Record<string, number>; n: number }>;
@@ -68,6 +73,7 @@ const IMPLEMENTATIONS: Implementations = {
     const { fileName, bytes } = await services.exportPack(args.id);
     return { fileName, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   },
+  'packs:export-model': (args, services) => services.exportModel(args.id, args.format),
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),

@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
 import { isGlueTask } from '../train/metrics.js';
+import type { EXPORT_FORMATS } from '../export/export-model.js';
 import type { METHODS } from '../train/methods.js';
-import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
+import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, MODEL_FORMATS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
 const noArgs = z.strictObject({});
@@ -27,6 +28,7 @@ const dataChoices = {
 // The wizard's methods are the trainer's, both ways.
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const METHODS_MATCH: SameMembers<(typeof TRAIN_METHODS)[number], (typeof METHODS)[number]> = true;
+export const FORMATS_MATCH: SameMembers<(typeof MODEL_FORMATS)[number], (typeof EXPORT_FORMATS)[number]> = true;
 
 export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'app:info': noArgs,
@@ -35,6 +37,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'packs:install': z.strictObject({ fileName, data: base64Of(MAX_INSTALL_BYTES, 'a pack') }),
   'packs:uninstall': z.strictObject({ id: packId }),
   'packs:export': z.strictObject({ id: packId }),
+  'packs:export-model': z.strictObject({ id: packId, format: z.enum(MODEL_FORMATS) }),
   'packs:activate': z.strictObject({ id: packId }),
   'packs:predict': z.strictObject({
     id: packId,

@@ -74,17 +74,12 @@ function sha256File(path: string): string {
   return hash.digest('hex');
 }
 
-/** Replace `target` with `data` atomically (creating parent directories). */
-export function writeFileAtomic(target: string, data: Uint8Array | string): void {
+/** Replace `target` with `data` atomically (creating parent directories); chunks are written as they come (see writeChunks). */
+export function writeFileAtomic(target: string, data: Uint8Array | string | Iterable<ArrayBufferView>): void {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally { closeSync(fd); }
+    writeChunks(tmp, typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data);
     renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { force: true });

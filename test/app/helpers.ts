@@ -124,6 +124,9 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       const pack = findPack(services.packs, id);
       return { fileName: `${pack.name.replace(/\s+/g, '-')}.taskpack`, bytes: new TextEncoder().encode(JSON.stringify(pack)) };
     },
+    async exportModel() {
+      throw new Error('model export runs through the real services (test/app/renderer-export-e2e.test.ts)');
+    },
     async activatePack(id: string) {
       const pack = findPack(services.packs, id);
       const loaded = services.active !== pack.id;

@@ -11,7 +11,6 @@
  *    as --out) that leave the disk as it was; --force replaces a folder whole.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,16 +18,14 @@ import { before, test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import { exportModel } from '../../src-main/export/export-model.js';
 import type { Services } from '../../src-main/ipc/handlers.js';
-import type { BaseModel, TaskSpec } from '../../src-main/model/base.js';
+import type { BaseModel } from '../../src-main/model/base.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { OPSET } from '../../src-main/onnx/opset.js';
 import { ModelProto } from '../../src-main/onnx/proto.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { projectRoot } from '../../src-main/paths.js';
-import { ort } from '../../src-main/runtime/ort.js';
 import { snapshotDir } from '../packs/fixtures.js';
 import { tinyBert } from '../train/trainer-support.js';
-import { appScores, maxAbsDiff, packFor, ROWS, type PackSpec } from './support.js';
+import { appScores, exportedLogits, hasPython, maxAbsDiff, packFor, pythonLogits, ROWS, type PackSpec } from './support.js';
 
 const SENTIMENT: PackSpec = { name: 'sentiment', type: 'classification', labels: ['negative', 'positive'], pair: false, encoding: 'float32', seed: 1 };
 const NLI: PackSpec = { name: 'nli pairs', type: 'classification', labels: ['entailment', 'neutral', 'contradiction'], pair: true, encoding: 'int8', seed: 2 };
@@ -50,26 +47,6 @@ before(() => {
 });
 
 const outDir = (name: string) => join(mkdtempSync(join(tmpdir(), 'taskpack-export-out-')), name);
-
-/** Hugging Face input → the app graph's feed it carries. */
-const SOURCES: Record<string, string> = { input_ids: 'ids', attention_mask: 'mask', token_type_ids: 'typeIds', pair_input_ids: 'pair_ids', pair_attention_mask: 'pair_mask' };
-
-/** The exported model's logits in a fresh session, fed int64 tensors from the base's own tokenizer. */
-async function exportedLogits(dir: string, base: BaseModel, task: TaskSpec, maxLength: number): Promise<{ logits: Float32Array; inputs: readonly string[]; outputs: readonly string[] }> {
-  const feeds = base.encode(ROWS, task, maxLength);
-  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { executionProviders: ['cpu'] });
-  try {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const name of session.inputNames) {
-      const f = feeds[SOURCES[name]];
-      ortFeeds[name] = new ort.Tensor('int64', BigInt64Array.from(f.data as ArrayLike<number>, (v) => BigInt(v)), f.dims);
-    }
-    const out = await session.run(ortFeeds);
-    return { logits: out.logits.data as Float32Array, inputs: session.inputNames, outputs: session.outputNames };
-  } finally {
-    await session.release();
-  }
-}
 
 for (const [key, want] of [
   ['bert-single', ['input_ids', 'attention_mask', 'token_type_ids']],
@@ -104,16 +81,6 @@ for (const [key, want] of [
   });
 }
 
-const hasPython = (module: string) => spawnSync('python3', ['-c', `import ${module}`]).status === 0;
-
-function pythonLogits(dir: string, engine: 'numpy' | 'torch', maxLength: number, pair: boolean): { labels: string[]; ids: number[][]; logits: number[][] } {
-  const r = spawnSync('python3', [join(projectRoot(), 'test', 'reference', 'hf_classify.py'), '--engine', engine], {
-    input: JSON.stringify({ folder: dir, max_length: maxLength, rows: pair ? ROWS : ROWS.map(({ text }) => ({ text })) }), encoding: 'utf8', maxBuffer: 1 << 26,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
 for (const engine of ['numpy', 'torch'] as const) {
   for (const key of ['bert-single', 'bert-pair', 'bert-regression']) {
     const skip = !hasPython('numpy') ? 'python3 with numpy is not installed: the independent safetensors reader needs it'
@@ -138,7 +105,7 @@ for (const engine of ['numpy', 'torch'] as const) {
 
 test('safetensors export of a pack on a non-BERT base is refused, nothing written', () => {
   const dir = outDir('use');
-  assert.throws(() => exportModel(home, ids['use-single'], 'safetensors', dir), /base 'use-lite-en' is use-lite: safetensors export writes Hugging Face BERT folders only \(use --format onnx\)/);
+  assert.throws(() => exportModel(home, ids['use-single'], 'safetensors', dir), /base 'use-lite-en' is use-lite: safetensors export writes Hugging Face BERT folders only \(export it as ONNX\)/);
   assert.equal(existsSync(dir), false);
   assert.deepEqual(readdirSync(join(dir, '..')), []);
 });

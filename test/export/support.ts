@@ -2,12 +2,18 @@
  * Task packs over real bases for the export tests: a sparse diff touching every tensor of
  * the base (a few positions each, moved well off θ) and a random dense head, so a wrong
  * name, layout or missing δ anywhere changes the logits; and the app's own logits for a
- * pack (PackPredictor, what `taskpack infer` runs).
+ * pack (PackPredictor, what `taskpack infer` runs); the exported model's logits in a fresh
+ * onnxruntime session, and an exported Hugging Face folder's through Python (hf_classify.py).
  */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { BaseModel, TaskSpec, TextRow } from '../../src-main/model/base.js';
 import { encodePack } from '../../src-main/packs/codec.js';
 import { sparseDiffFromDense } from '../../src-main/packs/sparse.js';
 import type { ValueEncoding } from '../../src-main/packs/values.js';
+import { projectRoot } from '../../src-main/paths.js';
+import { ort } from '../../src-main/runtime/ort.js';
 import { PackPredictor } from '../../src-main/train/pack-inference.js';
 import { Rng } from '../../src-main/train/rng.js';
 import { perturb } from '../packs/fixtures.js';
@@ -65,3 +71,33 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
+
+/** Hugging Face input → the app graph's feed it carries. */
+const SOURCES: Record<string, string> = { input_ids: 'ids', attention_mask: 'mask', token_type_ids: 'typeIds', pair_input_ids: 'pair_ids', pair_attention_mask: 'pair_mask' };
+
+/** The exported model's logits in a fresh session, fed int64 tensors from the base's own tokenizer. */
+export async function exportedLogits(dir: string, base: BaseModel, task: TaskSpec, maxLength: number): Promise<{ logits: Float32Array; inputs: readonly string[]; outputs: readonly string[] }> {
+  const feeds = base.encode(ROWS, task, maxLength);
+  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { executionProviders: ['cpu'] });
+  try {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      const f = feeds[SOURCES[name]];
+      ortFeeds[name] = new ort.Tensor('int64', BigInt64Array.from(f.data as ArrayLike<number>, (v) => BigInt(v)), f.dims);
+    }
+    const out = await session.run(ortFeeds);
+    return { logits: out.logits.data as Float32Array, inputs: session.inputNames, outputs: session.outputNames };
+  } finally {
+    await session.release();
+  }
+}
+
+export const hasPython = (module: string) => spawnSync('python3', ['-c', `import ${module}`]).status === 0;
+
+export function pythonLogits(dir: string, engine: 'numpy' | 'torch', maxLength: number, pair: boolean): { labels: string[]; ids: number[][]; logits: number[][] } {
+  const r = spawnSync('python3', [join(projectRoot(), 'test', 'reference', 'hf_classify.py'), '--engine', engine], {
+    input: JSON.stringify({ folder: dir, max_length: maxLength, rows: pair ? ROWS : ROWS.map(({ text }) => ({ text })) }), encoding: 'utf8', maxBuffer: 1 << 26,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
