@@ -2,7 +2,9 @@
  * The real services behind the IPC handlers, the CLI and the dev host. No electron import:
  * Electron-only facts (versions) come from process.versions, which Electron fills in.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { importId, uploadPath } from './base-summaries.js';
 import { fileSlug } from './export/app-export.js';
 import { Downloads } from './export/downloads.js';
 import type { PackHostWorker } from './infer/pack-host-worker.js';
@@ -64,8 +66,10 @@ export function packSummary(p: PackEntry): PackSummary {
  * file operations done here; the base in memory, predictions and the storage comparison
  * (which may convert the shipped base first) run in the pack-host worker, started on first use.
  */
-export function createAppServices(home: string = userDataDir()): Services {
+export function createAppServices(home: string = userDataDir(), options: { pickFolder?: () => Promise<string | null> } = {}): Services {
   const store = new PackStore(home);
+  const imports = join(home, 'imports');
+  const summaryOf = async (id: string) => (await (await import('./base-summaries.js')).baseSummaries(home)).find((b) => b.id === id)!;
   // A finished run's pack goes into the store, where the Task packs page shows it.
   let training: Promise<TrainingRuns> | undefined;
   const runs = () => (training ??= import('./train/app-runs.js').then((m) => new m.TrainingRuns(home, (bytes) => store.install(bytes).entry)));
@@ -111,12 +115,28 @@ export function createAppServices(home: string = userDataDir()): Services {
     evaluatePack: async (id, file) => (await host()).call({ op: 'evaluate', id, fileName: file.fileName, bytes: file.bytes }),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
-    async listBases() {
-      const [{ listBases }, { readBaseManifest }, { trainingPeaks }] = await Promise.all([import('./model/registry.js'), import('./model/base-store.js'), import('./train/memory-estimate.js')]);
-      return listBases(home).map((b) => ({
-        id: b.id, displayName: b.displayName, architecture: b.architecture, shipped: b.shipped, installed: b.installed, parameters: b.parameters ?? null,
-        trainingPeakBytes: b.installed ? trainingPeaks(readBaseManifest(home, b.id).tensors) : null,
-      }));
+    listBases: async () => (await import('./base-summaries.js')).baseSummaries(home),
+    uploadPath: (uploadId, name) => uploadPath(imports, uploadId, name),
+    async importUploadedBase(uploadId, id) {
+      const dir = join(imports, uploadId);
+      try {
+        await (await host()).call({ op: 'import-base', dir, id: importId(id) });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return summaryOf(id);
+    },
+    async importBaseFolder(id) {
+      if (!options.pickFolder) throw new Error('choose the folder\'s files instead (a folder dialog needs the desktop app)');
+      const dir = await options.pickFolder();
+      if (dir === null) return null;
+      const { idFromFolder } = await import('./model/bert/import.js');
+      const chosen = importId(id ?? idFromFolder(dir));
+      await (await host()).call({ op: 'import-base', dir, id: chosen });
+      return summaryOf(chosen);
+    },
+    async removeBase(id) {
+      (await import('./packs/bases.js')).uninstallBase(home, id);
     },
     startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({
       taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices),

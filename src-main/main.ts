@@ -4,7 +4,7 @@
  * with a strict CSP, may not navigate, open windows, reach the network or get any
  * permission, and talks to the services only through the validated IPC handlers.
  */
-import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -122,7 +122,13 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   await app.whenReady();
-  services = createAppServices();
+  // Importing a base: the folder is chosen here, in the main process; the renderer never names a path.
+  services = createAppServices(undefined, {
+    async pickFolder() {
+      const r = await dialog.showOpenDialog({ title: 'Import a Hugging Face BERT folder', properties: ['openDirectory'] });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+  });
   protocol.handle(SCHEME, serveRendererFile);
   lockDownSession();
   registerIpcHandlers(ipcMain, createHandlers(services), isTrustedSender);

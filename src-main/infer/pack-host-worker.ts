@@ -22,7 +22,8 @@ export type HostRequest =
   | { op: 'forget'; id: string }
   | { op: 'active' }
   | { op: 'compare'; tasks?: number }
-  | { op: 'export-model'; id: string; format: ExportFormat; zipPath: string };
+  | { op: 'export-model'; id: string; format: ExportFormat; zipPath: string }
+  | { op: 'import-base'; dir: string; id: string };
 
 export type HostReplies = {
   activate: Activation;
@@ -33,6 +34,7 @@ export type HostReplies = {
   active: string | null;
   compare: StorageReport;
   'export-model': { fileName: string; bytes: number };
+  'import-base': void;
 };
 
 export type HostEnvelope = HostRequest & { seq: number };

@@ -125,7 +125,20 @@ export interface BaseSummary {
   parameters: number | null;
   /** Estimated peak memory of a CPU training run per method at the wizard's batch and length (train/memory-estimate.ts); null until installed. */
   trainingPeakBytes: Record<TrainMethod, number> | null;
+  /** What task packs bind to; encoder layers; bytes of its float32 weights: null until installed. */
+  fingerprint: string | null;
+  layers: number | null;
+  bytes: number | null;
+  /** Installed packs made for this base (removal is refused while there are any). */
+  packs: { id: string; name: string }[];
 }
+
+/** The files of a Hugging Face BERT folder the import reads; each is uploaded on its own (`PUT /upload/<uploadId>/<name>` on the dev host). */
+export const BASE_FILE_NAMES = ['config.json', 'model.safetensors', 'pytorch_model.bin', 'tokenizer.json', 'vocab.txt', 'tokenizer_config.json'] as const;
+/** Largest file of a base folder: what the import (and `taskpack base import`) reads into one buffer. */
+export const MAX_BASE_FILE_BYTES = 2 ** 31 - 1;
+/** Where the dev host takes a base folder's files, one streamed request each. */
+export const UPLOAD_PREFIX = '/upload/';
 
 /** How to read a data file; each left out is detected (the preview shows what was). */
 export interface DataChoices {
@@ -173,6 +186,12 @@ export interface IpcContract {
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
   /** With the memory free on this machine now, which the wizard weighs each run's estimated peak against. */
   'bases:list': { args: NoArgs; result: { bases: BaseSummary[]; freeMemoryBytes: number } };
+  /** Import the files uploaded under `uploadId` (dev host) as base `id`; the upload is removed either way. */
+  'bases:import-upload': { args: { uploadId: string; id: string }; result: { base: BaseSummary } };
+  /** Electron: pick a folder in a dialog of the main process and import it (null: the dialog was cancelled). */
+  'bases:import-folder': { args: { id?: string }; result: { base: BaseSummary | null } };
+  /** Refused for the shipped base and while packs depend on it (naming them). */
+  'bases:remove': { args: { id: string }; result: { id: string } };
   /** How the wizard will read a data file: columns, task type, labels, counts, a few rows. */
   'data:inspect': { args: DataChoices & { file: UploadedFile }; result: DataPreview };
   'train:start': { args: TrainRequest; result: RunStatus };
@@ -213,7 +232,7 @@ export interface TaskpackBridge {
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export', 'packs:export-model',
-  'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
+  'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
   'train:explore', 'train:install-explored',
 ] as const satisfies readonly Channel[];
 

@@ -37,6 +37,12 @@ export interface Services {
   compareStorage(tasks?: number): Promise<StorageComparison>;
   inspectData(file: DecodedFile, choices: DataChoices): Promise<DataPreview>;
   listBases(): Promise<BaseSummary[]>;
+  /** Where the dev host streams file `name` of upload `uploadId` (BASE_FILE_NAMES only). */
+  uploadPath?(uploadId: string, name: string): string;
+  importUploadedBase(uploadId: string, id: string): Promise<BaseSummary>;
+  /** Electron only (a directory dialog in the main process); null when cancelled. */
+  importBaseFolder(id?: string): Promise<BaseSummary | null>;
+  removeBase(id: string): Promise<void>;
   /** Copy the data into a new run and start it; a finished run's pack is installed. */
   startTraining(request: TrainStart): Promise<RunStatus>;
   trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
@@ -78,6 +84,12 @@ const IMPLEMENTATIONS: Implementations = {
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file)),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
   'bases:list': async (_args, services) => ({ bases: await services.listBases(), freeMemoryBytes: freemem() }),
+  'bases:import-upload': async (args, services) => ({ base: await services.importUploadedBase(args.uploadId, args.id) }),
+  'bases:import-folder': async (args, services) => ({ base: await services.importBaseFolder(args.id) }),
+  'bases:remove': async (args, services) => {
+    await services.removeBase(args.id);
+    return { id: args.id };
+  },
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),

@@ -17,6 +17,9 @@ const text = z.string().min(1, 'empty text').max(MAX_TEXT_CHARS);
 const runId = z.string().max(100).regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, 'expected a run id');
 const base64Of = (maxBytes: number, what: string) => z.base64().max(base64Length(maxBytes), `${what} of at most ${maxBytes} bytes`);
 const fileName = z.string().min(1).max(255);
+const baseId = z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id (1–64 of a-z 0-9 . _ - starting with a letter or digit)');
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const uploadId = z.string().max(32).regex(UPLOAD_ID, 'expected an upload id (32 lowercase hex digits)');
 const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
 const columnName = z.string().min(1).max(256).optional();
 const dataChoices = {
@@ -46,6 +49,9 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'packs:evaluate': z.strictObject({ id: packId, file: dataFile }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
   'bases:list': noArgs,
+  'bases:import-upload': z.strictObject({ uploadId, id: baseId }),
+  'bases:import-folder': z.strictObject({ id: baseId.optional() }),
+  'bases:remove': z.strictObject({ id: baseId }),
   'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),
   'train:start': z.strictObject({
     ...dataChoices,
@@ -56,7 +62,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     sparsity: z.number().gt(0).max(1),
     epochs: z.number().int().min(1).max(100),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
-    baseId: z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id').optional(),
+    baseId: baseId.optional(),
     provider: z.enum(['cpu', 'webgpu']).optional(),
   }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),

@@ -8,7 +8,7 @@ import { UsageError, type CommandSpec } from '../command.js';
 
 export const exportModelCommand: CommandSpec = {
   name: 'export-model',
-  summary: 'an installed pack merged into its base (θ + δ, head) as a model folder: ONNX, or Hugging Face safetensors for BERT',
+  summary: 'a pack merged into its base as a model folder (ONNX; Hugging Face safetensors for BERT)',
   synopsis: 'ID --format onnx|safetensors --out DIR [--force]',
   options: { format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } },
   maxPositionals: 1,
