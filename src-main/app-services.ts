@@ -120,7 +120,7 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
     async importUploadedBase(uploadId, id) {
       const dir = join(imports, uploadId);
       try {
-        await (await host()).call({ op: 'import-base', dir, id: importId(id) });
+        await (await host()).call({ op: 'import-base', dir, id: importId(id), displayName: id }); // the folder's name never arrives
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

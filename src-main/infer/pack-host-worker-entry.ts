@@ -25,7 +25,7 @@ if (port) {
       case 'active': return host.active;
       case 'compare': return storageComparison(home, { tasks: r.tasks });
       case 'export-model': return exportModelZip(home, r.id, r.format, r.zipPath);
-      case 'import-base': return void importBertFolder(r.dir, home, { id: r.id });
+      case 'import-base': return void importBertFolder(r.dir, home, { id: r.id, ...(r.displayName ? { displayName: r.displayName } : {}) });
     }
   };
 

@@ -23,7 +23,7 @@ export type HostRequest =
   | { op: 'active' }
   | { op: 'compare'; tasks?: number }
   | { op: 'export-model'; id: string; format: ExportFormat; zipPath: string }
-  | { op: 'import-base'; dir: string; id: string };
+  | { op: 'import-base'; dir: string; id: string; displayName?: string };
 
 export type HostReplies = {
   activate: Activation;
