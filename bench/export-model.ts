@@ -6,7 +6,7 @@
  * against the app's own inference (PackPredictor) on a few rows.
  * Run alone: `npx tsx bench/export-model.ts` → bench/results/export-model.json.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +29,10 @@ export async function run(): Promise<object> {
     for (const format of ['onnx', 'safetensors']) {
       const out = join(root, format);
       const t0 = performance.now();
-      const err = execFileSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), 'export-model', pack.id, '--format', format, '--out', out, '--json'],
-        { env: { ...process.env, TASKPACK_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] }).toString();
+      const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), 'export-model', pack.id, '--format', format, '--out', out],
+        { env: { ...process.env, TASKPACK_HOME: home }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`export-model --format ${format} failed: ${r.stderr}`);
+      const err = r.stderr;
       const seconds = (performance.now() - t0) / 1000;
       const peakMiB = Number(/maxrss_kb=(\d+)/.exec(err)![1]) / 1024;
       const files = Object.fromEntries(readdirSync(out).map((n) => [n, statSync(join(out, n)).size]));
