@@ -1,13 +1,15 @@
 /**
- * A task as one self-contained ONNX model: the base's task graph (the same builder the
- * app's inference runs) with the merged weights (θ + δ, and the head) baked in as
- * initializers, and the inputs renamed and typed as transformers.js / Optimum exports
- * name them: int64 `input_ids`, `attention_mask`, `token_type_ids` [batch, sequence]; the
+ * A task as one self-contained ONNX model: the base's task graph, lowered as the app's
+ * inference lowers it (train/evaluate.ts: weights as graph inputs), with those inputs
+ * turned into initializers holding the merged weights (θ + δ, and the head; the arrays
+ * themselves, not copies), and the token inputs renamed and typed as transformers.js /
+ * Optimum exports name them: int64 `input_ids`, `attention_mask`, `token_type_ids` [batch, sequence]; the
  * output is `logits` [batch, outputs]. The graph's own inputs (int32 ids and type ids,
  * a float mask, positions 0..seq−1) become a few Cast/Range nodes in front of it.
  */
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
+import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { OnnxGraph, OnnxNode, ValueInfo } from '../onnx/ir.js';
 import { encodeModel, type EncodedModel } from '../onnx/writer.js';
@@ -53,17 +55,15 @@ function feedOf(name: string) {
 /** The task graph with `weight(name)`'s values as initializers, its inputs as Hugging Face names them. */
 export function taskOnnxGraph(base: BaseModel, task: TaskSpec, weight: (name: string) => WeightTensor): OnnxGraph {
   const inputs = base.inputs(task);
-  const constants = new Map<string, g.Tensor>();
-  const p = (name: string) => {
-    let t = constants.get(name);
-    if (!t) {
-      const w = weight(name);
-      constants.set(name, (t = g.constant({ dtype: 'float32', shape: [...w.dims], data: w.data }, 'float32', name)));
-    }
-    return t;
-  };
-  const graph = g.lower({ [LOGITS]: base.taskOutputs(p, inputs, task) }, { inputs: Object.values(inputs), name: `${base.id}-task` });
-  return withHfInputs(graph);
+  const shapes = { ...Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])), ...base.headShapes(task) };
+  const params = paramInputs(shapes);
+  const graph = g.lower({ [LOGITS]: base.taskOutputs(params.p, inputs, task) }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
+  const weights = new Set(params.created().map((t) => t.name!));
+  const initializers = [...weights].map((name) => {
+    const w = weight(name);
+    return { name, dtype: 'float32' as const, dims: [...w.dims], data: w.data };
+  });
+  return withHfInputs({ ...graph, inputs: graph.inputs.filter((i) => !weights.has(i.name)), initializers: [...initializers, ...graph.initializers] });
 }
 
 /** Replace the graph's inputs by int64 Hugging Face inputs, converted in front of the graph. */
