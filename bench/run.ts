@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'data-import': () => import('./data-import.js'),
   'pack-decode': () => import('./pack-decode.js'),
   'checkpoint-save': () => import('./checkpoint-save.js'),
+  'export-model': () => import('./export-model.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -2,6 +2,11 @@
  * The real services behind the IPC handlers, the CLI and the dev host. No electron import:
  * Electron-only facts (versions) come from process.versions, which Electron fills in.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { importId, uploadPath } from './base-summaries.js';
+import { fileSlug } from './export/app-export.js';
+import { Downloads } from './export/downloads.js';
 import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
@@ -68,13 +73,16 @@ export function packSummary(p: PackEntry, trust: TrustSettings): PackSummary {
  * file operations done here; the base in memory, predictions and the storage comparison
  * (which may convert the shipped base first) run in the pack-host worker, started on first use.
  */
-export function createAppServices(home: string = userDataDir()): Services {
+export function createAppServices(home: string = userDataDir(), options: { pickFolder?: () => Promise<string | null> } = {}): Services {
   const store = new PackStore(home);
+  const imports = join(home, 'imports');
+  const summaryOf = async (id: string) => (await (await import('./base-summaries.js')).baseSummaries(home)).find((b) => b.id === id)!;
   // A finished run's pack goes into the store, where the Task packs page shows it.
   let training: Promise<TrainingRuns> | undefined;
   const runs = () => (training ??= import('./train/app-runs.js').then((m) => new m.TrainingRuns(home, (bytes) => store.install(bytes).entry)));
   let worker: Promise<PackHostWorker> | undefined;
   const host = () => (worker ??= import('./infer/pack-host-worker.js').then((m) => new m.PackHostWorker(home)));
+  const downloads = new Downloads(join(home, 'exports'));
   return {
     appInfo,
     runDoctor: singleFlight(runDoctor),
@@ -100,8 +108,14 @@ export function createAppServices(home: string = userDataDir()): Services {
     activatePack: async (id) => (await host()).call({ op: 'activate', id }),
     async exportPack(id) {
       const { entry, bytes } = store.read(id);
-      return { fileName: `${entry.task.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || entry.id}.taskpack`, bytes };
+      return { fileName: `${fileSlug(entry.task.name, entry.id)}.taskpack`, bytes };
     },
+    async exportModel(id, format) {
+      const { ticket, path } = downloads.reserve();
+      const { fileName, bytes } = await (await host()).call({ op: 'export-model', id, format, zipPath: path });
+      return { fileName, bytes, url: downloads.offer(ticket, { fileName, path, bytes }) };
+    },
+    takeDownload: (ticket) => downloads.take(ticket),
     async predict(id, inputs) {
       const r = await (await host()).call({ op: 'predict', id, rows: inputs });
       return { id: r.id, type: r.task.type, labels: r.task.labels, predictions: r.predictions };
@@ -124,12 +138,28 @@ export function createAppServices(home: string = userDataDir()): Services {
     requireSignature: async (required) => store.changeTrust((f) => withRequireSignature(f, required)),
     compareStorage: async (tasks) => (await host()).call({ op: 'compare', ...(tasks === undefined ? {} : { tasks }) }),
     inspectData: async (file, choices) => (await host()).call({ op: 'inspect', fileName: file.fileName, bytes: file.bytes, choices: importChoices(choices) }),
-    async listBases() {
-      const [{ listBases }, { readBaseManifest }, { trainingPeaks }] = await Promise.all([import('./model/registry.js'), import('./model/base-store.js'), import('./train/memory-estimate.js')]);
-      return listBases(home).map((b) => ({
-        id: b.id, displayName: b.displayName, architecture: b.architecture, shipped: b.shipped, installed: b.installed, parameters: b.parameters ?? null,
-        trainingPeakBytes: b.installed ? trainingPeaks(readBaseManifest(home, b.id).tensors) : null,
-      }));
+    listBases: async () => (await import('./base-summaries.js')).baseSummaries(home),
+    uploadPath: (uploadId, name) => uploadPath(imports, uploadId, name),
+    async importUploadedBase(uploadId, id) {
+      const dir = join(imports, uploadId);
+      try {
+        await (await host()).call({ op: 'import-base', dir, id: importId(id), displayName: id }); // the folder's name never arrives
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return summaryOf(id);
+    },
+    async importBaseFolder(id) {
+      if (!options.pickFolder) throw new Error('choose the folder\'s files instead (a folder dialog needs the desktop app)');
+      const dir = await options.pickFolder();
+      if (dir === null) return null;
+      const { idFromFolder } = await import('./model/bert/import.js');
+      const chosen = importId(id ?? idFromFolder(dir));
+      await (await host()).call({ op: 'import-base', dir, id: chosen });
+      return summaryOf(chosen);
+    },
+    async removeBase(id) {
+      (await import('./packs/bases.js')).uninstallBase(home, id);
     },
     startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({
       taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices),

@@ -4,13 +4,17 @@
  * with a strict CSP, may not navigate, open windows, reach the network or get any
  * permission, and talks to the services only through the validated IPC handlers.
  */
-import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppServices } from './app-services.js';
+import { attachment, DOWNLOAD_PREFIX } from './export/downloads.js';
 import { registerIpcHandlers } from './ipc/electron-bridge.js';
 import { createHandlers } from './ipc/handlers.js';
+import type { Services } from './ipc/services.js';
 import { rendererDistDir, userDataDir } from './paths.js';
 import { resolveRendererFile } from './renderer-files.js';
 import { rendererSecurityHeaders } from './security/csp.js';
@@ -20,6 +24,7 @@ const SCHEME = 'app';
 const HOST = 'renderer';
 const ENTRY_URL = `${SCHEME}://${HOST}/index.html`;
 const HERE = dirname(fileURLToPath(import.meta.url));
+let services: Services;
 
 // Before `ready`: a standard, secure scheme gives the renderer a real origin (not file://),
 // which ES module scripts (loaded in CORS mode, vite adds `crossorigin`) need.
@@ -40,10 +45,22 @@ function isAppUrl(raw: string): boolean {
 
 async function serveRendererFile(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (url.host === HOST && request.method === 'GET' && url.pathname.startsWith(DOWNLOAD_PREFIX)) return serveDownload(url.pathname.slice(DOWNLOAD_PREFIX.length));
   const file = url.host === HOST && request.method === 'GET' ? resolveRendererFile(rendererDistDir(), url.pathname) : null;
   if (!file) return new Response('not found', { status: 404 });
   return new Response(await readFile(file.path), {
     headers: { ...rendererSecurityHeaders(), 'Content-Type': file.contentType },
+  });
+}
+
+/** A prepared model zip (export/downloads.ts), once: Electron's download manager asks where to save it. */
+function serveDownload(ticket: string): Response {
+  const download = services.takeDownload?.(ticket);
+  if (!download) return new Response('no such download', { status: 404 });
+  const file = createReadStream(download.path);
+  file.once('close', download.done);
+  return new Response(Readable.toWeb(file) as ReadableStream<Uint8Array>, {
+    headers: { 'Content-Type': 'application/zip', 'Content-Length': String(download.bytes), 'Content-Disposition': attachment(download.fileName) },
   });
 }
 
@@ -106,9 +123,15 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   await app.whenReady();
+  // Importing a base: the folder is chosen here, in the main process; the renderer never names a path.
+  services = createAppServices(undefined, {
+    async pickFolder() {
+      const r = await dialog.showOpenDialog({ title: 'Import a Hugging Face BERT folder', properties: ['openDirectory'] });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+  });
   protocol.handle(SCHEME, serveRendererFile);
   lockDownSession();
-  const services = createAppServices();
   registerIpcHandlers(ipcMain, createHandlers(services), isTrustedSender);
   // Quitting mid-training: let each run checkpoint (a few seconds at most) so resume loses nothing.
   let closed = false;

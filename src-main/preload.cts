@@ -11,9 +11,10 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { ArgsOf, Channel, IpcResult, ResultOf, TaskpackBridge } from './ipc/contract.js';
 
 const ALLOWED_CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
-  'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
-  'train:explore', 'train:install-explored', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
+  'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
+  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
+  'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 
 // Compile-time: every contract channel is listed (`satisfies` already forbids extras).

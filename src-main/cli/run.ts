@@ -112,13 +112,15 @@ function describeParseError(err: unknown): string {
 /** Help text fits a terminal 80 columns wide. */
 export const HELP_WIDTH = 80;
 
-/** `text` in lines of at most `width`, broken at spaces outside [brackets] (a longer group stands alone). */
+/** `text` in lines of at most `width`, broken at spaces outside [brackets]; a longer group is broken after its `|`s. */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   for (const unit of text.match(/(?:\[[^\]]*\]|[^\s[])+/g) ?? []) {
-    const last = out.length - 1;
-    if (last >= 0 && out[last].length + 1 + unit.length <= width) out[last] += ` ${unit}`;
-    else out.push(unit);
+    (unit.length > width ? unit.split(/(?<=\|)/) : [unit]).forEach((piece, i) => {
+      const last = out.length - 1, gap = i === 0 ? ' ' : '';
+      if (last >= 0 && out[last].length + gap.length + piece.length <= width) out[last] += gap + piece;
+      else out.push(piece);
+    });
   }
   return out;
 }

@@ -9,12 +9,17 @@
  * keeps it in sessionStorage. Renderer files are served without it: they hold no secret.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { attachment, DOWNLOAD_PREFIX, type Download } from '../export/downloads.js';
 import type { IpcErrorCode, IpcResult } from '../ipc/contract.js';
 import { dispatch, errorLine, ipcFailure, type HandlerTable } from '../ipc/handlers.js';
-import { isChannel } from '../ipc/contract.js';
+import { BASE_FILE_NAMES, isChannel, MAX_BASE_FILE_BYTES, UPLOAD_PREFIX } from '../ipc/contract.js';
+import { UPLOAD_ID } from '../ipc/schemas.js';
 import { MAX_REQUEST_BYTES } from '../ipc/request-size.js';
 import { rendererDistDir } from '../paths.js';
 import { resolveRendererFile } from '../renderer-files.js';
@@ -29,6 +34,10 @@ export interface DevHostOptions {
   port?: number;
   rendererDir?: string;
   log?: (line: string) => void;
+  /** Files offered for download (`GET /download/<ticket>`, the ticket being the secret): Services.takeDownload. */
+  downloads?: (ticket: string) => (Download & { done(): void }) | undefined;
+  /** Where a base folder's file goes (`PUT /upload/<uploadId>/<name>`, token required): Services.uploadPath. */
+  uploads?: (uploadId: string, name: string) => string;
 }
 
 /** The header that carries the launch's token on every API call. */
@@ -78,6 +87,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     if (refusal) return sendText(res, 403, `forbidden: ${refusal}`);
     const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (pathname.startsWith(API_PREFIX)) return handleApi(req, res, pathname.slice(API_PREFIX.length));
+    if (pathname.startsWith(DOWNLOAD_PREFIX)) return handleDownload(req, res, pathname.slice(DOWNLOAD_PREFIX.length));
+    if (pathname.startsWith(UPLOAD_PREFIX)) return handleUpload(req, res, pathname.slice(UPLOAD_PREFIX.length));
     return handleStatic(req, res, pathname);
   }
 
@@ -110,6 +121,72 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const result = await dispatch(options.handlers, channel, args);
     log(`POST /api/${channel} → ${result.ok ? 'ok' : result.error.code} (${Date.now() - started} ms)`);
     return sendJson(res, result.ok ? 200 : STATUS_BY_ERROR[result.error.code], result);
+  }
+
+  /** A prepared file, streamed to disk by the browser; its one-time ticket is the credential (an anchor cannot send the token header). */
+  async function handleDownload(req: IncomingMessage, res: ServerResponse, ticket: string): Promise<void> {
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return sendText(res, 405, 'method not allowed');
+    }
+    const download = options.downloads?.(ticket);
+    if (!download) return sendText(res, 404, 'no such download (each link works once, for 10 minutes)');
+    res.writeHead(200, {
+      'Content-Type': 'application/zip',
+      'Content-Length': download.bytes,
+      'Content-Disposition': attachment(download.fileName),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    const stream = createReadStream(download.path);
+    res.once('close', () => { stream.destroy(); download.done(); });
+    stream.once('error', () => res.destroy());
+    stream.pipe(res);
+    log(`GET ${DOWNLOAD_PREFIX}… → ${download.fileName} (${download.bytes} bytes)`);
+  }
+
+  /**
+   * One file of a base folder, streamed to disk: a base is hundreds of MB, past what one JSON
+   * body (base64, in memory, parsed) should carry. Content-Length is required and bounded,
+   * and the body may not run past it; `bases:import-upload` then imports the folder.
+   */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+    if (!sameSecret(req.headers[TOKEN_HEADER], token)) {
+      req.resume();
+      return sendJson(res, 401, ipcFailure('forbidden', 'missing or wrong dev host token: open the URL that `taskpack serve` printed'));
+    }
+    if (req.method !== 'PUT') {
+      res.setHeader('Allow', 'PUT');
+      return sendJson(res, 405, ipcFailure('invalid-args', 'use PUT'));
+    }
+    const [uploadId, name, ...extra] = rest.split('/');
+    if (!UPLOAD_ID.test(uploadId ?? '') || !(BASE_FILE_NAMES as readonly string[]).includes(name ?? '') || extra.length > 0 || !options.uploads) {
+      req.resume();
+      return sendJson(res, 404, ipcFailure('invalid-args', `expected ${UPLOAD_PREFIX}<upload id>/<one of ${BASE_FILE_NAMES.join(', ')}>`));
+    }
+    const declared = Number(req.headers['content-length']);
+    if (!Number.isSafeInteger(declared) || declared > MAX_BASE_FILE_BYTES) {
+      req.resume();
+      res.setHeader('Connection', 'close');
+      return sendJson(res, declared > MAX_BASE_FILE_BYTES ? 413 : 411, ipcFailure('invalid-args', `${name}: a Content-Length of at most ${MAX_BASE_FILE_BYTES} bytes is required`));
+    }
+    const path = options.uploads(uploadId, name);
+    let seen = 0;
+    const bounded = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        seen += chunk.length;
+        done(seen > declared ? new HttpError(413, `${name}: more bytes than its Content-Length`) : null, chunk);
+      },
+    });
+    try {
+      await pipeline(req, bounded, createWriteStream(path));
+      if (seen !== declared) throw new HttpError(400, `${name}: ${seen} of ${declared} bytes arrived`);
+    } catch (e) {
+      rmSync(path, { force: true });
+      throw e instanceof HttpError ? e : new HttpError(400, `${name}: the upload broke off (${errorLine(e)})`);
+    }
+    log(`PUT ${UPLOAD_PREFIX}… ${name} (${seen} bytes)`);
+    return sendJson(res, 200, { ok: true, value: { name, bytes: seen } });
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {

@@ -74,17 +74,12 @@ function sha256File(path: string): string {
   return hash.digest('hex');
 }
 
-/** Replace `target` with `data` atomically (creating parent directories). */
-export function writeFileAtomic(target: string, data: Uint8Array | string): void {
+/** Replace `target` with `data` atomically (creating parent directories); chunks are written as they come (see writeChunks). */
+export function writeFileAtomic(target: string, data: Uint8Array | string | Iterable<ArrayBufferView>): void {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally { closeSync(fd); }
+    writeChunks(tmp, typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data);
     renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -96,24 +91,30 @@ export function writeFileAtomic(target: string, data: Uint8Array | string): void
 /**
  * Create directory `target` atomically: `fill(tmpDir)` writes its files into a temp
  * sibling; their checksums are added, everything is fsynced, and the temp directory is
- * renamed into place. Fails if `target` exists.
+ * renamed into place. Fails if `target` exists, unless `replace`: then the complete new
+ * directory takes its place (the old one is moved aside first and removed after), so
+ * `target` is never half written.
  */
-export function writeDirAtomic(target: string, fill: (tmpDir: string) => void): void {
+export function writeDirAtomic(target: string, fill: (tmpDir: string) => void, opts: { replace?: boolean } = {}): void {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = tempName(target);
   mkdirSync(tmp);
+  let old: string | undefined;
   try {
     fill(tmp);
     const files: Record<string, string> = {};
     for (const n of readdirSync(tmp).sort()) if (statSync(join(tmp, n)).isFile()) files[n] = sha256File(join(tmp, n));
     writeFileSync(join(tmp, CHECKSUMS), JSON.stringify({ format: 1, files }));
     fsyncTree(tmp);
+    if (opts.replace && existsSync(target)) renameSync(target, (old = tempName(target)));
     renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    if (old && !existsSync(target)) renameSync(old, target);
     throw e;
   }
   fsyncPath(dirname(target), true);
+  if (old) rmSync(old, { recursive: true, force: true });
 }
 
 /** Remove file or directory `path` (if there): renamed to a temp sibling first, so it is gone at once, whole. */

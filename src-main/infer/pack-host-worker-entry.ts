@@ -2,6 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { previewData } from '../data/inspect.js';
 import { withUploadedFile } from '../data/uploaded.js';
+import { exportModelZip } from '../export/app-export.js';
+import { importBertFolder } from '../model/bert/import.js';
 import { storageComparison } from '../packs/storage.js';
 import { PackHost } from './pack-host.js';
 import type { HostEnvelope, HostReply, PackHostWorkerData } from './pack-host-worker.js';
@@ -22,6 +24,8 @@ if (port) {
       case 'forget': return host.forget(r.id);
       case 'active': return host.active;
       case 'compare': return storageComparison(home, { tasks: r.tasks });
+      case 'export-model': return exportModelZip(home, r.id, r.format, r.zipPath);
+      case 'import-base': return void importBertFolder(r.dir, home, { id: r.id, ...(r.displayName ? { displayName: r.displayName } : {}) });
     }
   };
 

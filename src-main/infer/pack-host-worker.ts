@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { DataPreview, ImportChoices } from '../data/inspect.js';
 import type { GlueTask } from '../data/glue-tasks.js';
 import type { TextRow } from '../model/base.js';
+import type { ExportFormat } from '../export/export-model.js';
 import type { StorageReport } from '../packs/storage.js';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
 import type { Activation, PackHost, PackHostOptions } from './pack-host.js';
@@ -21,7 +22,9 @@ export type HostRequest =
   | { op: 'inspect'; fileName: string; bytes: Uint8Array; choices: ImportChoices }
   | { op: 'forget'; id: string }
   | { op: 'active' }
-  | { op: 'compare'; tasks?: number };
+  | { op: 'compare'; tasks?: number }
+  | { op: 'export-model'; id: string; format: ExportFormat; zipPath: string }
+  | { op: 'import-base'; dir: string; id: string; displayName?: string };
 
 export type HostReplies = {
   activate: Activation;
@@ -31,6 +34,8 @@ export type HostReplies = {
   forget: void;
   active: string | null;
   compare: StorageReport;
+  'export-model': { fileName: string; bytes: number };
+  'import-base': void;
 };
 
 export type HostEnvelope = HostRequest & { seq: number };

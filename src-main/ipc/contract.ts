@@ -109,6 +109,17 @@ export interface UploadedFile {
   data: string;
 }
 
+/** Formats of a merged model export (`taskpack export-model --format`). */
+export const MODEL_FORMATS = ['onnx', 'safetensors'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+/** A merged model zipped for saving: the page fetches `url` (same origin) once, within 10 minutes. */
+export interface ModelDownload {
+  fileName: string;
+  bytes: number;
+  url: string;
+}
+
 export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
@@ -123,7 +134,20 @@ export interface BaseSummary {
   parameters: number | null;
   /** Estimated peak memory of a CPU training run per method at the wizard's batch and length (train/memory-estimate.ts); null until installed. */
   trainingPeakBytes: Record<TrainMethod, number> | null;
+  /** What task packs bind to; encoder layers; bytes of its float32 weights: null until installed. */
+  fingerprint: string | null;
+  layers: number | null;
+  bytes: number | null;
+  /** Installed packs made for this base (removal is refused while there are any). */
+  packs: { id: string; name: string }[];
 }
+
+/** The files of a Hugging Face BERT folder the import reads; each is uploaded on its own (`PUT /upload/<uploadId>/<name>` on the dev host). */
+export const BASE_FILE_NAMES = ['config.json', 'model.safetensors', 'pytorch_model.bin', 'tokenizer.json', 'vocab.txt', 'tokenizer_config.json'] as const;
+/** Largest file of a base folder: what the import (and `taskpack base import`) reads into one buffer. */
+export const MAX_BASE_FILE_BYTES = 2 ** 31 - 1;
+/** Where the dev host takes a base folder's files, one streamed request each. */
+export const UPLOAD_PREFIX = '/upload/';
 
 /** How to read a data file; each left out is detected (the preview shows what was). */
 export interface DataChoices {
@@ -162,6 +186,8 @@ export interface IpcContract {
   'packs:uninstall': { args: { id: string }; result: { pack: PackSummary } };
   /** The installed pack's file, re-verified, for the renderer to offer as a download. */
   'packs:export': { args: { id: string }; result: UploadedFile };
+  /** The pack merged into its base (θ + δ, head) as a zipped model folder, fetched from the returned URL. */
+  'packs:export-model': { args: { id: string; format: ModelFormat }; result: ModelDownload };
   'packs:activate': { args: { id: string }; result: PackActivation };
   'packs:predict': { args: { id: string; inputs: PredictInput[] }; result: PredictResult };
   /** GLUE metrics of the pack on a labelled file (same columns as it was trained on). */
@@ -178,6 +204,12 @@ export interface IpcContract {
   'storage:compare': { args: { tasks?: number }; result: StorageComparison };
   /** With the memory free on this machine now, which the wizard weighs each run's estimated peak against. */
   'bases:list': { args: NoArgs; result: { bases: BaseSummary[]; freeMemoryBytes: number } };
+  /** Import the files uploaded under `uploadId` (dev host) as base `id`; the upload is removed either way. */
+  'bases:import-upload': { args: { uploadId: string; id: string }; result: { base: BaseSummary } };
+  /** Electron: pick a folder in a dialog of the main process and import it (null: the dialog was cancelled). */
+  'bases:import-folder': { args: { id?: string }; result: { base: BaseSummary | null } };
+  /** Refused for the shipped base and while packs depend on it (naming them). */
+  'bases:remove': { args: { id: string }; result: { id: string } };
   /** How the wizard will read a data file: columns, task type, labels, counts, a few rows. */
   'data:inspect': { args: DataChoices & { file: UploadedFile }; result: DataPreview };
   'train:start': { args: TrainRequest; result: RunStatus };
@@ -217,9 +249,10 @@ export interface TaskpackBridge {
 
 /** The runtime channel list: the only channels the preload, ipcMain and the dev host accept. */
 export const CHANNELS = [
-  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate', 'packs:export',
-  'storage:compare', 'bases:list', 'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list',
-  'train:explore', 'train:install-explored', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
+  'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
+  'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
+  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
+  'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

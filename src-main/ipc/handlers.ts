@@ -27,6 +27,7 @@ const IMPLEMENTATIONS: Implementations = {
     const { fileName, bytes } = await services.exportPack(args.id);
     return { fileName, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   },
+  'packs:export-model': (args, services) => services.exportModel(args.id, args.format),
   'packs:predict': (args, services) => services.predict(args.id, args.inputs),
   'packs:evaluate': (args, services) => services.evaluatePack(args.id, decodeFile(args.file), args.glue),
   'packs:anatomy': (args, services) => services.packAnatomy(args.id),
@@ -37,6 +38,12 @@ const IMPLEMENTATIONS: Implementations = {
   'trust:require-signature': (args, services) => services.requireSignature(args.required),
   'storage:compare': (args, services) => services.compareStorage(args.tasks),
   'bases:list': async (_args, services) => ({ bases: await services.listBases(), freeMemoryBytes: freemem() }),
+  'bases:import-upload': async (args, services) => ({ base: await services.importUploadedBase(args.uploadId, args.id) }),
+  'bases:import-folder': async (args, services) => ({ base: await services.importBaseFolder(args.id) }),
+  'bases:remove': async (args, services) => {
+    await services.removeBase(args.id);
+    return { id: args.id };
+  },
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),

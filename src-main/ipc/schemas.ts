@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
 import { isGlueTask } from '../data/glue-tasks.js';
 import { MAX_KEY_NAME } from '../packs/trust.js';
-import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, TRAIN_METHODS } from './contract.js';
+import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, MODEL_FORMATS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
 const noArgs = z.strictObject({});
@@ -17,6 +17,9 @@ const runId = z.string().max(100).regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/, '
 const base64Of = (maxBytes: number, what: string) => z.base64().max(base64Length(maxBytes), `${what} of at most ${maxBytes} bytes`);
 const fileName = z.string().min(1).max(255);
 const glueName = z.string().max(32).refine(isGlueTask, 'not a GLUE task name');
+const baseId = z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id (1–64 of a-z 0-9 . _ - starting with a letter or digit)');
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const uploadId = z.string().max(32).regex(UPLOAD_ID, 'expected an upload id (32 lowercase hex digits)');
 const dataFile = z.strictObject({ fileName, data: base64Of(MAX_DATA_BYTES, 'a data file') });
 const columnName = z.string().min(1).max(256).optional();
 const dataChoices = {
@@ -32,6 +35,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'packs:install': z.strictObject({ fileName, data: base64Of(MAX_INSTALL_BYTES, 'a pack') }),
   'packs:uninstall': z.strictObject({ id: packId }),
   'packs:export': z.strictObject({ id: packId }),
+  'packs:export-model': z.strictObject({ id: packId, format: z.enum(MODEL_FORMATS) }),
   'packs:activate': z.strictObject({ id: packId }),
   'packs:predict': z.strictObject({
     id: packId,
@@ -47,6 +51,9 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'trust:require-signature': z.strictObject({ required: z.boolean() }),
   'storage:compare': z.strictObject({ tasks: z.number().int().min(1).max(MAX_STORAGE_TASKS).optional() }),
   'bases:list': noArgs,
+  'bases:import-upload': z.strictObject({ uploadId, id: baseId }),
+  'bases:import-folder': z.strictObject({ id: baseId.optional() }),
+  'bases:remove': z.strictObject({ id: baseId }),
   'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),
   'train:start': z.strictObject({
     ...dataChoices,
@@ -57,7 +64,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     sparsity: z.number().gt(0).max(1),
     epochs: z.number().int().min(1).max(100),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
-    baseId: z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a base id').optional(),
+    baseId: baseId.optional(),
     provider: z.enum(['cpu', 'webgpu']).optional(),
   }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),

@@ -3,10 +3,11 @@
  * app-services.ts implements and tests fake.
  */
 import type {
-  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary, PredictInput, PredictResult, RunStatus,
+  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, ModelDownload, ModelFormat, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary, PredictInput, PredictResult, RunStatus,
   StorageComparison, TrainRequest, TrustSettings,
 } from './contract.js';
 import type { FileBytes } from '../data/uploaded.js';
+import type { Download } from '../export/downloads.js';
 
 export interface DoctorOptions {
   /** Progress lines (the CLI sends them to stderr). */
@@ -22,6 +23,10 @@ export interface Services {
   uninstallPack(id: string): Promise<PackSummary>;
   /** The installed pack's bytes (digest and strict decode checked again) and a file name for them. */
   exportPack(id: string): Promise<FileBytes>;
+  /** The pack merged into its base as a zipped model folder, offered for download once. */
+  exportModel(id: string, format: ModelFormat): Promise<ModelDownload>;
+  /** The file a ModelDownload's URL names (once; call done() after sending it): for the transports. */
+  takeDownload?(ticket: string): (Download & { done(): void }) | undefined;
   activatePack(id: string): Promise<PackActivation>;
   predict(id: string, inputs: PredictInput[]): Promise<PredictResult>;
   /** `glue`: read the file with that GLUE task's layout (else detected). */
@@ -37,6 +42,12 @@ export interface Services {
   compareStorage(tasks?: number): Promise<StorageComparison>;
   inspectData(file: FileBytes, choices: DataChoices): Promise<DataPreview>;
   listBases(): Promise<BaseSummary[]>;
+  /** Where the dev host streams file `name` of upload `uploadId` (BASE_FILE_NAMES only). */
+  uploadPath?(uploadId: string, name: string): string;
+  importUploadedBase(uploadId: string, id: string): Promise<BaseSummary>;
+  /** Electron only (a directory dialog in the main process); null when cancelled. */
+  importBaseFolder(id?: string): Promise<BaseSummary | null>;
+  removeBase(id: string): Promise<void>;
   /** Copy the data into a new run and start it; a finished run's pack is installed. */
   startTraining(request: TrainStart): Promise<RunStatus>;
   trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;

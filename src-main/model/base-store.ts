@@ -99,6 +99,9 @@ function baseFile<T>(home: string, id: string, name: string, read: (dir: string,
 }
 const readBaseFile = (home: string, id: string, name: string) => baseFile(home, id, name, readVerified);
 
+/** An installed base's tokenizer.json text, checked against its checksum. */
+export const readBaseTokenizerJson = (home: string, id: string): string => readBaseFile(home, checkBaseId(id), 'tokenizer.json').toString('utf8');
+
 /** Ids of the installed bases (directories with a manifest), sorted. */
 export function listBaseIds(home: string): string[] {
   const dir = basesDir(home);

@@ -67,6 +67,30 @@ export async function invoke<C extends Channel>(channel: C, args: ArgsOf<C>): Pr
   }
 }
 
+/** Inside Electron (the preload's bridge), where files are picked by the main process's dialogs. */
+export const inElectron = () => window.taskpack !== undefined;
+
+/**
+ * Stream one file to the dev host (`PUT <path>`, e.g. a base folder's weights: too large for
+ * a JSON body), reporting bytes sent; resolves when the host has it all, else throws ApiError.
+ */
+export function upload(path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', path);
+    xhr.setRequestHeader('X-Taskpack-Token', devHostToken());
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onerror = () => reject(new ApiError('transport', 'cannot reach the dev host'));
+    xhr.onload = () => {
+      if (xhr.status === 200) return resolve();
+      let body: unknown;
+      try { body = JSON.parse(xhr.responseText); } catch { body = null; }
+      reject(isIpcResult(body) && !body.ok ? new ApiError(body.error.code, body.error.message) : new ApiError('transport', `the dev host answered HTTP ${xhr.status}`));
+    };
+    xhr.send(file);
+  });
+}
+
 /** Like invoke, but unwraps the value and throws ApiError on failure. */
 export async function call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>> {
   const result = await invoke(channel, args);

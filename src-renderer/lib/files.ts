@@ -17,11 +17,16 @@ export function base64ToBytes(data: string): Uint8Array<ArrayBuffer> {
 /** Hand `data` to the browser's (or Electron's) download: a save dialog, no path from the page. */
 export function download(fileName: string, data: BlobPart, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
+  saveFrom(url, fileName);
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Save what a same-origin URL serves (a prepared model's one-time download link) straight to disk. */
+export function saveFrom(url: string, fileName: string): void {
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;
   link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export interface TextRow {

@@ -1,14 +1,15 @@
 /** State of the installed task packs: list, install from a file, activate (swap), remove. */
-import type { PackActivation, PackSummary } from '../../src-main/ipc/contract.js';
+import type { ModelFormat, PackActivation, PackSummary } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
-import { base64ToBytes, bytesToBase64, download } from './files.js';
+import { base64ToBytes, bytesToBase64, download, saveFrom } from './files.js';
+import { formatBytes } from './format.js';
 
 export class PackLibrary {
   // Lists are replaced, never mutated: no need for deep reactivity.
   packs = $state.raw<PackSummary[]>([]);
   active = $state<string | null>(null);
   loaded = $state(false);
-  /** What is in progress: 'install', or `activate:<id>` / `export:<id>` / `remove:<id>`. */
+  /** What is in progress: 'install', or `activate:<id>` / `export:<id>` / `export-model:<id>` / `remove:<id>`. */
   busy = $state<string | null>(null);
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
@@ -56,6 +57,15 @@ export class PackLibrary {
     await this.run(`export:${id}`, async () => {
       const { fileName, data } = await call('packs:export', { id });
       download(fileName, base64ToBytes(data), 'application/octet-stream');
+    });
+  }
+
+  /** Save the pack merged into its base as a model folder (a zip, fetched straight to disk). */
+  async exportModel(id: string, format: ModelFormat): Promise<void> {
+    await this.run(`export-model:${id}`, async () => {
+      const { fileName, bytes, url } = await call('packs:export-model', { id, format });
+      saveFrom(url, fileName);
+      this.notice = `Exported ${fileName} (${formatBytes(bytes)}).`;
     });
   }
 

@@ -19,10 +19,12 @@ const FLOORS: readonly (readonly string[])[] = [
   ['main', 'preload'], // Electron wiring
   ['cli'], // the command line; its `serve` starts the dev host
   ['app-services', 'devhost'], // the services' implementation; the loopback host of the renderer
+  ['base-summaries'], // bases as the app lists and imports them
   ['ipc'], // the channels: contract, argument schemas, handlers, the Services port
   ['selftest'],
   ['train'],
   ['infer'],
+  ['export'], // a pack merged into its base as an ONNX or Hugging Face model
   ['packs', 'data'],
   ['model'],
   ['graph', 'runtime'], // the DSL; the one owner of onnxruntime-node

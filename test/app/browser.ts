@@ -47,7 +47,7 @@ async function startRendererHost(services: Services): Promise<RendererHost> {
   // Build the renderer from source: the test checks what the source says.
   const workDir = mkdtempSync(join(tmpdir(), 'taskpack-renderer-'));
   await build({ configFile: join(projectRoot(), 'src-renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: workDir, emptyOutDir: true, sourcemap: false } });
-  const host = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir: workDir });
+  const host = await startDevHost({ handlers: createHandlers(services), port: 0, rendererDir: workDir, downloads: services.takeDownload, uploads: services.uploadPath });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     host, browser,

@@ -127,6 +127,18 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       const pack = findPack(services.packs, id);
       return { fileName: `${pack.name.replace(/\s+/g, '-')}.taskpack`, bytes: new TextEncoder().encode(JSON.stringify(pack)) };
     },
+    async importUploadedBase() {
+      throw new Error('base import runs through the real services (test/app/renderer-bases-e2e.test.ts)');
+    },
+    async importBaseFolder() {
+      throw new Error('a folder dialog needs the desktop app');
+    },
+    async removeBase() {
+      throw new Error('base removal runs through the real services (test/app/renderer-bases-e2e.test.ts)');
+    },
+    async exportModel() {
+      throw new Error('model export runs through the real services (test/app/renderer-export-e2e.test.ts)');
+    },
     async activatePack(id: string) {
       const pack = findPack(services.packs, id);
       const loaded = services.active !== pack.id;
@@ -177,8 +189,8 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
     },
     async listBases(): Promise<BaseSummary[]> {
       return [
-        { id: 'use-lite-en', displayName: 'Universal Sentence Encoder Lite (English)', architecture: 'use-lite', shipped: true, installed: true, parameters: 6_975_744, trainingPeakBytes: fakePeaks(0.5e9) },
-        { id: 'bert-mini', displayName: 'bert-mini', architecture: 'bert', shipped: false, installed: true, parameters: 11_170_560, trainingPeakBytes: fakePeaks(0.6e9) },
+        { id: 'use-lite-en', displayName: 'Universal Sentence Encoder Lite (English)', architecture: 'use-lite', shipped: true, installed: true, parameters: 6_975_744, trainingPeakBytes: fakePeaks(0.5e9), fingerprint: 'f'.repeat(64), layers: 2, bytes: 27_902_976, packs: [] },
+        { id: 'bert-mini', displayName: 'bert-mini', architecture: 'bert', shipped: false, installed: true, parameters: 11_170_560, trainingPeakBytes: fakePeaks(0.6e9), fingerprint: 'b'.repeat(64), layers: 4, bytes: 44_682_240, packs: [] },
       ];
     },
     /** A TSV with a header; the first column is the text, the last the label unless chosen. */

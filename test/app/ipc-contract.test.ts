@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
 import type { Channel, IpcContract, TaskpackBridge } from '../../src-main/ipc/contract.js';
-import { CHANNELS, isChannel, TRAIN_METHODS } from '../../src-main/ipc/contract.js';
+import { CHANNELS, isChannel, MODEL_FORMATS, TRAIN_METHODS } from '../../src-main/ipc/contract.js';
+import { EXPORT_FORMATS } from '../../src-main/export/export-model.js';
 import { createHandlers } from '../../src-main/ipc/handlers.js';
 import { ARG_SCHEMAS } from '../../src-main/ipc/schemas.js';
 import { projectRoot } from '../../src-main/paths.js';
@@ -35,10 +36,13 @@ test('schemas and handlers exist for exactly the listed channels', () => {
 // Type-level too: the wizard's methods are the trainer's, both ways.
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameMethods: SameMembers<(typeof TRAIN_METHODS)[number], (typeof METHODS)[number]> = true;
+const sameFormats: SameMembers<(typeof MODEL_FORMATS)[number], (typeof EXPORT_FORMATS)[number]> = true;
 
-test("the channels' methods are the trainer's", () => {
+test("the channels' methods are the trainer's, their model formats the exporter's", () => {
   assert.equal(sameMethods, true);
   assert.deepEqual([...TRAIN_METHODS].sort(), [...METHODS].sort());
+  assert.equal(sameFormats, true);
+  assert.deepEqual([...MODEL_FORMATS].sort(), [...EXPORT_FORMATS].sort());
 });
 
 test('isChannel accepts listed names only', () => {

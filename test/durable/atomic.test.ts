@@ -86,3 +86,17 @@ test('a temp file is abandoned when its writer is dead or it is older than any w
   assert.equal(isAbandonedTemp(dir, old), true);
   assert.equal(isAbandonedTemp(dir, 'index.json'), false);
 });
+
+test('writeDirAtomic with replace: the new directory takes the old one\'s place whole; a failed fill leaves the old one as it was', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const target = join(dir, 'out');
+  writeDirAtomic(target, (tmp) => writeFileSync(join(tmp, 'old.txt'), 'old'));
+  assert.throws(() => writeDirAtomic(target, (tmp) => writeFileSync(join(tmp, 'new.txt'), 'new')), /EEXIST|ENOTEMPTY/, 'without replace an existing directory is refused');
+  assert.throws(() => writeDirAtomic(target, (tmp) => { writeFileSync(join(tmp, 'new.txt'), 'new'); throw new Error('disk full'); }, { replace: true }), /disk full/);
+  assert.deepEqual(fs.readdirSync(target).sort(), [CHECKSUMS, 'old.txt']);
+  writeDirAtomic(target, (tmp) => writeFileSync(join(tmp, 'new.txt'), 'new'), { replace: true });
+  assert.deepEqual(fs.readdirSync(target).sort(), [CHECKSUMS, 'new.txt']);
+  verifyDir(target);
+  assert.deepEqual(fs.readdirSync(dir), ['out'], 'the old directory and the temp are gone');
+});

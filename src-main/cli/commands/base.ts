@@ -1,17 +1,19 @@
 /**
- * `taskpack base list | info [ID] | import DIR`: the installed bases (the shipped one first,
- * converted on first use) and their details. `import` (Hugging Face BERT folders) is the
- * BERT import's branch, kept separate below.
+ * `taskpack base list | info [ID] | import DIR | remove ID`: the installed bases (the shipped
+ * one first, converted on first use) and their details; removing an imported base is
+ * refused while packs depend on it. `import` (Hugging Face BERT folders) is the BERT
+ * import's branch, kept separate below.
  */
 import { readBaseManifest } from '../../model/base-store.js';
 import { idFromFolder, importBertFolder } from '../../model/bert/import.js';
 import { defaultBaseId, ensureShippedBase, listBases, shippedBases, type BaseListing } from '../../model/registry.js';
+import { uninstallBase } from '../../packs/bases.js';
 import { UsageError, type CommandContext, type CommandOutcome, type CommandSpec, type OptionValues } from '../command.js';
 
 export const baseCommand: CommandSpec = {
   name: 'base',
   summary: 'base models installed (the shipped one first), their details, and importing a Hugging Face BERT folder',
-  synopsis: 'list | info [ID] | import DIR [--id ID]',
+  synopsis: 'list | info [ID] | import DIR [--id ID] | remove ID',
   options: { id: { type: 'string' } },
   maxPositionals: 2,
   async run(ctx, values, positionals) {
@@ -24,10 +26,15 @@ export const baseCommand: CommandSpec = {
         return infoOutcome(ctx, arg ?? defaultBaseId());
       case 'import':
         return importOutcome(ctx, values, arg);
+      case 'remove': {
+        if (arg === undefined) throw new UsageError("'base remove' needs a base id");
+        const m = uninstallBase(ctx.home, arg);
+        return { value: { removed: { id: m.id, fingerprint: m.fingerprint } }, human: `removed base ${m.id} (${m.displayName})` };
+      }
       case undefined:
-        throw new UsageError('missing subcommand (list, info or import)');
+        throw new UsageError('missing subcommand (list, info, import or remove)');
       default:
-        throw new UsageError(`unknown subcommand '${sub}' (list, info or import)`);
+        throw new UsageError(`unknown subcommand '${sub}' (list, info, import or remove)`);
     }
   },
 };

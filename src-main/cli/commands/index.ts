@@ -4,6 +4,7 @@ import { baseCommand } from './base.js';
 import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
+import { exportModelCommand } from './export-model.js';
 import { exploreCommand } from './explore.js';
 import { inferCommand } from './infer.js';
 import { packCommand } from './pack.js';
@@ -12,4 +13,4 @@ import { storageCommand } from './storage.js';
 import { trainCommand } from './train.js';
 import { trustCommand } from './trust.js';
 
-export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, trustCommand, storageCommand, serveCommand];
+export const COMMANDS: readonly CommandSpec[] = [doctorCommand, baseCommand, embedCommand, trainCommand, exploreCommand, evalCommand, inferCommand, packCommand, trustCommand, exportModelCommand, storageCommand, serveCommand];

@@ -19,7 +19,7 @@ export const serveCommand: CommandSpec = {
     if (!existsSync(join(rendererDir, 'index.html'))) {
       ctx.log('serve: the renderer is not built (run `npm run build:renderer`); serving the API only');
     }
-    const host = await startDevHost({ handlers: createHandlers(ctx.services), port, rendererDir, log: ctx.log });
+    const host = await startDevHost({ handlers: createHandlers(ctx.services), port, rendererDir, log: ctx.log, downloads: ctx.services.takeDownload, uploads: ctx.services.uploadPath });
     // The open server keeps the process alive; a signal closes it (running trainings
     // checkpoint first) and lets the process exit 0.
     const stop = () => {

@@ -29,8 +29,8 @@ export function bertParamShapes(c: BertConfig): Record<string, number[]> {
   return s;
 }
 
-/** canonical name → [HF name without the model prefix, transpose?] */
-function hfSources(c: BertConfig): Map<string, [string, boolean]> {
+/** canonical name → [HF name without the model prefix, transpose?] (the export writes the same map backwards) */
+export function hfSources(c: BertConfig): Map<string, [string, boolean]> {
   const m = new Map<string, [string, boolean]>([
     ['emb.tok', ['embeddings.word_embeddings.weight', false]],
     ['emb.pos', ['embeddings.position_embeddings.weight', false]],
@@ -66,7 +66,7 @@ const LEGACY_NAMES: [RegExp, string][] = [[/LayerNorm\.weight$/, 'LayerNorm.gamm
 /** Non-parameter buffers some checkpoints carry. */
 const BUFFERS = new Set(['embeddings.position_ids', 'embeddings.token_type_ids']);
 
-function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
+export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
   return out;
