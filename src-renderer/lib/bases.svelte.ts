@@ -4,7 +4,8 @@
  * a folder dialog in the main process) and removing one.
  */
 import type { BASE_FILE_NAMES, BaseSummary } from '../../src-main/ipc/contract.js';
-import { call, inElectron, messageOf, upload } from './api.js';
+import { ActionState } from './action-state.svelte.js';
+import { call, inElectron, upload } from './api.js';
 import { formatBytes } from './format.js';
 
 type BaseFile = (typeof BASE_FILE_NAMES)[number];
@@ -31,13 +32,10 @@ export function chooseBaseFiles(files: readonly File[]): { send: File[]; skipped
 
 const randomHex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
-export class BaseLibrary {
+export class BaseLibrary extends ActionState {
   bases = $state.raw<BaseSummary[]>([]);
   loaded = $state(false);
-  /** 'import', or `remove:<id>`. */
-  busy = $state<string | null>(null);
-  error = $state<string | null>(null);
-  notice = $state<string | null>(null);
+  // busy: 'import', or `remove:<id>`.
   /** What the import is doing now, for the progress line. */
   progress = $state<{ step: string; fraction: number | null } | null>(null);
 
@@ -91,18 +89,7 @@ export class BaseLibrary {
     });
   }
 
-  private async run(what: string | null, task: () => Promise<void>): Promise<void> {
-    if (this.busy) return;
-    this.busy = what;
-    this.error = null;
-    this.notice = null;
-    try {
-      await task();
-    } catch (err) {
-      this.error = messageOf(err);
-    } finally {
-      this.busy = null;
-      this.progress = null;
-    }
+  protected override settled(): void {
+    this.progress = null;
   }
 }

@@ -1,18 +1,16 @@
 /** State of the installed task packs: list, install from a file, activate (swap), remove. */
 import type { ModelFormat, PackActivation, PackSummary } from '../../src-main/ipc/contract.js';
-import { call, messageOf } from './api.js';
+import { ActionState } from './action-state.svelte.js';
+import { call } from './api.js';
 import { base64ToBytes, bytesToBase64, download, saveFrom } from './files.js';
 import { formatBytes } from './format.js';
 
-export class PackLibrary {
+export class PackLibrary extends ActionState {
   // Lists are replaced, never mutated: no need for deep reactivity.
   packs = $state.raw<PackSummary[]>([]);
   active = $state<string | null>(null);
   loaded = $state(false);
-  /** What is in progress: 'install', or `activate:<id>` / `export:<id>` / `export-model:<id>` / `remove:<id>`. */
-  busy = $state<string | null>(null);
-  error = $state<string | null>(null);
-  notice = $state<string | null>(null);
+  // busy: 'install', or `activate:<id>` / `export:<id>` / `export-model:<id>` / `remove:<id>`.
   lastSwap = $state.raw<PackActivation | null>(null);
 
   readonly activePack = $derived(this.packs.find((p) => p.id === this.active) ?? null);
@@ -74,17 +72,4 @@ export class PackLibrary {
     this.active = id;
   }
 
-  private async run(what: string | null, task: () => Promise<void>): Promise<void> {
-    if (this.busy) return;
-    this.busy = what;
-    this.error = null;
-    this.notice = null;
-    try {
-      await task();
-    } catch (err) {
-      this.error = messageOf(err);
-    } finally {
-      this.busy = null;
-    }
-  }
 }

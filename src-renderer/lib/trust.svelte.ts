@@ -1,21 +1,21 @@
 /** Trusted signing keys and "only install signed packs" (the pack store's trusted-keys.json). */
 import type { TrustSettings } from '../../src-main/ipc/contract.js';
-import { call, messageOf } from './api.js';
+import { ActionState } from './action-state.svelte.js';
+import { call } from './api.js';
 
-export class TrustState {
+export class TrustState extends ActionState {
   settings = $state.raw<TrustSettings | null>(null);
   /** The add-a-key form. */
   name = $state('');
   publicKey = $state('');
-  busy = $state(false);
-  error = $state<string | null>(null);
-  notice = $state<string | null>(null);
 
   /** `onChange`: the pack list's signature states depend on the keys. */
-  constructor(private readonly onChange: () => void) {}
+  constructor(private readonly onChange: () => void) {
+    super();
+  }
 
   load(): Promise<void> {
-    return this.run(async () => {
+    return this.run('load', async () => {
       this.settings = await call('trust:get', {});
     });
   }
@@ -44,23 +44,10 @@ export class TrustState {
   }
 
   private change(task: () => Promise<void>): Promise<void> {
-    return this.run(async () => {
+    return this.run('change', async () => {
       await task();
       this.onChange();
     });
   }
 
-  private async run(task: () => Promise<void>): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    this.error = null;
-    this.notice = null;
-    try {
-      await task();
-    } catch (err) {
-      this.error = messageOf(err);
-    } finally {
-      this.busy = false;
-    }
-  }
 }
