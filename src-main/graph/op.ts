@@ -49,4 +49,4 @@ export const attr = {
 };
 
 /** ONNX TensorProto.DataType codes for Cast's `to`. */
-export const ONNX_DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, bool: 9, float64: 11 };
+export const ONNX_DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, bool: 9, float64: 11, float16: 10 };

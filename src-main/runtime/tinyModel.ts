@@ -12,6 +12,7 @@ const ONNX_DTYPE: Record<HostDType, number> = {
   int32: 6,
   int64: 7,
   bool: 9,
+  float16: 10,
   float64: 11,
 };
 

@@ -31,9 +31,9 @@ import type { Metrics } from './metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from './rng.js';
-import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './run-state.js';
+import { currentWeights, hostOf, initialPhaseState, stateOf, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
-import { DEFAULT_ADAMW } from './adamw.js';
+import { DEFAULT_ADAMW, type MomentType } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
 
 export interface TrainConfig {
@@ -67,6 +67,8 @@ export interface TrainConfig {
   /** λ's factor per layer: [embeddings, layer 0, …, layer L−1, the rest] (the official --sparsity_penalty_per_layer); none: 1. */
   layerPenalty?: number[];
   weightDecay: number;
+  /** How Adam's moments are stored (adamw.ts; the CLI's and the app's default is defaultMoments(method)). */
+  moments: MomentType;
   alphaInit: number;
   /** Evaluate on dev every this many steps (0: at the end of each epoch). */
   evalEvery: number;
@@ -76,7 +78,7 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
-  weightDecay: 0.01, alphaInit: 5,
+  weightDecay: 0.01, moments: 'float32', alphaInit: 5,
   evalEvery: 0, valueEncoding: 'float16',
 };
 
@@ -147,7 +149,6 @@ interface Meta {
   projection?: Projection;
 }
 
-const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
 
 export class Trainer {
   private cancelRequested = false;
@@ -353,7 +354,7 @@ export class Trainer {
     for (const n of Object.values(pg.graph.stateBinding)) {
       const t = carried.get(n);
       if (!t) continue; // StepLoop.create names what is missing
-      stateFeeds[n] = f32(t.dims, t.data);
+      stateFeeds[n] = hostOf(t);
       carried.delete(n);
     }
     return stateFeeds;
@@ -361,7 +362,7 @@ export class Trainer {
 
   private collect(state: Record<string, HostTensor>, extras: RunState): RunState {
     const out = new Map<string, CheckpointTensor>();
-    for (const [n, t] of Object.entries(state)) out.set(n, { dims: [...t.dims], data: t.data as Float32Array });
+    for (const [n, t] of Object.entries(state)) out.set(n, stateOf(t));
     for (const [n, t] of extras) out.set(n, t);
     return out;
   }
