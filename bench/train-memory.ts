@@ -158,7 +158,7 @@ function summarise(row: Row, r: Record<string, number | string>): object {
   if (row === 'import' || row === 'infer') return { seconds: r.seconds, peak_mib: mib(peak), peak_over_base: +(peak / base).toFixed(2) };
   const loaded = r.loaded_bytes as number, state = r.state_bytes as number;
   return {
-    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena,
+    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, moments: r.moments,
     loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number), peak_mib: mib(peak),
     state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),
     peak_over_base: +(peak / base).toFixed(2), training_over_base: +((peak - loaded) / base).toFixed(2),
