@@ -120,7 +120,7 @@ export const trainCommand: CommandSpec = {
         throw new UsageError(`--layer-penalty: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength }), freeBytes: freemem() };
+    const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength, moments: config.moments }), freeBytes: freemem() };
     const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
     ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
     const runJob: RunJob = {
