@@ -60,7 +60,10 @@ function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerR
   const perParam = moments === 'float16' ? 2 : 3;
   const state = (phase: string) => perParam * (phase === 'l0' ? 2 * base : phase === 'mask' ? base : tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0));
   return Math.max(...methodPhases(method).map((phase, i, phases) => {
-    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base; // noise: one float per gate per step of a run
+    // Noise: one float per gate per step of a run. float16 moments are widened to float32 inside
+    // the step: about one base's worth at once (fitted: BERT-base's run peak fell by 1.0 GB, not
+    // by the 1.7 GB of the state and its copy; docs/benchmarks.md).
+    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base + (moments === 'float16' ? base : 0);
     if (phase === 'mask') return Math.max(2 * state(phase) + base, state(phases[i - 1]) + 3 * base + state(phase)); // masks; the projection
     return 2 * state(phase);
   }));
