@@ -21,7 +21,8 @@
  * time: TRAIN_MEMORY_ROWS=diff,infer (default: all), TRAIN_MEMORY_STEPS (default 20 on the
  * shipped base, 2 on BERT-base), TRAIN_MEMORY_HOME=DIR keeps the imported base (and the
  * packs the infer row reads) between calls, TRAIN_MEMORY_ARENA=0|1 overrides the trainer's
- * choice of ONNX Runtime's CPU arena. Rows measured earlier stay in the results file
+ * choice of ONNX Runtime's CPU arena, TRAIN_MEMORY_MOMENTS=float32|float16 the method's
+ * default Adam moment type (train/methods.ts's defaultMoments). Rows measured earlier stay in the results file
  * until measured again.
  * Run alone: `npx tsx bench/train-memory.ts` → bench/results/train-memory.json.
  */
@@ -38,7 +39,8 @@ import { ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { encodePack } from '../src-main/packs/codec.js';
 import { projectRoot } from '../src-main/paths.js';
 import type { BaseModel, TaskSpec } from '../src-main/model/base.js';
-import { buildPhaseGraph, methodPhases, type Method } from '../src-main/train/methods.js';
+import { MOMENT_TYPES, type MomentType } from '../src-main/train/adamw.js';
+import { buildPhaseGraph, defaultMoments, methodPhases, type Method } from '../src-main/train/methods.js';
 import { Trainer } from '../src-main/train/trainer.js';
 import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
 import { BERT_BASE_ID, writeBertBaseFolder } from '../support/bert-base-synth.js';
@@ -86,9 +88,10 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   const { train, dev, source } = trainingData(home, s.devRows);
   const loaded = procStatus().VmRSS;
   let steady = 0, stepsPeak = 0, jsBuffers = 0, firstStep = 0, stepSeconds = 0;
+  const moments = momentsOf(method);
   const trainer: Trainer = new Trainer({
     base, train, dev, runDir: join(home, 'runs', `${method}-${Date.now()}`),
-    config: { ...DEFAULT_CONFIG, method, maxSteps: s.steps, batchSize: BATCH },
+    config: { ...DEFAULT_CONFIG, method, maxSteps: s.steps, batchSize: BATCH, moments },
     ...(process.env.TRAIN_MEMORY_ARENA ? { cpuArena: process.env.TRAIN_MEMORY_ARENA === '1' } : {}),
     onEvent: (e) => {
       if (e.kind !== 'step') return;
@@ -107,17 +110,23 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method),
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method, moments),
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak, peak_bytes: end.VmHWM,
   };
 }
 
 const baseBytes = (ts: Iterable<{ data: Float32Array }>) => [...ts].reduce((a, t) => a + t.data.byteLength, 0);
 
-/** Bytes of the first phase's training state: its trainables (parameters), each with both Adam moments. */
-function stateBytes(base: BaseModel, task: TaskSpec, method: Method): number {
+function momentsOf(method: Method): MomentType {
+  const m = process.env.TRAIN_MEMORY_MOMENTS ?? defaultMoments(method);
+  if (!(MOMENT_TYPES as readonly string[]).includes(m)) throw new Error(`TRAIN_MEMORY_MOMENTS must be one of ${MOMENT_TYPES.join(', ')}, got '${m}'`);
+  return m as MomentType;
+}
+
+/** Bytes of the first phase's training state: its trainables (float32 parameters), each with both Adam moments. */
+function stateBytes(base: BaseModel, task: TaskSpec, method: Method, moments: MomentType): number {
   const { trainables } = buildPhaseGraph(base, task, method, methodPhases(method)[0], { weightDecay: DEFAULT_CONFIG.weightDecay });
-  return 3 * 4 * trainables.reduce((a, t) => a + (t.shape as number[]).reduce((x, y) => x * y, 1), 0);
+  return (4 + 2 * (moments === 'float16' ? 2 : 4)) * trainables.reduce((a, t) => a + (t.shape as number[]).reduce((x, y) => x * y, 1), 0);
 }
 
 /** The child for `import` / `infer`: the CLI command in this process, its VmHWM. */
@@ -150,7 +159,7 @@ function summarise(row: Row, r: Record<string, number | string>): object {
   if (row === 'import' || row === 'infer') return { seconds: r.seconds, peak_mib: mib(peak), peak_over_base: +(peak / base).toFixed(2) };
   const loaded = r.loaded_bytes as number, state = r.state_bytes as number;
   return {
-    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena,
+    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, moments: r.moments,
     loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number), peak_mib: mib(peak),
     state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),
     peak_over_base: +(peak / base).toFixed(2), training_over_base: +((peak - loaded) / base).toFixed(2),

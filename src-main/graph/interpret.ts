@@ -6,8 +6,11 @@ import { opDef } from './ops/index.js';
 import { resolveDim, ShapeError } from './shape.js';
 import { isFloat, type NDArray, type Tensor } from './tensor.js';
 import { topoSort } from './topo.js';
+import { fromHalf } from '../onnx/float16.js';
 
-const toF64 = (x: NDArray): NDArray => (isFloat(x.dtype) && !(x.data instanceof Float64Array) ? { ...x, data: Float64Array.from(x.data) } : x);
+const toF64 = (x: NDArray): NDArray =>
+  x.data instanceof Uint16Array ? { ...x, data: Float64Array.from(x.data, fromHalf) } // float16 bits
+  : isFloat(x.dtype) && !(x.data instanceof Float64Array) ? { ...x, data: Float64Array.from(x.data) } : x;
 
 /** Evaluates `outputs` given feeds for the graph's inputs, by name. */
 export function evaluate(outputs: readonly Tensor[], feeds: Readonly<Record<string, NDArray>>): NDArray[] {

@@ -2,6 +2,7 @@
  * Lowering: a DSL graph → the plain ONNX IR (onnx/ir.ts). Names come from topological
  * positions, not global ids, so the same graph always lowers to the same bytes.
  */
+import { toHalf } from '../onnx/float16.js';
 import type { AttrValue, Initializer, OnnxGraph, OnnxNode, ValueInfo } from '../onnx/ir.js';
 import type { EmitCtx } from './op.js';
 import { opDef } from './ops/index.js';
@@ -20,6 +21,7 @@ function hostArray(v: NDArray, dtype: DType): Initializer['data'] {
     case 'float64': return Float64Array.from(v.data);
     case 'int32': return Int32Array.from(v.data);
     case 'bool': return Uint8Array.from(v.data, (x) => +(x !== 0));
+    case 'float16': return Uint16Array.from(v.data, toHalf);
   }
 }
 

@@ -3,7 +3,8 @@
  * A Tensor is immutable and knows its op, inputs, attributes, dtype and shape.
  */
 
-export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+/** float16 is a storage type only (inputs, outputs, Cast): arithmetic takes float32 or float64. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'float16';
 
 /**
  * A dimension: a fixed size, or a symbol such as 'batch' or 'seq'. A product of symbols
@@ -38,7 +39,8 @@ export class Tensor {
 }
 
 /** Concrete data for constants, feeds and the reference interpreter. */
-export type HostData = Float64Array | Float32Array | Int32Array | Uint8Array;
+/** float16 feeds are binary16 bits in a Uint16Array. */
+export type HostData = Float64Array | Float32Array | Int32Array | Uint8Array | Uint16Array;
 
 export interface NDArray {
   readonly dtype: DType;

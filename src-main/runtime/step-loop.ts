@@ -23,7 +23,7 @@ import { RuntimeSession } from './session.js';
 import { GpuUploader } from './upload.js';
 import { fromOrtCpu, numel, toOrt, type HostTensor } from './tensor.js';
 
-const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8 };
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, int64: 8, float64: 8, float16: 2 };
 
 /** Host state above this size has garbage collected after steps (collect.ts says why). */
 const COLLECT_ABOVE_BYTES = 32 * 2 ** 20;

@@ -4,7 +4,7 @@
  */
 import { ort } from './ort.js';
 
-export type HostDType = 'float32' | 'int32' | 'bool' | 'int64' | 'float64';
+export type HostDType = 'float32' | 'int32' | 'bool' | 'int64' | 'float64' | 'float16';
 
 export interface HostDataOf {
   float32: Float32Array;
@@ -12,6 +12,8 @@ export interface HostDataOf {
   bool: Uint8Array;
   int64: BigInt64Array;
   float64: Float64Array;
+  /** binary16 bits (Node 20 has no Float16Array). */
+  float16: Uint16Array;
 }
 
 export type HostData = HostDataOf[HostDType];
@@ -22,7 +24,7 @@ export interface HostTensor<D extends HostDType = HostDType> {
   data: HostDataOf[D];
 }
 
-export const HOST_DTYPES: readonly HostDType[] = ['float32', 'int32', 'bool', 'int64', 'float64'];
+export const HOST_DTYPES: readonly HostDType[] = ['float32', 'int32', 'bool', 'int64', 'float64', 'float16'];
 
 export function isHostDType(s: string): s is HostDType {
   return (HOST_DTYPES as readonly string[]).includes(s);
@@ -40,7 +42,8 @@ function checkData(dtype: HostDType, data: HostData): void {
     (dtype === 'int32' && data instanceof Int32Array) ||
     (dtype === 'bool' && data instanceof Uint8Array) ||
     (dtype === 'int64' && data instanceof BigInt64Array) ||
-    (dtype === 'float64' && data instanceof Float64Array);
+    (dtype === 'float64' && data instanceof Float64Array) ||
+    (dtype === 'float16' && data instanceof Uint16Array);
   if (!ok) throw new TypeError(`host tensor: ${dtype} needs its own typed array, got ${data.constructor.name}`);
 }
 

@@ -107,6 +107,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
     };
   }, o.optimizer ?? DEFAULT_ADAMW);
 
+  const halfMoments = (o.optimizer ?? DEFAULT_ADAMW).moments === 'float16';
   const dataRng = new Rng(seed + 1);
   const noiseRng = new Rng(seed + 2);
   const noiseSpec = noiseInputs(graph.inputs, Object.values(graph.outputs));
@@ -121,7 +122,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
         const init = t.group === 'head' ? head[t.name].slice() : t.group === 'base' ? base[t.name].slice()
           : new Float32Array(n).fill(t.group === 'gates' ? 5 : 0);
         s[paramInput(t.name)] = f32(shape, init);
-        for (const m of momentInputs(t.name)) s[m] = f32(shape, new Float32Array(n));
+        for (const m of momentInputs(t.name)) s[m] = halfMoments ? { dtype: 'float16', shape, data: new Uint16Array(n) } : f32(shape, new Float32Array(n));
       }
       return s;
     },

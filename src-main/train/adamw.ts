@@ -5,6 +5,7 @@
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
+import { fromHalf } from '../onnx/float16.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -13,9 +14,34 @@ export interface AdamWConfig {
   weightDecay: number;
   /** Clip the gradient norm to this value (of all slots, or of each clip set apart); 0 disables clipping. */
   clipNorm: number;
+  /** How the moments are stored between steps (float16: see halfScale; default float32). */
+  moments?: MomentType;
 }
 
+export const MOMENT_TYPES = ['float32', 'float16'] as const;
+export type MomentType = (typeof MOMENT_TYPES)[number];
+
 export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1 };
+
+/**
+ * float16 moments hold S·m and S·√v (not v), with S = 2¹⁴/c for clip norm c. Clipping
+ * bounds every |ĝᵢ| by c, and m and √v are averages of ĝ and |ĝ|, so S·m and S·√v stay
+ * ≤ 2¹⁴ (float16's largest finite value is 65,504); float16's normal range then starts at
+ * 6.1e-5/S = 3.7e-9·c, below ε = 1e-8, so values that Adam's update can tell from ε keep
+ * 11 significant bits. v itself spans the square of that range (1e-17 … c²): stored as v, it
+ * would flush to 0 where m does not, and m/(0 + ε) is a step of ~lr·m/ε instead of ~lr.
+ * √v decays by √β₂ = 1 − 5e-4 a step, which float16's half-ulp (2⁻¹² … 2⁻¹¹ = 4.9e-4)
+ * resolves; bfloat16 (8 bits: half-ulp ≥ 2⁻⁹ = 2e-3) would round even v's 1 − β₂ = 1e-3
+ * away, so its v would never decay. S cancels in m/(√v + ε) (ε is scaled by S too): the
+ * update is AdamW's, with the moments rounded to 11 bits each step.
+ */
+export function halfScale(clipNorm: number): number {
+  if (!(clipNorm > 0)) throw new Error('float16 Adam moments need gradient clipping (clipNorm > 0): their range is set by it');
+  return 2 ** 14 / clipNorm;
+}
+
+/** The second moment v of a float16-stored √v (binary16 bits), as JS reads it (gate statistics). */
+export const halfSecondMoment = (bits: number, clipNorm: number): number => (fromHalf(bits) / halfScale(clipNorm)) ** 2;
 
 export interface AdamSlot {
   param: Tensor;
@@ -54,15 +80,18 @@ export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig
     const scale = cfg.clipNorm > 0 ? g.minimum(g.div(cfg.clipNorm, g.maximum(norm, 1e-12)), 1) : g.constant(1, step.dtype);
     return [set, { m: g.mul(scale, 1 - cfg.beta1), v: g.mul(g.square(scale), 1 - cfg.beta2) }];
   }));
-  const eps = g.mul(rootBc2, cfg.eps);
+  // float16 moments: S·m and S·√v, so the factors take g to S·m and g² to S²·v, and ε is S·ε.
+  const half = cfg.moments === 'float16', scale = half ? halfScale(cfg.clipNorm) : 1;
+  const eps = g.mul(rootBc2, cfg.eps * scale);
   const stepSize = g.div(rootBc2, bc1);
   const updates = slots.map((s, i) => {
     const k = toMoments.get(s.clipSet ?? '')!;
-    const m = g.add(g.mul(s.m, cfg.beta1), g.mul(s.grad, k.m));
-    const v = g.add(g.mul(s.v, cfg.beta2), g.mul(gradSq[i], k.v));
-    const move = g.div(g.mul(m, g.mul(s.lr, stepSize)), g.add(g.sqrt(v), eps));
+    const m = g.add(g.mul(half ? g.cast(s.m, s.grad.dtype) : s.m, cfg.beta1), g.mul(s.grad, half ? g.mul(k.m, scale) : k.m));
+    const v = g.add(g.mul(half ? g.square(g.cast(s.v, s.grad.dtype)) : s.v, cfg.beta2), g.mul(gradSq[i], half ? g.mul(k.v, scale * scale) : k.v));
+    const rootV = g.sqrt(v);
+    const move = g.div(g.mul(m, g.mul(s.lr, stepSize)), g.add(rootV, eps));
     const kept = s.decay && cfg.weightDecay > 0 ? g.mul(s.param, g.sub(1, g.mul(s.lr, cfg.weightDecay))) : s.param;
-    return { param: g.sub(kept, move), m, v };
+    return half ? { param: g.sub(kept, move), m: g.cast(m, 'float16'), v: g.cast(rootV, 'float16') } : { param: g.sub(kept, move), m, v };
   });
   return { updates, gradNorm };
 }

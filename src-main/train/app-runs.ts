@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../durable/atomic.js';
 import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';
-import { methodPhases } from './methods.js';
+import { defaultMoments, methodPhases } from './methods.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
 import type { ImportChoices } from '../data/inspect.js';
 import type { FileBytes } from '../data/uploaded.js';
@@ -85,7 +85,7 @@ export class TrainingRuns {
         columns: request.columns ?? {},
         config: {
           ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
-          lambdaSchedule: defaultLambdaSchedule(request.method),
+          lambdaSchedule: defaultLambdaSchedule(request.method), moments: defaultMoments(request.method),
         },
         provider: request.provider ?? 'cpu', taskName: request.taskName,
       };

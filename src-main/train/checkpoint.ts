@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { DamagedError, readVerified, sweepTemps, verifyDir, writeChunks, writeDirAtomic, writeFileAtomic } from '../durable/atomic.js';
 import { acquireLock, type Lock } from '../durable/lock.js';
 
-export interface CheckpointTensor { dims: number[]; data: Float32Array }
+/** float32, or float16 (binary16 bits) for Adam moments stored so (adamw.ts). */
+export interface CheckpointTensor { dims: number[]; data: Float32Array | Uint16Array }
 
 export interface Checkpoint<M> {
   meta: M;
@@ -30,7 +31,8 @@ export const isRunId = (id: string) => /^[A-Za-z0-9._-]{1,100}$/.test(id) && !id
 /** One process at a time trains, resumes or explores a run (the app, `taskpack train`, `taskpack explore`). */
 export const lockRun = (dir: string): Lock => acquireLock(join(dir, '.lock'), `run ${dir}`, 2000);
 
-interface Layout { name: string; dims: number[]; offset: number; length: number }
+/** `dtype` only for float16 tensors: checkpoints written before it are float32 throughout. */
+interface Layout { name: string; dims: number[]; offset: number; length: number; dtype?: 'float16' }
 
 /** `ckpt-<step>` and, where that step was checkpointed again, `ckpt-<step>-<k>`. */
 const NAME = /^ckpt-(\d{9})(?:-(\d+))?$/;
@@ -58,7 +60,10 @@ export function saveCheckpoint<M>(dir: string, step: number, ck: Checkpoint<M>):
   const target = join(dir, name);
   let bytes = 0;
   const layout: Layout[] = [];
-  for (const [n, t] of ck.tensors) { layout.push({ name: n, dims: t.dims, offset: bytes, length: t.data.length }); bytes += t.data.byteLength; }
+  for (const [n, t] of ck.tensors) {
+    layout.push({ name: n, dims: t.dims, offset: bytes, length: t.data.length, ...(t.data instanceof Uint16Array ? { dtype: 'float16' as const } : {}) });
+    bytes += t.data.byteLength;
+  }
   writeDirAtomic(target, (tmp) => {
     writeChunks(join(tmp, 'tensors.bin'), [...ck.tensors.values()].map((t) => t.data));
     writeFileSync(join(tmp, 'meta.json'), JSON.stringify({ meta: ck.meta, layout }));
@@ -83,9 +88,9 @@ function readCheckpoint<M>(at: string): Checkpoint<M> {
   const blob = readVerified(at, 'tensors.bin');
   const tensors = new Map<string, CheckpointTensor>();
   for (const l of parsed.layout) {
-    if (l.offset + l.length * 4 > blob.length) throw new DamagedError(`checkpoint ${at} is truncated at '${l.name}'`);
-    const data = new Float32Array(l.length);
-    new Uint8Array(data.buffer).set(blob.subarray(l.offset, l.offset + l.length * 4));
+    const data = l.dtype === 'float16' ? new Uint16Array(l.length) : new Float32Array(l.length);
+    if (l.offset + data.byteLength > blob.length) throw new DamagedError(`checkpoint ${at} is truncated at '${l.name}'`);
+    new Uint8Array(data.buffer).set(blob.subarray(l.offset, l.offset + data.byteLength));
     tensors.set(l.name, { dims: l.dims, data });
   }
   return { meta: parsed.meta, tensors };

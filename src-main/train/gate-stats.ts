@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseModel } from '../model/base.js';
 import { writeFileAtomic } from '../durable/atomic.js';
-import type { AdamWConfig } from './adamw.js';
+import { halfSecondMoment, type AdamWConfig } from './adamw.js';
+import type { CheckpointTensor } from './checkpoint.js';
 import { gateName, groupGateName } from './diff-params.js';
 import { L0_SHIFT } from './hard-concrete.js';
 import type { RunState } from './run-state.js';
@@ -38,16 +39,20 @@ function spread(values: Float32Array): Spread {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Gate statistics of an L0 phase's state after `phaseStep` steps of it (`step`: the run's). */
-export function gateStats(base: BaseModel, state: RunState, phaseStep: number, step: number, adam: Pick<AdamWConfig, 'beta2' | 'eps'>): GateStats {
+/** v of a moment tensor, float32 or float16-stored √v (adamw.ts). */
+const secondMoment = (t: CheckpointTensor | undefined, clipNorm: number): Float32Array | undefined =>
+  t && (t.data instanceof Uint16Array ? Float32Array.from(t.data, (h) => halfSecondMoment(h, clipNorm)) : t.data);
+
+export function gateStats(base: BaseModel, state: RunState, phaseStep: number, step: number, adam: Pick<AdamWConfig, 'beta2' | 'eps' | 'clipNorm'>): GateStats {
   const bc2 = 1 - adam.beta2 ** phaseStep;
   const tensors: GateStats['tensors'] = {};
   const elementV: Float32Array[] = [], groupV: number[] = [];
   for (const n of base.weights.keys()) {
-    const alpha = state.get(paramInput(gateName(n)))?.data, v = state.get(momentInputs(gateName(n))[1])?.data;
+    const alpha = state.get(paramInput(gateName(n)))?.data, v = secondMoment(state.get(momentInputs(gateName(n))[1]), adam.clipNorm);
     if (!alpha || !v) continue;
     let open = 0;
     for (const a of alpha) open += sigmoid(a - L0_SHIFT);
-    const group = state.get(paramInput(groupGateName(n)))?.data, gv = state.get(momentInputs(groupGateName(n))[1])?.data;
+    const group = state.get(paramInput(groupGateName(n)))?.data, gv = secondMoment(state.get(momentInputs(groupGateName(n))[1]), adam.clipNorm);
     tensors[n] = { expectedL0: open, ...(group ? { groupOpen: sigmoid(group[0] - L0_SHIFT) } : {}) };
     elementV.push(v);
     if (gv) groupV.push(Math.sqrt(gv[0] / bc2));

@@ -6,7 +6,7 @@
  *   peak ≈ RUNTIME + base + held + base × REST[regime][family] × tokens / (32 × 128)
  *
  * `held` is what the method holds on top of the base at its largest: a phase's training
- * state (parameters and both Adam moments) twice (the loop's, updated in place, and the copy
+ * state (float32 parameters and both Adam moments, float32 or float16) twice (the loop's, updated in place, and the copy
  * onnxruntime-node hands back after each run), the fixed-mask phase's masks and one set of
  * gate noise per step of a run; or the projection between phases (heldBytes). REST is the rest (activations, gradients and the other
  * parameter-sized intermediates, the dev evaluation), per base byte at batch 32 × 128, in
@@ -17,7 +17,8 @@
  * take more.
  */
 import { cpuArena, STEPS_PER_RUN } from './multi-step.js';
-import { denseTensors, methodPhases, METHODS, type Method } from './methods.js';
+import type { MomentType } from './adamw.js';
+import { defaultMoments, denseTensors, methodPhases, METHODS, type Method } from './methods.js';
 import { DEFAULT_CONFIG } from './train-config.js';
 
 const MiB = 2 ** 20;
@@ -40,6 +41,8 @@ export interface EstimateInput {
   method: Method;
   batchSize: number;
   maxLength: number;
+  /** Default: the method's (defaultMoments). */
+  moments?: MomentType;
 }
 
 const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
@@ -50,12 +53,17 @@ const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
  * (parameters and moments, not yet collected), δ, the kept values and the masks, and the next
  * phase's state.
  */
-function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerRun: number): number {
+function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerRun: number, moments: MomentType): number {
   const base = tensors.reduce((a, t) => a + bytesOf(t), 0);
   const trained = new Set(denseTensors(method, Object.fromEntries(tensors.map((t) => [t.name, [...t.dims]]))));
-  const state = (phase: string) => phase === 'l0' ? 6 * base : 3 * (phase === 'mask' ? base : tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0));
+  // Per float32 parameter byte: the parameter and its two moments.
+  const perParam = moments === 'float16' ? 2 : 3;
+  const state = (phase: string) => perParam * (phase === 'l0' ? 2 * base : phase === 'mask' ? base : tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0));
   return Math.max(...methodPhases(method).map((phase, i, phases) => {
-    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base; // noise: one float per gate per step of a run
+    // Noise: one float per gate per step of a run. float16 moments are widened to float32 inside
+    // the step: about one base's worth at once (fitted: BERT-base's run peak fell by 1.0 GB, not
+    // by the 1.7 GB of the state and its copy; docs/benchmarks.md).
+    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base + (moments === 'float16' ? base : 0);
     if (phase === 'mask') return Math.max(2 * state(phase) + base, state(phases[i - 1]) + 3 * base + state(phase)); // masks; the projection
     return 2 * state(phase);
   }));
@@ -67,7 +75,7 @@ export function estimateTrainingPeak(e: EstimateInput): number {
   const small = cpuArena(base);
   const family: Family = methodPhases(e.method)[0] === 'l0' ? 'l0' : 'dense';
   const rest = base * REST[family][small ? 0 : 1] * (e.batchSize * e.maxLength) / FITTED_TOKENS;
-  return Math.round(RUNTIME + base + heldBytes(e.tensors, e.method, small ? STEPS_PER_RUN : 1) + rest);
+  return Math.round(RUNTIME + base + heldBytes(e.tensors, e.method, small ? STEPS_PER_RUN : 1, e.moments ?? defaultMoments(e.method)) + rest);
 }
 
 /** estimateTrainingPeak for every method at the default batch and length (the wizard's run). */

@@ -10,7 +10,7 @@
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
-import { DEFAULT_ADAMW } from './adamw.js';
+import { DEFAULT_ADAMW, type MomentType } from './adamw.js';
 import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
 import { correctCount, softmaxCrossEntropy } from './losses.js';
 import { buildStepGraph, type Objective, type StepGraph, type Trainable } from './step-graph.js';
@@ -27,6 +27,12 @@ export function methodPhases(m: Method): PhaseKind[] {
   if (m === 'magnitude') return ['dense', 'mask'];
   return ['dense'];
 }
+
+/**
+ * Adam moments in float16 for the diff-pruning methods, whose state (w, α and their moments)
+ * is 4–6 × the base (docs/benchmarks.md: dev scores unchanged on the shipped base).
+ */
+export const defaultMoments = (m: Method): MomentType => (m === 'diff' || m === 'diff-structured' ? 'float16' : 'float32');
 
 export const frozenName = (n: string) => `frozen.${n}`;
 export const maskName = (n: string) => `mask.${n}`;
@@ -63,6 +69,7 @@ export interface GraphOptions {
   /** λ's factor per base tensor (default 1). */
   penaltyWeight?: (name: string) => number;
   clip?: ClipMode;
+  moments?: MomentType;
 }
 
 /**
@@ -76,9 +83,9 @@ export function layerPenaltyWeight(factors: readonly number[], names: readonly s
 }
 
 /** A run's graph options. */
-export function graphOptionsOf(base: BaseModel, c: { weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[] }): GraphOptions {
+export function graphOptionsOf(base: BaseModel, c: { weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[]; moments: MomentType }): GraphOptions {
   return {
-    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip,
+    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip, moments: c.moments,
     ...(c.layerPenalty ? { penaltyWeight: layerPenaltyWeight(c.layerPenalty, [...base.weights.keys()]) } : {}),
   };
 }
@@ -148,6 +155,6 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
       metrics.correct = correctCount(out, labels);
     }
     return { loss: penalty ? g.add(taskLoss, g.mul(penalty, g.input(LAMBDA_INPUT, 'float32', []))) : taskLoss, metrics: { taskLoss, ...metrics } };
-  }, { ...DEFAULT_ADAMW, weightDecay: o.weightDecay });
+  }, { ...DEFAULT_ADAMW, weightDecay: o.weightDecay, moments: o.moments });
   return { kind, graph, trainables, frozen: [...frozenInputs.keys()], adapted };
 }

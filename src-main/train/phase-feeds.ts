@@ -12,6 +12,7 @@ import { GateNoise, noiseInputs, type NoiseInput } from './gate-noise.js';
 import { frozenName, LAMBDA_INPUT, type PhaseGraph } from './methods.js';
 import { substepName } from './multi-step.js';
 import type { Rng } from '../util/rng.js';
+import { hostOf, type RunState } from './run-state.js';
 
 const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
 
@@ -38,9 +39,9 @@ export class PhaseFeeds {
 
   /** `extras`: tensors fed unchanged every step (the fixed-mask phase's masks). */
   constructor(private readonly base: BaseModel, private readonly task: TaskSpec, pg: PhaseGraph,
-    private readonly schedule: FeedSchedule, extras: Iterable<[string, { dims: number[]; data: Float32Array }]> = []) {
+    private readonly schedule: FeedSchedule, extras: RunState = new Map()) {
     for (const n of pg.frozen) { const w = base.weights.get(n)!; this.fixed[frozenName(n)] = f32([...w.dims], w.data); }
-    for (const [n, t] of extras) this.fixed[n] = f32(t.dims, t.data);
+    for (const [n, t] of extras) this.fixed[n] = hostOf(t);
     this.noiseInputs = noiseInputs(pg.graph.inputs, Object.values(pg.graph.outputs));
     this.groups = [...new Set(pg.trainables.map((t) => t.group))];
     this.feedsLambda = pg.graph.inputs.some((t) => t.name === LAMBDA_INPUT);

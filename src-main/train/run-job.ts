@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../durable/atomic.js';
 import { LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';
+import { MOMENT_TYPES } from './adamw.js';
 import { CLIP_MODES, METHODS } from './methods.js';
 import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
 import { STRUCTURED_PENALTIES } from './diff-params.js';
@@ -46,6 +47,8 @@ const configSchema = z.object({
   layerPenalty: z.array(z.number().nonnegative()).optional(),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),
   valueEncoding: z.enum(VALUE_ENCODINGS),
+  // Jobs written before float16 moments ran with float32 ones (and their checkpoints hold them).
+  moments: z.enum(MOMENT_TYPES).default('float32'),
 });
 const jobSchema = z.object({
   format: z.literal(JOB_FORMAT), baseId: z.string(), trainPath: z.string(), devPath: z.string().optional(),

@@ -9,14 +9,32 @@ import { diffName, gateName, groupGateName } from './diff-params.js';
 import { maskName, type Method, type PhaseKind } from './methods.js';
 import { expectedDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
+import type { HostTensor } from '../runtime/index.js';
+import type { MomentType } from './adamw.js';
 import { momentInputs, paramInput, type Trainable } from './step-graph.js';
 
 export type RunState = Map<string, CheckpointTensor>;
 
+/** A parameter's or mask's values: those are float32 (only Adam moments may be float16). */
+export function f32Of(t: CheckpointTensor): Float32Array {
+  if (!(t.data instanceof Float32Array)) throw new TypeError('run state: a parameter or mask is float32, this tensor is float16');
+  return t.data;
+}
+
+/** A state tensor as the runtime takes it (no copy). */
+export const hostOf = (t: CheckpointTensor): HostTensor =>
+  t.data instanceof Uint16Array ? { dtype: 'float16', dims: t.dims, data: t.data } : { dtype: 'float32', dims: t.dims, data: t.data };
+
+/** The runtime's state tensor (float32 or float16) as run state (no copy). */
+export function stateOf(t: HostTensor): CheckpointTensor {
+  if (!(t.data instanceof Float32Array || t.data instanceof Uint16Array)) throw new TypeError(`run state: ${t.dtype} is not a state type`);
+  return { dims: [...t.dims], data: t.data };
+}
+
 /** Parameters `p.<prefix><base tensor name>` of the state, keyed by the base tensor's name, in the base's order. */
 export function tensorsOf(base: BaseModel, state: RunState, prefix: string): TensorMap {
   const out: TensorMap = new Map();
-  for (const n of base.weights.keys()) { const t = state.get(paramInput(prefix + n)); if (t) out.set(n, t.data); }
+  for (const n of base.weights.keys()) { const t = state.get(paramInput(prefix + n)); if (t) out.set(n, f32Of(t)); }
   return out;
 }
 
@@ -29,7 +47,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
     const structured = method === 'diff-structured';
     deltas = expectedDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')), structured ? tensorsOf(base, state, groupGateName('')) : undefined);
   } else if (kind === 'mask') {
-    deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * state.get(maskName(n))!.data[i])]));
+    deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
   }
   if (deltas) {
     for (const [n, d] of deltas) {
@@ -41,7 +59,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
     for (const [n, t] of tensorsOf(base, state, '')) weights.set(n, { dims: base.weights.get(n)!.dims, data: t });
   }
   const head = paramInput('head.'), prefix = paramInput('').length;
-  for (const [n, t] of state) if (n.startsWith(head)) weights.set(n.slice(prefix), { dims: t.dims, data: t.data });
+  for (const [n, t] of state) if (n.startsWith(head)) weights.set(n.slice(prefix), { dims: t.dims, data: f32Of(t) });
   return { weights, nonzeros };
 }
 
@@ -50,19 +68,19 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
  * initialised N(0, 0.02²) from the seed, biases 0), dense base tensors from the base, gate
  * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0.
  */
-export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number },
+export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number; moments: MomentType },
   prev?: RunState, diffInit?: TensorMap): RunState {
   const rng = new Rng(o.seed + 3);
   const out: RunState = new Map();
   for (const t of trainables) {
     const dims = t.shape as number[], n = dims.reduce((a, b) => a * b, 1);
     let data: Float32Array;
-    if (t.group === 'head') data = prev?.get(paramInput(t.name))?.data.slice() ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
+    if (t.group === 'head') data = (prev?.has(paramInput(t.name)) ? f32Of(prev.get(paramInput(t.name))!).slice() : undefined) ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
     else if (t.group === 'base') data = base.weights.get(t.name)!.data.slice();
     else if (t.group === 'gates') data = new Float32Array(n).fill(o.alphaInit);
     else data = diffInit?.get(t.name.slice(diffName('').length))?.slice() ?? new Float32Array(n);
     out.set(paramInput(t.name), { dims, data });
-    for (const m of momentInputs(t.name)) out.set(m, { dims, data: new Float32Array(n) });
+    for (const m of momentInputs(t.name)) out.set(m, { dims, data: o.moments === 'float16' ? new Uint16Array(n) : new Float32Array(n) });
   }
   return out;
 }

@@ -56,7 +56,7 @@ export function buildStepGraph(
   const groups = [...new Set(trainables.map((t) => t.group))];
   const lr = new Map(groups.map((k) => [k, g.input(`lr.${k}`, 'float32', [])]));
   const grads = g.grad(loss, trainables.map((t) => param(t.name)));
-  const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, 'float32', t.shape)));
+  const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, optimizer.moments ?? 'float32', t.shape)));
   const { updates, gradNorm } = adamw(trainables.map((t, i) => ({
     param: param(t.name), grad: grads[i], m: moments[i][0], v: moments[i][1], lr: lr.get(t.group)!, decay: t.decay, clipSet: t.clipSet,
   })), step, optimizer);

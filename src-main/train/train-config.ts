@@ -1,5 +1,6 @@
 /** A training run's settings and their defaults (the CLI, the app and the recipes fill them in). */
 import type { ValueEncoding } from '../packs/values.js';
+import type { MomentType } from './adamw.js';
 import type { StructuredPenalty } from './diff-params.js';
 import type { LambdaSchedule } from './lambda-schedule.js';
 import type { ClipMode, Method } from './methods.js';
@@ -35,6 +36,8 @@ export interface TrainConfig {
   /** λ's factor per layer: [embeddings, layer 0, …, layer L−1, the rest] (the official --sparsity_penalty_per_layer); none: 1. */
   layerPenalty?: number[];
   weightDecay: number;
+  /** How Adam's moments are stored (adamw.ts; the CLI's and the app's default is defaultMoments(method)). */
+  moments: MomentType;
   alphaInit: number;
   /** Evaluate on dev every this many steps (0: at the end of each epoch). */
   evalEvery: number;
@@ -44,7 +47,7 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
-  weightDecay: 0.01, alphaInit: 5,
+  weightDecay: 0.01, moments: 'float32', alphaInit: 5,
   evalEvery: 0, valueEncoding: 'float16',
 };
 

@@ -30,7 +30,7 @@ import type { Metrics } from '../data/metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
-import { currentWeights, initialPhaseState, tensorsOf, type RunState } from './run-state.js';
+import { currentWeights, hostOf, initialPhaseState, stateOf, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
@@ -98,7 +98,6 @@ interface Meta {
   projection?: Projection;
 }
 
-const f32 = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
 
 export class Trainer {
   private cancelRequested = false;
@@ -304,7 +303,7 @@ export class Trainer {
     for (const n of Object.values(pg.graph.stateBinding)) {
       const t = carried.get(n);
       if (!t) continue; // StepLoop.create names what is missing
-      stateFeeds[n] = f32(t.dims, t.data);
+      stateFeeds[n] = hostOf(t);
       carried.delete(n);
     }
     return stateFeeds;
@@ -312,7 +311,7 @@ export class Trainer {
 
   private collect(state: Record<string, HostTensor>, extras: RunState): RunState {
     const out = new Map<string, CheckpointTensor>();
-    for (const [n, t] of Object.entries(state)) out.set(n, { dims: [...t.dims], data: t.data as Float32Array });
+    for (const [n, t] of Object.entries(state)) out.set(n, stateOf(t));
     for (const [n, t] of extras) out.set(n, t);
     return out;
   }

@@ -2,6 +2,7 @@
 import { lower } from '../../src-main/graph/index.js';
 import type { NDArray, Tensor } from '../../src-main/graph/index.js';
 import { encodeModel } from '../../src-main/onnx/writer.js';
+import { fromHalf, toHalf } from '../../src-main/onnx/float16.js';
 import { ort } from '../../src-main/runtime/ort.js';
 
 const typed = (x: NDArray): ort.Tensor => {
@@ -11,6 +12,7 @@ const typed = (x: NDArray): ort.Tensor => {
     case 'float64': return new ort.Tensor('float64', Float64Array.from(x.data), dims);
     case 'int32': return new ort.Tensor('int32', Int32Array.from(x.data), dims);
     case 'bool': return new ort.Tensor('bool', Uint8Array.from(x.data), dims);
+    case 'float16': return new ort.Tensor('float16', x.data instanceof Uint16Array ? x.data : Uint16Array.from(x.data, toHalf), dims);
   }
 };
 
@@ -25,7 +27,7 @@ export async function runOnOrt(outputs: Record<string, Tensor>, feeds: Record<st
     const out: Record<string, NDArray> = {};
     for (const [k, t] of Object.entries(outputs)) {
       const r = res[k];
-      out[k] = { dtype: t.dtype, shape: [...r.dims], data: t.dtype === 'bool' ? Uint8Array.from(r.data as Uint8Array) : t.dtype === 'int32' ? Int32Array.from(r.data as Int32Array) : Float64Array.from(r.data as Float32Array) };
+      out[k] = { dtype: t.dtype, shape: [...r.dims], data: t.dtype === 'bool' ? Uint8Array.from(r.data as Uint8Array) : t.dtype === 'int32' ? Int32Array.from(r.data as Int32Array) : t.dtype === 'float16' ? Float64Array.from(r.data as Uint16Array, fromHalf) : Float64Array.from(r.data as Float32Array) };
     }
     return out;
   } finally {

@@ -1,9 +1,10 @@
-/** The in-graph AdamW against a direct float64 transcription of its definition. */
+/** The in-graph AdamW against a direct float64 transcription of its definition (float64 and float16 moments). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
-import { adamw, type AdamWConfig } from '../../src-main/train/adamw.js';
+import { fromHalf, toHalf } from '../../src-main/onnx/float16.js';
+import { adamw, DEFAULT_ADAMW, halfScale, type AdamWConfig } from '../../src-main/train/adamw.js';
 import { Rng } from '../../src-main/util/rng.js';
 
 const f64 = (shape: number[], data: Float64Array): NDArray => ({ dtype: 'float64', shape, data });
@@ -55,3 +56,52 @@ for (const [clipNorm, sets] of [[0, undefined], [0.5, undefined], [0.5, ['rest',
     }
   });
 }
+
+// float16 moments hold S·m and S·√v (adamw.ts's halfScale); gradients from 1e-7 to 1 per element.
+test('AdamW with float16 moments: S·m and S·√v rounded to binary16 each step, the weights within 0.5 % of a step of float64 moments over 8 steps', () => {
+  const cfg: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1, moments: 'float16' };
+  const k = 8, lr = 0.01, S = halfScale(cfg.clipNorm);
+  const half = (x: number) => fromHalf(toHalf(x));
+  const slot = {
+    param: g.input('p', 'float64', [k]), grad: g.input('g', 'float64', [k]), m: g.input('m', 'float16', [k]), v: g.input('v', 'float16', [k]),
+    lr: g.input('lr', 'float64', []), decay: true,
+  };
+  const { updates: [u] } = adamw([slot], g.input('step', 'float64', []), cfg);
+  assert.deepEqual([u.m.dtype, u.v.dtype], ['float16', 'float16']);
+  const rng = new Rng(5);
+  let p = Float64Array.from({ length: k }, () => rng.uniform() - 0.5), p64 = p.slice();
+  let ms = new Float64Array(k), rs = new Float64Array(k); // stored: S·m, S·√v
+  const m64 = new Float64Array(k), v64 = new Float64Array(k);
+  for (let t = 1; t <= 8; t++) {
+    const grads = Float64Array.from({ length: k }, (_, j) => (rng.uniform() + 0.5) * 10 ** -j * (j % 2 ? -1 : 1));
+    const [np, nm, nv] = g.evaluate([u.param, u.m, u.v], {
+      p: f64([k], p), g: f64([k], grads), m: { dtype: 'float16', shape: [k], data: Uint16Array.from(ms, toHalf) },
+      v: { dtype: 'float16', shape: [k], data: Uint16Array.from(rs, toHalf) }, lr: f64([], Float64Array.of(lr)), step: f64([], Float64Array.of(t)),
+    });
+    const s = Math.min(1, cfg.clipNorm / Math.sqrt(grads.reduce((a, x) => a + x * x, 0)));
+    const bc1 = 1 - cfg.beta1 ** t, bc2 = 1 - cfg.beta2 ** t;
+    for (let j = 0; j < k; j++) {
+      const gr = grads[j] * s;
+      // The stored form, written out.
+      const m = cfg.beta1 * ms[j] + (1 - cfg.beta1) * S * gr, r = Math.sqrt(cfg.beta2 * rs[j] ** 2 + (1 - cfg.beta2) * (S * gr) ** 2);
+      const want = p[j] * (1 - lr * cfg.weightDecay) - lr * (m / bc1) / (r / Math.sqrt(bc2) + S * cfg.eps);
+      assert.ok(Math.abs(np.data[j] - want) <= 1e-12 * Math.max(1, Math.abs(want)), `step ${t} p[${j}]: ${np.data[j]} vs ${want}`);
+      assert.equal(nm.data[j], half(m), `step ${t} m[${j}]`);
+      assert.equal(nv.data[j], half(r), `step ${t} √v[${j}]`);
+      ms[j] = half(m); rs[j] = half(r);
+      // Float64 moments: the same steps to within float16's rounding, even for the 1e-7 gradients
+      // (stored as v, 1e-17 would flush to 0 and m/ε would move that weight by ~lr·1e-7/1e-8 per step).
+      m64[j] = cfg.beta1 * m64[j] + (1 - cfg.beta1) * gr;
+      v64[j] = cfg.beta2 * v64[j] + (1 - cfg.beta2) * gr * gr;
+      p64[j] = p64[j] * (1 - lr * cfg.weightDecay) - lr * (m64[j] / bc1) / (Math.sqrt(v64[j] / bc2) + cfg.eps);
+    }
+    p = Float64Array.from(np.data);
+    for (let j = 0; j < k; j++) assert.ok(Math.abs(p[j] - p64[j]) <= 5e-3 * lr, `step ${t} p[${j}] (gradient ~1e-${j}): ${p[j]} vs float64 moments ${p64[j]}`);
+  }
+});
+
+test('float16 moments refuse a run without gradient clipping (their range is set by it)', () => {
+  const x = g.input('x', 'float32', [2]);
+  assert.throws(() => adamw([{ param: x, grad: x, m: g.input('m', 'float16', [2]), v: g.input('v', 'float16', [2]), lr: g.input('lr', 'float32', []), decay: false }],
+    g.input('step', 'float32', []), { ...DEFAULT_ADAMW, clipNorm: 0, moments: 'float16' }), /need gradient clipping/);
+});

@@ -27,6 +27,16 @@ function loadReporting(dir: string): { ck: Checkpoint<{ k: number }>; damaged: D
   return { ck: loadCheckpoint<{ k: number }>(dir, (d) => damaged.push(d)), damaged };
 }
 
+test('float16 tensors (Adam moments) are kept as such: the same bits back, two bytes each', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const half = Uint16Array.of(0, 1, 0x3c00, 0x7bff, 0x8001, 0xfbff, 0x0400); // 0, the smallest subnormal, 1, ±65,504, −subnormal, the smallest normal
+  const ck = { meta: { k: 1 }, tensors: new Map([['p.w', { dims: [3], data: Float32Array.of(1, -2, 3) }], ['m.w', { dims: [7], data: half }], ['p.b', { dims: [1], data: Float32Array.of(5) }]]) };
+  const at = saveCheckpoint(dir, 1, ck);
+  assert.equal(statSync(join(at, 'tensors.bin')).size, 4 * 3 + 2 * 7 + 4);
+  assert.deepEqual(loadCheckpoint<{ k: number }>(dir), ck);
+});
+
 test('the newest and the previous checkpoint are kept; older ones go', (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));

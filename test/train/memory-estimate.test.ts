@@ -14,6 +14,7 @@ import { ensureShippedBase } from '../../src-main/model/registry.js';
 import { projectRoot } from '../../src-main/paths.js';
 import { estimateTrainingPeak, trainingPeaks } from '../../src-main/train/memory-estimate.js';
 import { METHODS, type Method } from '../../src-main/train/methods.js';
+import type { MomentType } from '../../src-main/train/adamw.js';
 import { bertBaseConfig } from '../../support/bert-base-synth.js';
 import { tempHome } from '../../support/trainer-fixtures.js';
 
@@ -30,11 +31,11 @@ test('estimate: grows with the batch, the length and the base; diff pruning abov
   assert.equal(trainingPeaks(bertBase).diff, at('diff'), 'the wizard\'s run: batch 32, length 128');
 });
 
-/** The measured run peaks (MiB) of a train-memory results file, by method. */
-function measured(file: string): Record<string, number> {
+/** The measured run peaks (MiB) of a train-memory results file, and their Adam moments (float32 before they were recorded), by method. */
+function measured(file: string): Record<string, { peak: number; moments: MomentType }> {
   const path = join(projectRoot(), 'bench', 'results', file);
-  const runs = JSON.parse(readFileSync(path, 'utf8')).result.runs as Record<string, { peak_mib: number; phases?: number }>;
-  return Object.fromEntries(Object.entries(runs).filter(([, r]) => r.phases !== undefined).map(([m, r]) => [m, r.peak_mib * 2 ** 20]));
+  const runs = JSON.parse(readFileSync(path, 'utf8')).result.runs as Record<string, { peak_mib: number; phases?: number; moments?: MomentType }>;
+  return Object.fromEntries(Object.entries(runs).filter(([, r]) => r.phases !== undefined).map(([m, r]) => [m, { peak: r.peak_mib * 2 ** 20, moments: r.moments ?? 'float32' }]));
 }
 
 test('estimate: within 15 % of the measured run peaks on the shipped base and on BERT-base', () => {
@@ -44,8 +45,8 @@ test('estimate: within 15 % of the measured run peaks on the shipped base and on
     assert.ok(existsSync(join(projectRoot(), 'bench', 'results', file)), `${file} is committed`);
     const peaks = measured(file);
     assert.ok(Object.keys(peaks).length > 0, `${file}: training runs measured`);
-    for (const [method, peak] of Object.entries(peaks)) {
-      const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128 });
+    for (const [method, { peak, moments }] of Object.entries(peaks)) {
+      const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128, moments });
       assert.ok(Math.abs(est - peak) <= 0.15 * peak, `${file} ${method}: estimated ${(est / 2 ** 20).toFixed(0)} MiB, measured ${(peak / 2 ** 20).toFixed(0)} MiB`);
     }
   }

@@ -20,6 +20,7 @@ const CONFIG = TINY_DIFF_CONFIG;
 const CONFIGS: [string, TrainConfig][] = [
   ['default', CONFIG],
   ['reference recipe', { ...withRecipe(CONFIG, 'reference'), method: 'diff-structured', batchSize: 16 }],
+  ['float16 moments', { ...CONFIG, moments: 'float16' }],
 ];
 
 for (const [name, CONFIG] of CONFIGS) test(`periodic checkpoints (${name}): a run killed mid-phase resumes from its last checkpoint to the uninterrupted weights`, async () => {
@@ -42,8 +43,11 @@ for (const [name, CONFIG] of CONFIGS) test(`periodic checkpoints (${name}): a ru
   assert.deepEqual(checkpointed, expected, `checkpoints before the crash during step ${crashAt}`);
   assert.ok(existsSync(join(runDir, 'latest.json')));
   assert.equal(existsSync(join(runDir, 'l0', 'latest.json')), crashAt > 4, 'the L0 state is kept once the L0 phase ended');
-  const { meta } = loadCheckpoint<{ phaseIndex: number; phaseStep: number }>(runDir);
+  const { meta, tensors } = loadCheckpoint<{ phaseIndex: number; phaseStep: number }>(runDir);
   assert.equal(meta.phaseIndex * 4 + meta.phaseStep, crashAt - 1, 'the newest checkpoint is the state before the crashed step');
+  // The moments as the step keeps them: float16 ones are not widened on the way to disk.
+  const moments = [...tensors].filter(([n]) => /^[mv]\./.test(n));
+  assert.ok(moments.length > 0 && moments.every(([, t]) => t.data instanceof (CONFIG.moments === 'float16' ? Uint16Array : Float32Array)), `moments stored as ${CONFIG.moments}`);
 
   const resumedSteps: number[] = [];
   const resumed = await new Trainer({ base, train, dev, config: CONFIG, runDir, onEvent: (e) => { if (e.kind === 'step') resumedSteps.push(e.step); } }).run();

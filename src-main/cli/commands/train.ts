@@ -19,7 +19,8 @@ import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../..
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
-import { CLIP_MODES, isMethod, layerPenaltyWeight, METHODS } from '../../train/methods.js';
+import { MOMENT_TYPES } from '../../train/adamw.js';
+import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS } from '../../train/methods.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -61,7 +62,7 @@ export const trainCommand: CommandSpec = {
     epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
     'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
     'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' },
-    recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' },
+    recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' }, moments: { type: 'string' },
     warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'layer-penalty': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
     name: { type: 'string' }, 'run-id': { type: 'string' }, provider: { type: 'string' },
@@ -102,6 +103,7 @@ export const trainCommand: CommandSpec = {
       weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
       penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
       clip: choice(values, 'clip', d.clip, CLIP_MODES), maskStart: choice(values, 'mask-start', d.maskStart, MASK_STARTS),
+      moments: choice(values, 'moments', defaultMoments(method), MOMENT_TYPES),
       ...layerPenaltyOf(str(values['layer-penalty'])),
     };
     const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
@@ -118,7 +120,7 @@ export const trainCommand: CommandSpec = {
         throw new UsageError(`--layer-penalty: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength }), freeBytes: freemem() };
+    const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength, moments: config.moments }), freeBytes: freemem() };
     const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
     ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
     const runJob: RunJob = {

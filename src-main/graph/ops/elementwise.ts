@@ -11,6 +11,7 @@ import { erf, normCdf } from '../special.js';
 import { isFloat, type Tensor } from '../tensor.js';
 import { ONNX_DATA_TYPE } from '../../onnx/data-type.js';
 import { attr } from '../op.js';
+import { fromHalf, toHalf } from '../../onnx/float16.js';
 
 function unary(onnx: string, f: (x: number) => number, vjp: (gy: Tensor, x: Tensor, y: Tensor) => Tensor): OpDef {
   return {
@@ -124,14 +125,18 @@ export const elementwiseOps = {
     vjp: (gy, n) => [g.mul(gy, g.cast(g.equal(n, n.inputs[0]), gy.dtype))],
   },
 
-  // y = cast(x);  between float types x̄ = cast(ȳ) back; an integer output carries no cotangent
+  // y = cast(x);  between float types x̄ = cast(ȳ) back; an integer output carries no cotangent.
+  // A float16 value is held in float64, rounded to binary16.
   Cast: {
     infer: ([x], a) => ({ dtype: a.to, shape: x.shape }),
     emit: (c) => void c.emit('Cast', [c.input(0)], { to: attr.int(ONNX_DATA_TYPE[c.node.dtype]) }, c.output),
     eval: ([x], n) => {
       const out = alloc(n.dtype, x.shape);
-      const toInt = n.dtype === 'int32', toBool = n.dtype === 'bool';
-      for (let i = 0; i < x.data.length; i++) out.data[i] = toBool ? +(x.data[i] !== 0) : toInt ? Math.trunc(x.data[i]) : x.data[i];
+      const toInt = n.dtype === 'int32', toBool = n.dtype === 'bool', toHalf16 = n.dtype === 'float16';
+      for (let i = 0; i < x.data.length; i++) {
+        const v = x.data[i];
+        out.data[i] = toBool ? +(v !== 0) : toInt ? Math.trunc(v) : toHalf16 ? fromHalf(toHalf(v)) : v;
+      }
       return out;
     },
     vjp: (gy, n) => [isFloat(n.inputs[0].dtype) ? g.cast(gy, n.inputs[0].dtype) : null],
