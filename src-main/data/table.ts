@@ -42,16 +42,18 @@ export function parseDelimited(text: string, file: string, { delimiter, quoting 
     }
     throw e;
   }
-  return parsed.map(({ info, record }) => ({
-    // csv-parse reports the line a record ends on; a quoted field may span lines.
-    line: info.lines - record.reduce((n, f) => n + countNewlines(f), 0),
-    fields: record,
-  }));
+  // csv-parse reports the line a record ends on, a quoted field may span lines, and inside
+  // one it counts each \r as a line too (a CRLF as two): that excess carries over to later records.
+  let excess = 0;
+  return parsed.map(({ info, record }) => {
+    excess += record.reduce((n, f) => n + count(f, '\r'), 0);
+    return { line: info.lines - excess - record.reduce((n, f) => n + count(f, '\n'), 0), fields: record };
+  });
 }
 
-function countNewlines(s: string): number {
+function count(s: string, ch: string): number {
   let n = 0;
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, i + 1)) n++;
   return n;
 }
 

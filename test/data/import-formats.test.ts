@@ -118,6 +118,8 @@ test('fingerprint: SHA-256 of the normalised rows, independent of label order an
 test('malformed: wrong column count names the line', () => {
   rejects(fixture('cols.tsv', 'sentence\tlabel\ngood\t1\nbad\t0\textra\n'), 3, /expected 2 tab-separated columns \(as the header\), found 3/);
   rejects(fixture('cols.csv', 'a,b,c\n1,2,3\n\n4,5\n'), 4, /expected 3 comma-separated columns \(as the header\), found 2/);
+  // After quoted fields spanning CRLF lines (csv-parse counts each \r\n in them twice).
+  rejects(fixture('crlf.csv', 'a,b,c\r\n"x\r\ny",1,2\r\n"p\r\nq\r\nr",3,4\r\n5,6\r\n'), 7, /expected 3 comma-separated columns \(as the header\), found 2/);
 });
 
 test('malformed: empty text or label names the line and column', () => {
