@@ -14,28 +14,20 @@ writes {"labels": [...], "ids": [[...]], "logits": [[...]]} on stdout.
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_tokenize  # noqa: E402
+from safetensors_file import safetensors_entries  # noqa: E402
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    data = blob[8 + n:]
     out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", f"{name}: {e['dtype']}"
-        a, b = e["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype="<f4").reshape(e["shape"]).astype(np.float64)
+    for name, dtype, shape, raw in safetensors_entries(path):
+        assert dtype == "F32", f"{name}: {dtype}"
+        out[name] = np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float64)
     return out
 
 
