@@ -39,6 +39,11 @@ export class BaseLibrary extends ActionState {
   /** What the import is doing now, for the progress line. */
   progress = $state<{ step: string; fraction: number | null } | null>(null);
 
+  /** `onChange`: the wizard's base choice follows the installed bases. */
+  constructor(private readonly onChange: () => void = () => {}) {
+    super();
+  }
+
   async load(): Promise<void> {
     await this.run(null, () => this.refresh());
   }
@@ -46,6 +51,7 @@ export class BaseLibrary extends ActionState {
   private async refresh(): Promise<void> {
     this.bases = (await call('bases:list', {})).bases;
     this.loaded = true;
+    this.onChange();
   }
 
   /** Import the picked files of a Hugging Face folder as base `id` (dev host). */

@@ -132,7 +132,17 @@ export class TrainingWizard {
   async loadRuns(): Promise<void> {
     try {
       this.runs = (await call('train:list', {})).runs;
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+    await this.loadBases();
+  }
+
+  /** The bases to choose from (again after one is imported or removed on the Bases page). */
+  async loadBases(): Promise<void> {
+    try {
       ({ bases: this.bases, freeMemoryBytes: this.freeMemoryBytes } = await call('bases:list', {}));
+      if (this.baseId && !this.bases.some((b) => b.id === this.baseId)) this.baseId = '';
     } catch (err) {
       this.error = messageOf(err);
     }

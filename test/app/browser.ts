@@ -3,10 +3,11 @@
  * scratch directory, for the end-to-end renderer tests. Pages record their requests, page
  * and console errors and CSP violations; anything not aimed at the dev host is aborted.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before } from 'node:test';
+import { unzipSync } from 'fflate';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { startDevHost, type DevHost } from '../../src-main/devhost/server.js';
@@ -92,4 +93,24 @@ export async function snap(page: Page, name: string): Promise<void> {
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Export `format` from the pack's row; the download unzipped into a folder, and the one-time URL it came from. */
+export async function exportFromPage(page: Page, row: string, format: string): Promise<{ dir: string; fileName: string; url: string }> {
+  const tr = page.locator('table.data tbody tr', { hasText: row });
+  await tr.getByText('Export model').click();
+  const [download, answer] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.waitForResponse((r) => decodeURIComponent(r.url()).endsWith('/api/packs:export-model')),
+    tr.getByRole('button', { name: format }).click(),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'taskpack-export-download-'));
+  const entries = unzipSync(new Uint8Array(readFileSync(await download.path())));
+  for (const [name, bytes] of Object.entries(entries)) {
+    const path = join(dir, name.split('/').slice(1).join('/'));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, bytes);
+  }
+  const value = (await answer.json()).value as { url: string };
+  return { dir, fileName: download.suggestedFilename(), url: value.url };
 }

@@ -7,18 +7,16 @@
  * (non-BERT) base is refused with the reason on the page.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { unzipSync } from 'fflate';
-import type { Page } from 'playwright-core';
 import { createAppServices } from '../../src-main/app-services.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { PackStore } from '../../src-main/packs/store.js';
 import { appScores, exportedLogits, hasPython, maxAbsDiff, packFor, pythonLogits, ROWS } from '../../support/export-fixtures.js';
 import { tinyBert } from '../../support/trainer-fixtures.js';
-import { openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
+import { exportFromPage, openWatchedPage, skipWithoutChromium as skip, snap, useRendererHost } from './browser.js';
 
 const { home } = tinyBert(mkdtempSync(join(tmpdir(), 'taskpack-export-e2e-')));
 const store = new PackStore(home);
@@ -28,26 +26,6 @@ const bertId = store.install(bertPack).entry.id;
 store.install(usePack);
 const services = createAppServices(home);
 const rendererHost = useRendererHost(services);
-
-/** Export `format` from the pack's row; the download unzipped into a folder, and the one-time URL it came from. */
-async function exportFromPage(page: Page, row: string, format: string): Promise<{ dir: string; fileName: string; url: string }> {
-  const tr = page.locator('table.data tbody tr', { hasText: row });
-  await tr.getByText('Export model').click();
-  const [download, answer] = await Promise.all([
-    page.waitForEvent('download', { timeout: 60_000 }),
-    page.waitForResponse((r) => decodeURIComponent(r.url()).endsWith('/api/packs:export-model')),
-    tr.getByRole('button', { name: format }).click(),
-  ]);
-  const dir = mkdtempSync(join(tmpdir(), 'taskpack-export-download-'));
-  const entries = unzipSync(new Uint8Array(readFileSync(await download.path())));
-  for (const [name, bytes] of Object.entries(entries)) {
-    const path = join(dir, name.split('/').slice(1).join('/'));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
-  }
-  const value = (await answer.json()).value as { url: string };
-  return { dir, fileName: download.suggestedFilename(), url: value.url };
-}
 
 test('Task packs page: a tiny-BERT pack exported as ONNX and as safetensors, downloads verified; safetensors refused for the shipped base', { skip, timeout: 300_000 }, async () => {
   const { host, browser } = rendererHost();
