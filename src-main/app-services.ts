@@ -10,13 +10,14 @@ import { Downloads } from './export/downloads.js';
 import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
-import type { DoctorOptions, Services } from './ipc/services.js';
+import type { CompareStart, DoctorOptions, Services } from './ipc/services.js';
 import { packAnatomy, packOverlap } from './packs/anatomy.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
 import { keyFingerprint, withKey, withoutKey, withRequireSignature, type TrustSettings } from './packs/trust.js';
 import { appVersion, userDataDir } from './paths.js';
 import type { TrainingRuns } from './train/app-runs.js';
+import type { RunQueues, SharedRun } from './train/run-queue.js';
 import { isGlueTask } from './data/glue-tasks.js';
 
 /**
@@ -56,6 +57,11 @@ function importChoices({ glue, ...rest }: DataChoices): ImportChoices {
   return { ...rest, ...(glue && isGlueTask(glue) ? { glue } : {}) };
 }
 
+/** The wizard's choices as a run takes them (the columns for the importer; unset ones left out). */
+function sharedRun({ taskName, train, dev, epochs, seed, baseId, provider, ...choices }: CompareStart): SharedRun {
+  return { taskName, train, ...(dev ? { dev } : {}), epochs, seed, columns: importChoices(choices), ...(baseId ? { baseId } : {}), ...(provider ? { provider } : {}) };
+}
+
 /** An installed pack for the UI, its signer weighed against the trust settings now. */
 export function packSummary(p: PackEntry, trust: TrustSettings): PackSummary {
   const key = trust.keys.find((k) => k.publicKey === p.signer);
@@ -80,6 +86,8 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
   // A finished run's pack goes into the store, where the Task packs page shows it.
   let training: Promise<TrainingRuns> | undefined;
   const runs = () => (training ??= import('./train/app-runs.js').then((m) => new m.TrainingRuns(home, (bytes) => store.install(bytes).entry)));
+  let queueing: Promise<RunQueues> | undefined;
+  const queues = () => (queueing ??= Promise.all([runs(), import('./train/run-queue.js')]).then(([r, m]) => new m.RunQueues(r)));
   let worker: Promise<PackHostWorker> | undefined;
   const host = () => (worker ??= import('./infer/pack-host-worker.js').then((m) => new m.PackHostWorker(home)));
   const downloads = new Downloads(join(home, 'exports'));
@@ -161,11 +169,10 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
     async removeBase(id) {
       (await import('./packs/bases.js')).uninstallBase(home, id);
     },
-    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({
-      taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices),
-      ...(baseId ? { baseId } : {}), ...(provider ? { provider } : {}),
-    }),
+    startTraining: async ({ method, sparsity, ...shared }) => (await runs()).start({ ...sharedRun(shared), method, sparsity }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),
+    compareMethods: async (request, budgets) => (await queues()).start(sharedRun(request), budgets),
+    compareStatus: async (queueId) => (await queues()).status(queueId),
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),
     listTraining: async () => (await runs()).list(),

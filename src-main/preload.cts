@@ -14,7 +14,7 @@ const ALLOWED_CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
   'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
   'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
-  'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
+  'train:compare', 'train:compare-status', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 
 // Compile-time: every contract channel is listed (`satisfies` already forbids extras).

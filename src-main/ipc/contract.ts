@@ -6,10 +6,12 @@
 import type { DoctorReport, ProviderCheck } from '../selftest/report.js';
 import type { DataPreview } from '../data/preview.js';
 import type { GlueTask } from '../data/glue-tasks.js';
-import type { ExplorePointStatus, ExploreStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
+import type { ExplorePointStatus, ExploreStatus, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
 import type { PackAnatomy, PackOverlap, TrustedKey, TrustSettings } from '../packs/views.js';
+import type { Budget, StoragePoint, StorageReport, StorageTask } from '../packs/storage.js';
 
-export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };
+export type { Budget, StoragePoint, StorageTask };
+export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {
@@ -78,14 +80,8 @@ export interface PredictResult {
   predictions: Prediction[];
 }
 
-/** `taskpack storage` as the UI shows it: base + N tasks held each way. */
-export interface StorageComparison {
-  base: { id: string; parameters: number; bytes: number };
-  tasks: number;
-  packs: { id: string; name: string; method: string; bytes: number; nnz: number; accuracy: number | null }[];
-  extrapolated: boolean;
-  options: { method: string; perTaskBytes: number | null; totalBytes: number | null; ratioToPacks: number | null; accuracy: number | null }[];
-}
+/** `taskpack storage` as the UI shows it: per task, each method and budget's bytes and dev metric, measured or estimated. */
+export type StorageComparison = StorageReport;
 
 /** Most texts one `packs:predict` call takes; the renderer sends a file in chunks of this. */
 export const MAX_PREDICT_INPUTS = 256;
@@ -177,6 +173,16 @@ export interface TrainRequest extends DataChoices {
   provider?: 'cpu' | 'webgpu';
 }
 
+/** One run of a comparison: what differs between its runs (a new method's budget field joins this Pick). */
+export type CompareRun = Pick<TrainRequest, 'method' | 'sparsity'>;
+/** Most runs one comparison trains. */
+export const MAX_COMPARE_RUNS = 8;
+
+/** Compare methods: the wizard's shared choices, and each run's method and budget. */
+export interface CompareRequest extends Omit<TrainRequest, keyof CompareRun> {
+  runs: CompareRun[];
+}
+
 export interface IpcContract {
   'app:info': { args: NoArgs; result: AppInfo };
   'system:doctor': { args: NoArgs; result: DoctorReport };
@@ -221,6 +227,9 @@ export interface IpcContract {
   /** The sparsity explorer on a diff run's finished L0 phase; `steps` per target (default: an epoch, at most 200). */
   'train:explore': { args: { runId: string; targets: number[]; steps?: number }; result: RunStatus };
   'train:install-explored': { args: { runId: string; sparsity: number }; result: RunStatus };
+  /** Train each method one after another on the same data, split and seed; each run is cancelled and resumed as any (train:cancel, train:resume). */
+  'train:compare': { args: CompareRequest; result: QueueStatus };
+  'train:compare-status': { args: { queueId: string }; result: QueueStatus };
 }
 
 export type Channel = keyof IpcContract;
@@ -252,7 +261,7 @@ export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
   'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
   'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
-  'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
+  'train:compare', 'train:compare-status', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 
 // Compile-time exhaustiveness: adding a channel to IpcContract without listing it fails here.

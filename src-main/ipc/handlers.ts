@@ -47,6 +47,9 @@ const IMPLEMENTATIONS: Implementations = {
   'data:inspect': ({ file, ...choices }, services) => services.inspectData(decodeFile(file), choices),
   'train:start': ({ train, dev, ...choices }, services) =>
     services.startTraining({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }),
+  'train:compare': ({ train, dev, runs, ...choices }, services) =>
+    services.compareMethods({ ...choices, train: decodeFile(train), ...(dev ? { dev: decodeFile(dev) } : {}) }, runs),
+  'train:compare-status': (args, services) => services.compareStatus(args.queueId),
   'train:status': (args, services) => services.trainingStatus(args.runId, args.cursor),
   'train:cancel': (args, services) => services.cancelTraining(args.runId),
   'train:resume': (args, services) => services.resumeTraining(args.runId),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ArgsOf, Channel } from './contract.js';
 import { isGlueTask } from '../data/glue-tasks.js';
 import { MAX_KEY_NAME } from '../packs/trust.js';
-import { base64Length, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, MODEL_FORMATS, TRAIN_METHODS } from './contract.js';
+import { base64Length, MAX_COMPARE_RUNS, MAX_DATA_BYTES, MAX_INSTALL_BYTES, MAX_PREDICT_INPUTS, MAX_STORAGE_TASKS, MAX_TEXT_CHARS, MODEL_FORMATS, TRAIN_METHODS } from './contract.js';
 
 // Strict: unknown keys are rejected rather than silently dropped.
 const noArgs = z.strictObject({});
@@ -27,6 +27,20 @@ const dataChoices = {
   taskType: z.enum(['classification', 'regression']).optional(),
   textCol: columnName, pairCol: columnName, labelCol: columnName,
 };
+
+// The wizard's choices that a comparison's runs share.
+const trainShared = {
+  ...dataChoices,
+  taskName: z.string().trim().min(1, 'name the task').max(200),
+  train: dataFile,
+  dev: dataFile.optional(),
+  epochs: z.number().int().min(1).max(100),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  baseId: baseId.optional(),
+  provider: z.enum(['cpu', 'webgpu']).optional(),
+};
+// What differs between a comparison's runs: the method and its budget (one field per budget kind).
+const methodBudget = { method: z.enum(TRAIN_METHODS), sparsity: z.number().gt(0).max(1) };
 
 export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'app:info': noArgs,
@@ -55,18 +69,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'bases:import-folder': z.strictObject({ id: baseId.optional() }),
   'bases:remove': z.strictObject({ id: baseId }),
   'data:inspect': z.strictObject({ file: dataFile, ...dataChoices }),
-  'train:start': z.strictObject({
-    ...dataChoices,
-    taskName: z.string().trim().min(1, 'name the task').max(200),
-    train: dataFile,
-    dev: dataFile.optional(),
-    method: z.enum(TRAIN_METHODS),
-    sparsity: z.number().gt(0).max(1),
-    epochs: z.number().int().min(1).max(100),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
-    baseId: baseId.optional(),
-    provider: z.enum(['cpu', 'webgpu']).optional(),
-  }),
+  'train:start': z.strictObject({ ...trainShared, ...methodBudget }),
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),
   'train:cancel': z.strictObject({ runId }),
   'train:resume': z.strictObject({ runId }),
@@ -77,6 +80,12 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     steps: z.number().int().min(1).max(100_000).optional(),
   }),
   'train:install-explored': z.strictObject({ runId, sparsity: z.number().gt(0).max(1) }),
+  'train:compare': z.strictObject({
+    ...trainShared,
+    runs: z.array(z.strictObject(methodBudget)).min(2, 'tick at least two methods to compare').max(MAX_COMPARE_RUNS)
+      .refine((runs) => new Set(runs.map((r) => JSON.stringify(r))).size === runs.length, 'a method is listed twice at one budget'),
+  }),
+  'train:compare-status': z.strictObject({ queueId: z.string().max(16).regex(/^[0-9a-f]{16}$/, 'expected a comparison id (16 lowercase hex digits)') }),
 };
 
 /** One line naming each failing path, e.g. `(args): Invalid input: expected object, received number`. */

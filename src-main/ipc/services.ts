@@ -3,7 +3,7 @@
  * app-services.ts implements and tests fake.
  */
 import type {
-  AppInfo, BaseSummary, DataChoices, DataPreview, DoctorReport, ModelDownload, ModelFormat, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary, PredictInput, PredictResult, RunStatus,
+  AppInfo, BaseSummary, CompareRequest, CompareRun, DataChoices, DataPreview, DoctorReport, ModelDownload, ModelFormat, PackActivation, PackAnatomy, PackList, PackOverlap, PackSummary, PredictInput, PredictResult, QueueStatus, RunStatus,
   StorageComparison, TrainRequest, TrustSettings,
 } from './contract.js';
 import type { FileBytes } from '../data/uploaded.js';
@@ -51,6 +51,9 @@ export interface Services {
   /** Copy the data into a new run and start it; a finished run's pack is installed. */
   startTraining(request: TrainStart): Promise<RunStatus>;
   trainingStatus(runId: string, cursor?: number): Promise<RunStatus>;
+  /** Compare methods: one run per method and budget, one after another on the same data, split and seed. */
+  compareMethods(request: CompareStart, runs: CompareRun[]): Promise<QueueStatus>;
+  compareStatus(queueId: string): Promise<QueueStatus>;
   cancelTraining(runId: string): Promise<RunStatus>;
   resumeTraining(runId: string): Promise<RunStatus>;
   listTraining(): Promise<RunStatus[]>;
@@ -62,3 +65,5 @@ export interface Services {
 
 /** A TrainRequest with its files' bytes decoded. */
 export type TrainStart = Omit<TrainRequest, 'train' | 'dev'> & { train: FileBytes; dev?: FileBytes };
+/** A CompareRequest's shared choices with its files' bytes decoded. */
+export type CompareStart = Omit<CompareRequest, 'train' | 'dev' | 'runs'> & { train: FileBytes; dev?: FileBytes };

@@ -1,7 +1,13 @@
 /**
- * The storage-cost comparison (`taskpack storage`): one base plus N task packs as measured
- * in the store, against N full copies, N sets of Houlsby adapters and N LoRA adapters,
- * sized from the base's own tensor names and shapes (float32 parameters).
+ * The storage comparison (`taskpack storage`, the app's Storage page): per installed task
+ * (its packs grouped by task name and base), one point per method and budget with the
+ * bytes a task costs and its dev metric, as measured from the installed packs; and, where
+ * no pack of that method and budget is installed, estimated points (full copies, adapters,
+ * LoRA) sized from the base's own tensor names and shapes (float32 parameters), with no
+ * metric. The Pareto frontier is drawn through the measured points.
+ *
+ * A new method is one line in PACK_BUDGETS (how its budget reads off an installed pack)
+ * and, for an estimate, one in ESTIMATES.
  */
 import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-store.js';
 import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
@@ -53,71 +59,139 @@ export function loraParams(shapes: Shapes, rank: number): number {
   return n;
 }
 
-export interface StorageReport {
+/** Pfeiffer et al. 2021 (AdapterFusion): one bottleneck adapter per layer, after the FFN. */
+export function pfeifferParams(shapes: Shapes, bottleneck: number): number {
+  return layers(shapes).reduce((n, l) => {
+    const h = need(shapes, `${l}.ffn.out.w`)[1];
+    return n + 2 * h * bottleneck + h + bottleneck;
+  }, 0);
+}
+
+export type BudgetKind = 'sparsity' | 'rank' | 'bottleneck';
+/** What a method spends: a share of the base's parameters (diff methods), a LoRA rank, an adapter bottleneck. */
+export interface Budget { kind: BudgetKind; value: number }
+
+/** How an installed pack's budget reads off its store entry, per method; methods not listed have none (full, bitfit, last-layer). */
+export const PACK_BUDGETS: Readonly<Record<string, (pack: PackEntry, baseParameters: number) => Budget>> = {
+  diff: (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
+  'diff-structured': (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
+  magnitude: (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
+};
+
+/** Ways to hold a task that are sized, not trained here: float32 parameters from the base's shapes (plus the task's head). */
+export const ESTIMATES: readonly { method: string; budget: Budget | null; parameters: (shapes: Shapes, baseParameters: number) => number; sharesBase: boolean }[] = [
+  // A full copy is the whole base per task, not on top of a shared one.
+  { method: 'full', budget: null, parameters: (_s, n) => n, sharesBase: false },
+  ...ADAPTER_BOTTLENECKS.map((m) => ({ method: 'adapter-houlsby', budget: { kind: 'bottleneck' as const, value: m }, parameters: (s: Shapes) => houlsbyParams(s, m), sharesBase: true })),
+  ...ADAPTER_BOTTLENECKS.map((m) => ({ method: 'adapter-pfeiffer', budget: { kind: 'bottleneck' as const, value: m }, parameters: (s: Shapes) => pfeifferParams(s, m), sharesBase: true })),
+  ...LORA_RANKS.map((r) => ({ method: 'lora', budget: { kind: 'rank' as const, value: r }, parameters: (s: Shapes) => loraParams(s, r), sharesBase: true })),
+];
+
+/** A task's headline dev metric: the first of these its packs report (GLUE leads CoLA with mcc, MRPC and QQP with F1, STS-B with Pearson). */
+export const PRIMARY_METRICS = ['mcc', 'f1', 'pearson', 'accuracy', 'spearman'] as const;
+
+export interface StoragePoint {
+  method: string;
+  budget: Budget | null;
+  /** What one more task costs: the pack file's size, or the estimate's float32 parameters plus the head. */
+  bytesPerTask: number;
+  /** N tasks held this way: the shared base plus N × bytesPerTask (an estimated full copy shares nothing: N × bytesPerTask). */
+  totalBytes: number;
+  /** The task's primary dev metric from the pack's provenance; null for an estimate (or a pack without it). */
+  metric: number | null;
+  estimated: boolean;
+  packId: string | null;
+  /** Measured and not dominated: no other point has a metric at least as high for at most as many bytes. */
+  frontier: boolean;
+}
+
+export interface StorageTask {
+  /** null: no pack is installed on this base yet, so only estimates. */
+  name: string | null;
   base: { id: string; parameters: number; bytes: number };
+  metric: (typeof PRIMARY_METRICS)[number] | null;
+  /** By bytes per task, smallest first. */
+  points: StoragePoint[];
+}
+
+export interface StorageReport {
   tasks: number;
-  /** Installed packs for this base, as measured (the first `tasks` are counted). */
-  packs: { id: string; name: string; method: string; bytes: number; nnz: number; accuracy: number | null }[];
-  /** True when `tasks` exceeds the measured packs: the rest are counted at their mean size. */
-  extrapolated: boolean;
-  headBytesPerTask: number;
-  /** Bytes of each way to hold the N tasks; with no pack measured, the packs row and the ratios are null. */
-  options: { method: string; perTaskBytes: number | null; totalBytes: number | null; ratioToPacks: number | null; accuracy: number | null }[];
+  groups: StorageTask[];
+  /** Installed packs whose base is not installed here: nothing to size them against. */
+  unsized: { name: string; baseId: string }[];
+}
+
+const budgetKey = (method: string, b: Budget | null) => `${method}|${b ? `${b.kind}:${b.value.toPrecision(4)}` : ''}`;
+
+/** Marks the measured points no other measured point beats on both axes. */
+export function markFrontier(points: StoragePoint[]): void {
+  const ranked = points.filter((p) => p.metric !== null).sort((a, b) => a.bytesPerTask - b.bytesPerTask || b.metric! - a.metric!);
+  let best = -Infinity;
+  for (const p of ranked) {
+    p.frontier = p.metric! > best;
+    best = Math.max(best, p.metric!);
+  }
+}
+
+/** One task's points: its packs (the newest per method and budget), then the estimates no pack stands for. */
+function taskPoints(packs: PackEntry[], manifest: BaseManifest, tasks: number): StorageTask {
+  const shapes: Shapes = new Map(manifest.tensors.map((t) => [t.name, t.dims]));
+  const parameters = manifest.tensors.reduce((a, t) => a + numelOf(t.dims), 0);
+  const base = { id: manifest.id, parameters, bytes: 4 * parameters };
+  const metric = PRIMARY_METRICS.find((m) => packs.some((p) => m in p.devMetrics)) ?? null;
+  const byKey = new Map<string, StoragePoint>();
+  for (const p of packs) {
+    const budget = PACK_BUDGETS[p.method]?.(p, parameters) ?? null;
+    byKey.set(budgetKey(p.method, budget), {
+      method: p.method, budget, bytesPerTask: p.bytes, totalBytes: base.bytes + tasks * p.bytes,
+      metric: metric === null ? null : p.devMetrics[metric] ?? null, estimated: false, packId: p.id, frontier: false,
+    });
+  }
+  const head = packs.length ? packs.reduce((a, p) => a + p.denseBytes, 0) / packs.length : 0;
+  for (const e of ESTIMATES) {
+    if (byKey.has(budgetKey(e.method, e.budget))) continue;
+    const bytesPerTask = 4 * e.parameters(shapes, parameters) + head;
+    byKey.set(budgetKey(e.method, e.budget), {
+      method: e.method, budget: e.budget, bytesPerTask, totalBytes: (e.sharesBase ? base.bytes : 0) + tasks * bytesPerTask,
+      metric: null, estimated: true, packId: null, frontier: false,
+    });
+  }
+  const points = [...byKey.values()].sort((a, b) => a.bytesPerTask - b.bytesPerTask);
+  markFrontier(points);
+  return { name: packs[0]?.task.name ?? null, base, metric, points };
 }
 
 export function storageReport(home: string, opts: { tasks?: number; baseId?: string } = {}): StorageReport {
-  const store = new PackStore(home);
-  const installed = store.list();
-  const manifest = pickBase(home, installed, opts.baseId);
-  const shapes: Shapes = new Map(manifest.tensors.map((t) => [t.name, t.dims]));
-  const parameters = manifest.tensors.reduce((a, t) => a + numelOf(t.dims), 0);
-  const baseBytes = 4 * parameters;
-  const mine = installed.filter((p) => p.base.fingerprint === manifest.fingerprint);
-  const tasks = opts.tasks ?? Math.max(1, mine.length);
-  if (!Number.isInteger(tasks) || tasks < 1) throw new PackStoreError(`--tasks must be a positive integer, got ${opts.tasks}`);
-  const counted = mine.slice(0, tasks);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-  const meanPack = mean(counted.map((p) => p.bytes));
-  const headBytes = mean(counted.map((p) => p.denseBytes));
-  const packTotal = counted.reduce((a, p) => a + p.bytes, 0) + (tasks - counted.length) * meanPack;
-  const accuracy = (p: PackEntry) => p.devMetrics.accuracy ?? null;
-  const meanAccuracy = counted.some((p) => accuracy(p) !== null) ? mean(counted.map(accuracy).filter((a): a is number => a !== null)) : null;
-  const packsBytes = counted.length ? baseBytes + packTotal : null;
-  const option = (method: string, perTask: number, acc: number | null = null, totalBytes = baseBytes + tasks * perTask) =>
-    ({ method, perTaskBytes: perTask, totalBytes, ratioToPacks: packsBytes === null ? null : totalBytes / packsBytes, accuracy: acc });
-  return {
-    base: { id: manifest.id, parameters, bytes: baseBytes },
-    tasks,
-    packs: counted.map((p) => ({ id: p.id, name: p.task.name, method: p.method, bytes: p.bytes, nnz: p.nnz, accuracy: accuracy(p) })),
-    extrapolated: counted.length < tasks,
-    headBytesPerTask: headBytes,
-    options: [
-      counted.length
-        ? option('task packs (measured)', packTotal / tasks, meanAccuracy)
-        : { method: 'task packs (none installed)', perTaskBytes: null, totalBytes: null, ratioToPacks: null, accuracy: null },
-      // A full copy is the whole base per task, not on top of a shared one.
-      option('full copies', baseBytes + headBytes, null, tasks * (baseBytes + headBytes)),
-      ...ADAPTER_BOTTLENECKS.map((m) => option(`adapters (Houlsby, bottleneck ${m})`, 4 * houlsbyParams(shapes, m) + headBytes)),
-      ...LORA_RANKS.map((r) => option(`LoRA (rank ${r}, attention)`, 4 * loraParams(shapes, r) + headBytes)),
-    ],
-  };
+  if (opts.tasks !== undefined && !(Number.isInteger(opts.tasks) && opts.tasks >= 1)) throw new PackStoreError(`--tasks must be a positive integer, got ${opts.tasks}`);
+  const ids = listBaseIds(home);
+  if (opts.baseId && !ids.includes(opts.baseId)) throw new PackStoreError(`base '${opts.baseId}' is not installed (see 'taskpack base list')`);
+  const manifests = ids.filter((id) => !opts.baseId || id === opts.baseId).map((id) => readBaseManifest(home, id));
+  const installed = new PackStore(home).list().filter((p) => !opts.baseId || p.base.id === opts.baseId);
+  const groups = new Map<string, { manifest: BaseManifest; packs: PackEntry[] }>();
+  const unsized: StorageReport['unsized'] = [];
+  for (const p of installed) {
+    const manifest = manifests.find((m) => m.fingerprint === p.base.fingerprint);
+    if (!manifest) {
+      if (!unsized.some((u) => u.name === p.task.name && u.baseId === p.base.id)) unsized.push({ name: p.task.name, baseId: p.base.id });
+      continue;
+    }
+    const key = JSON.stringify([p.task.name, manifest.fingerprint]);
+    const group = groups.get(key) ?? { manifest, packs: [] };
+    group.packs.push(p);
+    groups.set(key, group);
+  }
+  // By default, what the tasks installed here would cost if each were held each way.
+  const tasks = opts.tasks ?? Math.max(1, groups.size);
+  const sized = [...groups.values()].map((g) => taskPoints(g.packs, g.manifest, tasks));
+  if (sized.length === 0) {
+    if (!manifests[0]) throw new PackStoreError('no base is installed: the comparison is sized from a base (see \'taskpack base list\')');
+    sized.push(taskPoints([], manifests[0], tasks));
+  }
+  return { tasks, groups: sized, unsized };
 }
 
 /** The report, sized from the shipped base (converted on first use) when no base is installed yet. */
 export function storageComparison(home: string, opts: { tasks?: number; baseId?: string } = {}, log: (line: string) => void = () => {}): StorageReport {
   if (!opts.baseId && listBaseIds(home).length === 0) ensureShippedBase(home, defaultBaseId(), log);
   return storageReport(home, opts);
-}
-
-function pickBase(home: string, packs: PackEntry[], baseId?: string): BaseManifest {
-  const ids = listBaseIds(home);
-  if (baseId) {
-    if (!ids.includes(baseId)) throw new PackStoreError(`base '${baseId}' is not installed (see 'taskpack base list')`);
-    return readBaseManifest(home, baseId);
-  }
-  const manifests = ids.map((id) => readBaseManifest(home, id));
-  const byPacks = manifests.find((m) => packs.some((p) => p.base.fingerprint === m.fingerprint));
-  const chosen = byPacks ?? manifests[0];
-  if (!chosen) throw new PackStoreError('no base is installed: the comparison is sized from a base (see \'taskpack base list\')');
-  return chosen;
 }

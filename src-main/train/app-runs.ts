@@ -62,6 +62,8 @@ export const STOP_GRACE_MS = 30_000;
 
 export class TrainingRuns {
   private readonly runs = new Map<string, LiveRun>();
+  /** Called when a training run (not an explore job) ends: done, failed or cancelled (run-queue.ts starts the next). */
+  onSettled: (runId: string) => void = () => {};
 
   /** `install` puts a finished run's pack into the store (and may refuse it: the run then fails with why). */
   constructor(readonly home: string, private readonly install: (bytes: Uint8Array) => PackEntry) {}
@@ -237,6 +239,7 @@ export class TrainingRuns {
       if (!hasCheckpoint(dir)) rmSync(dir, { recursive: true, force: true });
     }).finally(() => {
       live.worker = null;
+      this.onSettled(runId);
     });
     return this.status(runId);
   }

@@ -67,3 +67,24 @@ export interface ExplorePointStatus {
   /** Set once the user installed this point's pack. */
   installedPackId: string | null;
 }
+
+/** One run of a comparison (train/run-queue.ts): queued until its turn, then the run's own state. */
+export interface QueueRunStatus {
+  method: string;
+  /** The budget it trains at (the diff's share of the base; ignored by methods without one). */
+  sparsity: number;
+  runId: string | null;
+  state: RunState | 'queued';
+  progress: RunProgress | null;
+  result: RunStatus['result'];
+  error: string | null;
+}
+
+/** Compare methods: several runs one after another on the same data, split and seed. */
+export interface QueueStatus {
+  queueId: string;
+  taskName: string;
+  /** 'paused': a run was cancelled and others wait; resuming it lets the queue go on. */
+  state: 'running' | 'paused' | 'done';
+  runs: QueueRunStatus[];
+}

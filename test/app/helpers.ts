@@ -45,21 +45,18 @@ function fakeDecode(fileName: string, bytes: Uint8Array): PackSummary {
   }
 }
 
+/** Per pack name, its packs as measured points (bytes as given) and an estimated full copy; a point's total is base + N × bytes. */
 export function fakeStorage(tasks: number, packs: PackSummary[]): StorageComparison {
   const base = { id: 'use-lite-en', parameters: 6_975_744, bytes: 27_902_976 };
-  const per = packs.length ? packs.reduce((a, p) => a + p.bytes, 0) / packs.length : null;
-  const total = per === null ? null : base.bytes + tasks * per;
-  const row = (method: string, perTask: number, totalBytes = base.bytes + tasks * perTask) =>
-    ({ method, perTaskBytes: perTask, totalBytes, ratioToPacks: total === null ? null : totalBytes / total, accuracy: null });
-  return {
-    base, tasks, extrapolated: packs.length < tasks,
-    packs: packs.map((p) => ({ id: p.id, name: p.name, method: p.method, bytes: p.bytes, nnz: p.nnz, accuracy: p.devMetrics.accuracy ?? null })),
-    options: [
-      { method: 'task packs (measured)', perTaskBytes: per, totalBytes: total, ratioToPacks: total === null ? null : 1, accuracy: packs[0]?.devMetrics.accuracy ?? null },
-      row('full copies', base.bytes + 2056, tasks * (base.bytes + 2056)),
-      row('LoRA (rank 8, attention)', 98_312),
-    ],
-  };
+  const names = [...new Set(packs.map((p) => p.name))];
+  const full = { method: 'full', budget: null, bytesPerTask: base.bytes + 2056, totalBytes: tasks * (base.bytes + 2056), metric: null, estimated: true, packId: null, frontier: false };
+  const group = (name: string | null) => ({
+    name, base, metric: 'accuracy' as const,
+    points: [...packs.filter((p) => p.name === name).map((p) => ({
+      method: p.method, budget: null, bytesPerTask: p.bytes, totalBytes: base.bytes + tasks * p.bytes, metric: p.devMetrics.accuracy ?? null, estimated: false, packId: p.id, frontier: true,
+    })), full],
+  });
+  return { tasks, groups: names.length ? names.map(group) : [group(null)], unsized: [] };
 }
 
 /**
@@ -222,6 +219,12 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       };
       services.runs.set(runId, run);
       return run;
+    },
+    async compareMethods(): Promise<never> {
+      throw new Error('compare methods runs through the real services (test/app/renderer-compare-e2e.test.ts)');
+    },
+    async compareStatus(): Promise<never> {
+      throw new Error('compare methods runs through the real services');
     },
     async trainingStatus(runId: string) {
       return advanceFakeRun(fakeRun(services, runId), services);

@@ -124,14 +124,16 @@ test('app services: install, swap and predict with real packs; bad files change 
   await assert.rejects(services.evaluatePack(a.pack.id, { fileName: 'my data.tsv', bytes: new TextEncoder().encode('sentence\tlabel\ngood\t1\nno label\n') }),
     /^Error: my data\.tsv:3: expected 2 tab-separated columns/);
 
-  // Storage over what is installed: 2 measured packs, 5 tasks extrapolated at their mean.
+  // Storage over what is installed (through the worker): one task, its two packs measured, the rest estimated.
   const storage = await services.compareStorage(5);
   assert.equal(storage.tasks, 5);
-  assert.equal(storage.extrapolated, true);
-  assert.deepEqual(storage.packs.map((p) => p.bytes), [packs[0].length, packs[1].length]);
-  const packRow = storage.options[0], full = storage.options.find((o) => o.method === 'full copies')!;
-  assert.equal(packRow.totalBytes, storage.base.bytes + 5 * (packs[0].length + packs[1].length) / 2);
-  assert.ok(full.ratioToPacks! > 1, 'full copies cost more than packs');
+  const [task] = storage.groups;
+  assert.equal(storage.groups.length, 1);
+  const measured = task.points.filter((p) => !p.estimated);
+  assert.deepEqual(measured.map((p) => [p.packId, p.bytesPerTask, p.totalBytes]).sort(), [a.pack, b.pack].map((p) => [p.id, p.bytes, task.base.bytes + 5 * p.bytes]).sort());
+  const full = task.points.find((p) => p.method === 'full')!;
+  assert.equal(full.estimated, true);
+  assert.ok(measured.every((p) => p.totalBytes < full.totalBytes), 'full copies cost more than packs');
 
   // Uninstalling the active pack restores the base first; B still works after.
   const removed = await services.uninstallPack(a.pack.id);

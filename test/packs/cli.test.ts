@@ -60,7 +60,7 @@ test('pack verify of a damaged file: exit 1, one line on stderr, the code in JSO
   assert.equal((await cli(home, 'pack', 'export', 'abcd')).code, EXIT_USAGE);
 });
 
-test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA from the base shapes', async (t) => {
+test('storage: per task, the measured pack and the estimates sized by hand from the base shapes; the human table', async (t) => {
   const home = homeFor(t);
   const base = syntheticBase();
   saveBase(home, { id: 'synthetic-tiny', architecture: 'bert', displayName: 'tiny', config: TINY, maxLength: 8, weights: base.weights, tokenizerJson: '{}' });
@@ -72,20 +72,29 @@ test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA f
   }
   const r = (await cli(home, 'storage', '--tasks', '5', '--json')).json;
   const params = [...base.weights.values()].reduce((a, w) => a + w.data.length, 0);
-  assert.deepEqual(r.base, { id: 'synthetic-tiny', parameters: params, bytes: 4 * params });
   assert.equal(r.tasks, 5);
-  assert.equal(r.extrapolated, true);
-  assert.deepEqual(r.packs.map((p: { bytes: number; accuracy: number }) => [p.bytes, p.accuracy]), packs.map((p) => [p.length, 0.875]));
-  const byMethod = Object.fromEntries(r.options.map((o: { method: string }) => [o.method, o]));
+  assert.deepEqual(r.groups.map((g: { name: string }) => g.name), ['task 0', 'task 1']);
+  const [g] = r.groups;
+  assert.deepEqual([g.base, g.metric], [{ id: 'synthetic-tiny', parameters: params, bytes: 4 * params }, 'f1']);
+  const byKey = Object.fromEntries(g.points.map((p: { method: string; budget: { value: number } | null }) => [`${p.method} ${p.budget?.value ?? ''}`.trim(), p]));
+  const pack = g.points.find((p: { estimated: boolean }) => !p.estimated);
+  assert.deepEqual([pack.method, pack.bytesPerTask, pack.totalBytes, pack.metric, pack.frontier], ['diff-structured', packs[0].length, 4 * params + 5 * packs[0].length, 0.8611, true]);
   const head = 4 * (TINY.hidden * TINY.classes + TINY.classes);
-  const mean = (packs[0].length + packs[1].length) / 2;
-  assert.equal(byMethod['task packs (measured)'].totalBytes, 4 * params + packs[0].length + packs[1].length + 3 * mean);
-  assert.equal(byMethod['full copies'].totalBytes, 5 * (4 * params + head));
-  // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters.
+  assert.equal(byKey.full.bytesPerTask, 4 * params + head);
+  assert.equal(byKey.full.totalBytes, 5 * (4 * params + head));
+  // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters; Pfeiffer: one adapter.
   const h = TINY.hidden;
-  for (const m of [64, 256]) assert.equal(byMethod[`adapters (Houlsby, bottleneck ${m})`].perTaskBytes, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
+  for (const m of [64, 256]) {
+    assert.equal(byKey[`adapter-houlsby ${m}`].bytesPerTask, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
+    assert.equal(byKey[`adapter-pfeiffer ${m}`].bytesPerTask, 4 * (2 * h * m + h + m) + head);
+    assert.equal(byKey[`adapter-houlsby ${m}`].totalBytes, 4 * params + 5 * byKey[`adapter-houlsby ${m}`].bytesPerTask);
+  }
   // q, k, v and o: r·(h + h) each.
-  for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, attention)`].perTaskBytes, 4 * (4 * rank * 2 * h) + head);
-  assert.equal(byMethod['full copies'].ratioToPacks, byMethod['full copies'].totalBytes / byMethod['task packs (measured)'].totalBytes);
+  for (const rank of [8, 16]) assert.equal(byKey[`lora ${rank}`].bytesPerTask, 4 * (4 * rank * 2 * h) + head);
+  assert.ok(g.points.filter((p: { estimated: boolean }) => p.estimated).every((p: { metric: null; frontier: boolean }) => p.metric === null && !p.frontier));
+  const human = (await cli(home, 'storage')).stdout;
+  assert.match(human, /task "task 0" on base synthetic-tiny \(0\.00 M parameters, [\d.]+ MiB\); totals for 2 tasks/);
+  assert.match(human, /\* diff-structured +[\d.]+ % +[\d.]+ MiB +[\d.]+ MiB +0\.8611/);
+  assert.match(human, /  lora +rank 8 +[\d.]+ MiB +[\d.]+ MiB +estimated, not trained/);
   assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
 });
