@@ -8,7 +8,7 @@ import type { DataPreview } from '../data/preview.js';
 import type { GlueTask } from '../data/glue-tasks.js';
 import type { ExplorePointStatus, ExploreStatus, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus } from '../train/run-status.js';
 import type { PackAnatomy, PackOverlap, TrustedKey, TrustSettings } from '../packs/views.js';
-import type { Budget, StoragePoint, StorageReport, StorageTask } from '../packs/storage.js';
+import type { Budget, StoragePoint, StorageReport, StorageTask } from '../packs/storage-report.js';
 
 export type { Budget, StoragePoint, StorageTask };
 export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };

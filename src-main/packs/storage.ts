@@ -13,6 +13,9 @@ import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-
 import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
 import { numelOf } from './format.js';
 import { PackStore, PackStoreError, type PackEntry } from './store.js';
+import { PRIMARY_METRICS, type Budget, type StoragePoint, type StorageReport, type StorageTask } from './storage-report.js';
+
+export type { Budget, BudgetKind, StoragePoint, StorageReport, StorageTask } from './storage-report.js';
 
 export const ADAPTER_BOTTLENECKS = [64, 256] as const;
 export const LORA_RANKS = [8, 16] as const;
@@ -67,10 +70,6 @@ export function pfeifferParams(shapes: Shapes, bottleneck: number): number {
   }, 0);
 }
 
-export type BudgetKind = 'sparsity' | 'rank' | 'bottleneck';
-/** What a method spends: a share of the base's parameters (diff methods), a LoRA rank, an adapter bottleneck. */
-export interface Budget { kind: BudgetKind; value: number }
-
 /** How an installed pack's budget reads off its store entry, per method; methods not listed have none (full, bitfit, last-layer). */
 export const PACK_BUDGETS: Readonly<Record<string, (pack: PackEntry, baseParameters: number) => Budget>> = {
   diff: (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
@@ -86,40 +85,6 @@ export const ESTIMATES: readonly { method: string; budget: Budget | null; parame
   ...ADAPTER_BOTTLENECKS.map((m) => ({ method: 'adapter-pfeiffer', budget: { kind: 'bottleneck' as const, value: m }, parameters: (s: Shapes) => pfeifferParams(s, m), sharesBase: true })),
   ...LORA_RANKS.map((r) => ({ method: 'lora', budget: { kind: 'rank' as const, value: r }, parameters: (s: Shapes) => loraParams(s, r), sharesBase: true })),
 ];
-
-/** A task's headline dev metric: the first of these its packs report (GLUE leads CoLA with mcc, MRPC and QQP with F1, STS-B with Pearson). */
-export const PRIMARY_METRICS = ['mcc', 'f1', 'pearson', 'accuracy', 'spearman'] as const;
-
-export interface StoragePoint {
-  method: string;
-  budget: Budget | null;
-  /** What one more task costs: the pack file's size, or the estimate's float32 parameters plus the head. */
-  bytesPerTask: number;
-  /** N tasks held this way: the shared base plus N × bytesPerTask (an estimated full copy shares nothing: N × bytesPerTask). */
-  totalBytes: number;
-  /** The task's primary dev metric from the pack's provenance; null for an estimate (or a pack without it). */
-  metric: number | null;
-  estimated: boolean;
-  packId: string | null;
-  /** Measured and not dominated: no other point has a metric at least as high for at most as many bytes. */
-  frontier: boolean;
-}
-
-export interface StorageTask {
-  /** null: no pack is installed on this base yet, so only estimates. */
-  name: string | null;
-  base: { id: string; parameters: number; bytes: number };
-  metric: (typeof PRIMARY_METRICS)[number] | null;
-  /** By bytes per task, smallest first. */
-  points: StoragePoint[];
-}
-
-export interface StorageReport {
-  tasks: number;
-  groups: StorageTask[];
-  /** Installed packs whose base is not installed here: nothing to size them against. */
-  unsized: { name: string; baseId: string }[];
-}
 
 const budgetKey = (method: string, b: Budget | null) => `${method}|${b ? `${b.kind}:${b.value.toPrecision(4)}` : ''}`;
 

@@ -1,4 +1,4 @@
-/** State of the Storage view: the comparison for N tasks. */
+/** State of the Storage view: per task, methods by dev metric and bytes, with N tasks' totals. */
 import type { MAX_STORAGE_TASKS, StorageComparison } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
 
@@ -10,9 +10,6 @@ export class StorageState {
   report = $state.raw<StorageComparison | null>(null);
   loading = $state(false);
   error = $state<string | null>(null);
-
-  /** The largest total, for scaling the bars. */
-  readonly maxBytes = $derived(Math.max(1, ...(this.report?.options.map((o) => o.totalBytes ?? 0) ?? [])));
 
   async load(): Promise<void> {
     if (!Number.isInteger(this.tasks) || this.tasks < 1 || this.tasks > MAX_TASKS) {

@@ -171,3 +171,53 @@ test('anatomy, compare, trust and evaluate-with-GLUE channels: bad arguments ref
   assert.equal(!bad.ok && bad.error.code, 'failed');
   assert.match(!bad.ok ? bad.error.message : '', /trust:add-key failed: a public key is the base64 of 32 bytes/);
 });
+
+test('compare channels: each run\'s method and budget and the shared choices checked before any service runs; valid ones reach it decoded', async () => {
+  const calls: unknown[][] = [];
+  const services = fakeServices();
+  const handlers = createHandlers({ ...services,
+    compareMethods: async (request, runs) => {
+      calls.push(['compare', { ...request, train: `${request.train.fileName}: ${Buffer.from(request.train.bytes).toString('hex')}` }, runs]);
+      return { queueId: '0'.repeat(16), taskName: request.taskName, state: 'running', runs: [] };
+    },
+    compareStatus: async (queueId) => {
+      calls.push(['status', queueId]);
+      return { queueId, taskName: 't', state: 'done', runs: [] };
+    },
+  });
+  const { method: _m, sparsity: _s, ...shared } = TRAIN;
+  const two = [{ method: 'diff', sparsity: 0.005 }, { method: 'bitfit', sparsity: 0.005 }];
+  const refused: Array<[keyof typeof handlers, unknown, RegExp]> = [
+    ['train:compare', { ...shared, runs: [two[0]] }, /runs: tick at least two methods to compare/],
+    ['train:compare', { ...shared, runs: Array.from({ length: 9 }, (_, i) => ({ method: 'diff', sparsity: (i + 1) / 100 })) }, /runs: Too big/],
+    ['train:compare', { ...shared, runs: [two[0], { ...two[0] }] }, /runs: a method is listed twice at one budget/],
+    ['train:compare', { ...shared, runs: [two[0], { method: 'prefix', sparsity: 0.01 }] }, /runs\.1\.method: Invalid option/],
+    ['train:compare', { ...shared, runs: [two[0], { method: 'full', sparsity: 1.5 }] }, /runs\.1\.sparsity: Too big/],
+    ['train:compare', { ...shared, runs: [two[0], { method: 'full' }] }, /runs\.1\.sparsity: Invalid input/],
+    ['train:compare', { ...shared, runs: [two[0], { ...two[1], rank: 8 }] }, /runs\.1: Unrecognized key: "rank"/],
+    ['train:compare', { ...shared, method: 'diff', runs: two }, /Unrecognized key: "method"/],
+    ['train:compare', { ...shared, seed: -1, runs: two }, /seed: Too small/],
+    ['train:compare', { ...shared, train: { fileName: 'a.tsv', data: '!!' }, runs: two }, /train\.data: Invalid base64/],
+    ['train:compare', { ...shared }, /runs: Invalid input/],
+    ['train:compare-status', { queueId: '../../etc' }, /queueId: expected a comparison id/],
+    ['train:compare-status', { queueId: 'ABCDEF0123456789' }, /queueId: expected a comparison id/],
+    ['train:compare-status', {}, /queueId: Invalid input/],
+  ];
+  for (const [channel, args, message] of refused) {
+    const result = await handlers[channel](args);
+    assert.equal(result.ok, false, `${channel} refuses ${JSON.stringify(args).slice(0, 120)}`);
+    if (!result.ok) {
+      assert.equal(result.error.code, 'invalid-args');
+      assert.match(result.error.message, message);
+    }
+  }
+  assert.deepEqual(calls, [], 'no service ran on bad input');
+
+  const started = await handlers['train:compare']({ ...shared, glue: 'SST-2', runs: two });
+  assert.equal(started.ok, true);
+  assert.deepEqual(await handlers['train:compare-status']({ queueId: 'abcdef0123456789' }), { ok: true, value: { queueId: 'abcdef0123456789', taskName: 't', state: 'done', runs: [] } });
+  assert.deepEqual(calls, [
+    ['compare', { taskName: 't', train: 'a.tsv: 000000', epochs: 1, seed: 1, glue: 'SST-2' }, two],
+    ['status', 'abcdef0123456789'],
+  ]);
+});

@@ -1,0 +1,64 @@
+/**
+ * The Storage page's scatter, as SVG geometry: dev metric against bytes per task on a log
+ * x-axis, measured points in the plot, estimated ones (no metric) on a band under it, and
+ * the Pareto frontier through the measured points that no other beats.
+ */
+import type { Budget, StoragePoint, StorageTask } from '../../src-main/ipc/contract.js';
+import { formatBytes } from './format.js';
+
+export const CHART = { width: 720, height: 330, left: 60, right: 24, top: 18, plotBottom: 240, bandTop: 276, bandBottom: 306 } as const;
+
+export interface PlacedPoint {
+  point: StoragePoint;
+  cx: number;
+  cy: number;
+  /** "diff-structured 0.50 %": the method and its budget. */
+  name: string;
+  /** The point's title (tooltip and accessible name). */
+  title: string;
+}
+
+export interface ChartGeometry {
+  points: PlacedPoint[];
+  /** SVG polyline points of the frontier, by bytes. */
+  frontier: string;
+  xTicks: { x: number; label: string }[];
+  yTicks: { y: number; label: string }[];
+}
+
+export function budgetLabel(b: Budget | null): string {
+  if (b === null) return '';
+  return b.kind === 'sparsity' ? `${(100 * b.value).toPrecision(2)} %` : `${b.kind} ${b.value}`;
+}
+
+export const pointName = (p: StoragePoint) => [p.method, budgetLabel(p.budget)].filter(Boolean).join(' ');
+
+/** A dev metric as GLUE reports it (×100). */
+export const metricText = (m: number | null) => (m === null ? '—' : (100 * m).toFixed(1));
+
+const LOG_UNITS = [1, 1024, 1024 ** 2, 1024 ** 3];
+
+export function chartOf(task: StorageTask): ChartGeometry {
+  const { width, left, right, top, plotBottom, bandTop, bandBottom } = CHART;
+  const bytes = task.points.map((p) => p.bytesPerTask);
+  // Whole decades around the points (at least one), so a single point sits inside the axis.
+  const lo = Math.floor(Math.log10(Math.min(...bytes))), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...bytes))));
+  const x = (b: number) => left + ((Math.log10(b) - lo) / (hi - lo)) * (width - left - right);
+  const metrics = task.points.flatMap((p) => (p.metric === null ? [] : [p.metric]));
+  // A tenth of the spread (or 0.05) of room above and below the measured metrics.
+  const pad = metrics.length ? Math.max(0.05, 0.1 * (Math.max(...metrics) - Math.min(...metrics))) : 0;
+  const [yLo, yHi] = metrics.length ? [Math.min(...metrics) - pad, Math.max(...metrics) + pad] : [0, 1];
+  const y = (m: number) => plotBottom - ((m - yLo) / (yHi - yLo)) * (plotBottom - top);
+  const bandY = (bandTop + bandBottom) / 2;
+  const points = task.points.map((point) => {
+    const name = pointName(point);
+    const what = point.estimated ? 'estimated, not trained' : point.metric === null ? 'no dev metric' : `${task.metric} ${metricText(point.metric)}`;
+    return { point, cx: x(point.bytesPerTask), cy: point.metric === null ? bandY : y(point.metric), name, title: `${name}: ${formatBytes(point.bytesPerTask)} per task, ${what}${point.frontier ? ' (on the frontier)' : ''}` };
+  });
+  const xTicks = LOG_UNITS.flatMap((u) => [1, 10, 100].map((k) => u * k))
+    .filter((b, i, all) => all.indexOf(b) === i && Math.log10(b) >= lo && Math.log10(b) <= hi)
+    .map((b) => ({ x: x(b), label: formatBytes(b).replace(/\.0+ /, ' ') }));
+  const yTicks = Array.from({ length: 5 }, (_, i) => yLo + (i * (yHi - yLo)) / 4).map((m) => ({ y: y(m), label: (100 * m).toFixed(1) }));
+  const frontier = points.filter((p) => p.point.frontier).sort((a, b) => a.cx - b.cx).map((p) => `${p.cx.toFixed(1)},${p.cy.toFixed(1)}`).join(' ');
+  return { points, frontier, xTicks, yTicks };
+}
