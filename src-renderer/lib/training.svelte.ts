@@ -2,20 +2,36 @@
  * State of the finetune wizard: the choices, starting a run with the picked files, polling
  * its status (the loss curve comes in by cursor), cancel and resume, and earlier runs.
  */
-import type { BaseSummary, DataChoices, DataPreview, GlueTask, RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
+import type { BaseSummary, CompareRun, DataChoices, DataPreview, GlueTask, QueueStatus, RunStatus, TrainMethod } from '../../src-main/ipc/contract.js';
 import { call, messageOf } from './api.js';
 import { bytesToBase64 } from './files.js';
 
 const POLL_MS = 500;
 
-export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; sparse: boolean }[] = [
-  { id: 'diff-structured', label: 'Diff pruning, structured (recommended)', sparse: true },
-  { id: 'diff', label: 'Diff pruning', sparse: true },
-  { id: 'magnitude', label: 'Magnitude pruning of a full finetune', sparse: true },
-  { id: 'bitfit', label: 'BitFit (biases only)', sparse: false },
-  { id: 'last-layer', label: 'Last layer only', sparse: false },
-  { id: 'full', label: 'Full finetuning (large pack)', sparse: false },
+/**
+ * The budgets a method trains at, as the wizard asks for them: the label, the unit the
+ * user types and how it becomes the run's field (budgetFields). A LoRA rank or an adapter
+ * bottleneck is one entry here and a `budget` on its methods below.
+ */
+export const BUDGETS = {
+  sparsity: { label: 'Nonzeros (% of the base)', initial: 0.5, min: 0.01, max: 100, step: 'any' },
+} as const;
+export type BudgetName = keyof typeof BUDGETS;
+
+export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; budget: BudgetName | null }[] = [
+  { id: 'diff-structured', label: 'Diff pruning, structured (recommended)', budget: 'sparsity' },
+  { id: 'diff', label: 'Diff pruning', budget: 'sparsity' },
+  { id: 'magnitude', label: 'Magnitude pruning of a full finetune', budget: 'sparsity' },
+  { id: 'bitfit', label: 'BitFit (biases only)', budget: null },
+  { id: 'last-layer', label: 'Last layer only', budget: null },
+  { id: 'full', label: 'Full finetuning (large pack)', budget: null },
 ];
+
+/** A run's method and budget fields from the value the user typed (methods without a budget take the default sparsity, unused). */
+export function budgetFields(method: TrainMethod, value: number): CompareRun {
+  const budget = METHOD_CHOICES.find((m) => m.id === method)?.budget ?? null;
+  return { method, sparsity: budget === 'sparsity' ? value / 100 : BUDGETS.sparsity.initial / 100 };
+}
 
 export const RUN_STATE_TEXT = {
   running: 'Running', cancelling: 'Stopping…', cancelled: 'Cancelled', done: 'Done', failed: 'Failed', interrupted: 'Interrupted',
@@ -46,7 +62,12 @@ export class TrainingWizard {
   devFile = $state.raw<File | null>(null);
   method = $state<TrainMethod>('diff-structured');
   /** Percent of the base's parameters. */
-  sparsityPercent = $state(0.5);
+  sparsityPercent = $state<number>(BUDGETS.sparsity.initial);
+  /** Compare methods: train each ticked method at its budget, one after another. */
+  comparing = $state(false);
+  picks = $state(METHOD_CHOICES.map((m) => ({ method: m.id, on: m.id === 'diff-structured', value: m.budget ? BUDGETS[m.budget].initial : 0 })));
+  /** The comparison started last (null: none this session). */
+  queue = $state.raw<QueueStatus | null>(null);
   epochs = $state(3);
   seed = $state(1);
   glue = $state('');
@@ -77,9 +98,10 @@ export class TrainingWizard {
   starting = $state(false);
   error = $state<string | null>(null);
 
-  readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.sparse ?? false);
-  readonly running = $derived(live(this.current));
-  readonly canStart = $derived(this.preview !== null && !this.inspecting && this.taskName.trim() !== '' && !this.starting && !this.running);
+  readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.budget === 'sparsity');
+  readonly running = $derived(live(this.current) || this.queue?.state === 'running');
+  readonly picked = $derived(this.picks.filter((p) => p.on));
+  readonly canStart = $derived(this.preview !== null && !this.inspecting && this.taskName.trim() !== '' && !this.starting && !this.running && (!this.comparing || this.picked.length >= 2));
   /** The run's estimated peak memory on the CPU (the chosen base and method), against the memory free. */
   readonly memory = $derived.by(() => {
     const base = this.baseId ? this.bases.find((b) => b.id === this.baseId) : this.bases[0];
@@ -89,6 +111,7 @@ export class TrainingWizard {
   readonly percent = $derived(this.current?.progress ? (100 * this.current.progress.step) / this.current.progress.totalSteps : 0);
 
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private queueTimer: ReturnType<typeof setTimeout> | undefined;
   private cursor = 0;
 
   constructor(private readonly onPackInstalled: () => void) {}
@@ -153,12 +176,16 @@ export class TrainingWizard {
     this.starting = true;
     this.error = null;
     try {
-      const status = await call('train:start', {
+      const shared = {
         taskName: this.taskName.trim(), train: this.trainUpload ?? (await upload(this.trainFile)), ...(this.devFile ? { dev: await upload(this.devFile) } : {}),
-        method: this.method, sparsity: this.sparsityPercent / 100, epochs: this.epochs, seed: this.seed, ...this.choices(),
+        epochs: this.epochs, seed: this.seed, ...this.choices(),
         ...(this.baseId ? { baseId: this.baseId } : {}), ...(this.provider !== 'cpu' ? { provider: this.provider } : {}),
-      });
-      this.follow(status);
+      };
+      if (this.comparing) {
+        this.watchQueue(await call('train:compare', { ...shared, runs: this.picked.map((p) => budgetFields(p.method, p.value)) }));
+      } else {
+        this.follow(await call('train:start', { ...shared, ...budgetFields(this.method, this.sparsityPercent) }));
+      }
     } catch (err) {
       this.error = messageOf(err);
     } finally {
@@ -203,6 +230,26 @@ export class TrainingWizard {
     } catch (err) {
       this.error = messageOf(err);
     }
+  }
+
+  /**
+   * Follow a comparison: poll it until every run has ended, and show whichever of its runs is
+   * running (the queue starts the next one when the shown one ends).
+   */
+  private watchQueue(status: QueueStatus): void {
+    clearTimeout(this.queueTimer);
+    this.queue = status;
+    const running = status.runs.find((r) => busy(r.state));
+    if (running?.runId && running.runId !== this.current?.runId) void this.show(running.runId);
+    if (status.state === 'done') return;
+    this.queueTimer = setTimeout(async () => {
+      try {
+        const next = await call('train:compare-status', { queueId: status.queueId });
+        if (this.queue?.queueId === status.queueId) this.watchQueue(next);
+      } catch (err) {
+        this.error = messageOf(err);
+      }
+    }, POLL_MS);
   }
 
   /** Make `status` the current run and poll it while it runs. */
