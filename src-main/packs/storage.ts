@@ -22,9 +22,9 @@ export const LORA_RANKS = [8, 16] as const;
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
 
-/** Layers by their fused-attention tensor: `l<N>.attn.qkv.w` [d_in, 3·d] (the canonical names every base uses). */
+/** Layers by their attention output tensor `l<N>.attn.out.w` (the canonical names every base uses). */
 function layers(shapes: Shapes): string[] {
-  return [...shapes.keys()].map((n) => /^(l\d+)\.attn\.qkv\.w$/.exec(n)?.[1]).filter((p): p is string => p !== undefined);
+  return [...shapes.keys()].map((n) => /^(l\d+)\.attn\.out\.w$/.exec(n)?.[1]).filter((p): p is string => p !== undefined);
 }
 
 const need = (shapes: Shapes, name: string) => {
@@ -50,14 +50,18 @@ export function houlsbyParams(shapes: Shapes, bottleneck: number): number {
   return n;
 }
 
-/** Hu et al. 2021 on the attention matrices: W_q, W_k, W_v (the fused QKV's thirds) and W_o, each r·(in + out). */
+/** A layer's query, key and value projections as [d_in, d_out]: thirds of the fused QKV (USE-Lite) or q, k and v (BERT). */
+function attentionInputs(shapes: Shapes, l: string): (readonly number[])[] {
+  const fused = shapes.get(`${l}.attn.qkv.w`);
+  if (fused) return [0, 1, 2].map(() => [fused[0], fused[1] / 3]);
+  return ['q', 'k', 'v'].map((k) => need(shapes, `${l}.attn.${k}.w`));
+}
+
+/** Hu et al. 2021 on the attention matrices: W_q, W_k, W_v and W_o, each r·(in + out). */
 export function loraParams(shapes: Shapes, rank: number): number {
   let n = 0;
   for (const l of layers(shapes)) {
-    const [dIn, three] = need(shapes, `${l}.attn.qkv.w`);
-    n += 3 * rank * (dIn + three / 3);
-    const [oIn, oOut] = need(shapes, `${l}.attn.out.w`);
-    n += rank * (oIn + oOut);
+    for (const [dIn, dOut] of [...attentionInputs(shapes, l), need(shapes, `${l}.attn.out.w`)]) n += rank * (dIn + dOut);
   }
   return n;
 }

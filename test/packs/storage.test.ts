@@ -13,6 +13,7 @@ import { encodePack } from '../../src-main/packs/codec.js';
 import { markFrontier, storageReport, type StoragePoint } from '../../src-main/packs/storage.js';
 import { PackStore } from '../../src-main/packs/store.js';
 import { goldenContent, syntheticBase, TINY } from '../../support/pack-fixtures.js';
+import { tinyBert } from '../../support/trainer-fixtures.js';
 
 const point = (bytesPerTask: number, metric: number | null): StoragePoint =>
   ({ method: 'm', budget: null, bytesPerTask, totalBytes: 0, metric, estimated: metric === null, packId: null, frontier: false });
@@ -94,4 +95,17 @@ test('no pack installed: one group without a task, estimates only, no frontier',
   const [g] = r.groups;
   assert.deepEqual([g.name, g.metric, g.base.parameters], [null, null, parameters]);
   assert.ok(g.points.length > 0 && g.points.every((p) => p.estimated && p.metric === null && !p.frontier));
+});
+
+test('estimates from a BERT base (separate q, k and v): sized by hand, not zero', () => {
+  // The tiny BERT fixture: 2 layers, hidden 32, FFN 64; no pack installed, so no head.
+  const { home } = tinyBert();
+  const [g] = storageReport(home).groups;
+  const bytes = (method: string, value: number) => g.points.find((p) => p.method === method && p.budget?.value === value)!.bytesPerTask;
+  const h = 32, layers = 2;
+  for (const r of [8, 16]) assert.equal(bytes('lora', r), 4 * layers * 4 * r * (h + h));
+  for (const m of [64, 256]) {
+    assert.equal(bytes('adapter-houlsby', m), 4 * layers * (2 * (2 * h * m + h + m) + 4 * h));
+    assert.equal(bytes('adapter-pfeiffer', m), 4 * layers * (2 * h * m + h + m));
+  }
 });
