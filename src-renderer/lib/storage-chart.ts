@@ -16,6 +16,8 @@ export interface PlacedPoint {
   name: string;
   /** The point's title (tooltip and accessible name). */
   title: string;
+  /** Where its name is written (measured points): right of it, or left near the right edge; moved down a line where it would cover another's. */
+  label: { x: number; y: number; anchor: 'start' | 'end' } | null;
 }
 
 export interface ChartGeometry {
@@ -37,6 +39,21 @@ export const pointName = (p: StoragePoint) => [p.method, budgetLabel(p.budget)].
 export const metricText = (m: number | null) => (m === null ? '—' : (100 * m).toFixed(1));
 
 const LOG_UNITS = [1, 1024, 1024 ** 2, 1024 ** 3];
+/** Approximate width of a label's character at the chart's 11 px, and the offsets tried, one text line apart. */
+const CHAR_PX = 6.2, LABEL_DY = [-8, 17, -22, 31];
+
+/** Greedy: each label takes the first offset where it covers no label placed before it. */
+function placeLabels(points: PlacedPoint[]): void {
+  const placed: { x0: number; x1: number; y: number }[] = [];
+  for (const p of [...points].sort((a, b) => a.cx - b.cx)) {
+    const w = CHAR_PX * p.name.length;
+    const anchor = p.cx + 8 + w > CHART.width - CHART.right ? 'end' : 'start';
+    const [x0, x1] = anchor === 'start' ? [p.cx + 8, p.cx + 8 + w] : [p.cx - 8 - w, p.cx - 8];
+    const dy = LABEL_DY.find((d) => !placed.some((b) => b.x0 < x1 && x0 < b.x1 && Math.abs(b.y - (p.cy + d)) < 13)) ?? LABEL_DY[0];
+    placed.push({ x0, x1, y: p.cy + dy });
+    p.label = { x: anchor === 'start' ? x0 : x1, y: p.cy + dy, anchor };
+  }
+}
 
 export function chartOf(task: StorageTask): ChartGeometry {
   const { width, left, right, top, plotBottom, bandTop, bandBottom } = CHART;
@@ -53,8 +70,9 @@ export function chartOf(task: StorageTask): ChartGeometry {
   const points = task.points.map((point) => {
     const name = pointName(point);
     const what = point.estimated ? 'estimated, not trained' : point.metric === null ? 'no dev metric' : `${task.metric} ${metricText(point.metric)}`;
-    return { point, cx: x(point.bytesPerTask), cy: point.metric === null ? bandY : y(point.metric), name, title: `${name}: ${formatBytes(point.bytesPerTask)} per task, ${what}${point.frontier ? ' (on the frontier)' : ''}` };
+    return { point, cx: x(point.bytesPerTask), cy: point.metric === null ? bandY : y(point.metric), name, label: null, title: `${name}: ${formatBytes(point.bytesPerTask)} per task, ${what}${point.frontier ? ' (on the frontier)' : ''}` };
   });
+  placeLabels(points.filter((p) => !p.point.estimated));
   const xTicks = LOG_UNITS.flatMap((u) => [1, 10, 100].map((k) => u * k))
     .filter((b, i, all) => all.indexOf(b) === i && Math.log10(b) >= lo && Math.log10(b) <= hi)
     .map((b) => ({ x: x(b), label: formatBytes(b).replace(/\.0+ /, ' ') }));

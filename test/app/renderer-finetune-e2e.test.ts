@@ -42,16 +42,16 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await preview.getByText('2 classes: 0 (1), 1 (1)').waitFor();
   await page.getByRole('combobox', { name: /^Task type/ }).selectOption('classification');
   await page.getByLabel('Task name').fill('reviews');
-  await page.getByLabel('Method', { exact: true }).selectOption('diff');
+  await page.getByRole('combobox', { name: /^Method/ }).selectOption('diff');
   await page.getByLabel(/^Nonzeros of the diff/).fill('1');
   await page.getByLabel('Epochs per phase').fill('2');
   await page.getByLabel('File layout').selectOption('SST-2');
   await page.getByLabel('Base model').selectOption({ label: 'bert-mini (11.2 M)' });
   const memory = page.getByLabel('Memory estimate');
   await memory.getByText(/^Estimated peak memory: 572\.2 MiB \(.+ free now\)\.$/).waitFor();
-  await page.getByLabel('Method', { exact: true }).selectOption('full');
+  await page.getByRole('combobox', { name: /^Method/ }).selectOption('full');
   await page.getByRole('alert').getByText(/This run needs about 1024\.0 TiB of memory at its peak, more than the .+ free now/).waitFor();
-  await page.getByLabel('Method', { exact: true }).selectOption('diff');
+  await page.getByRole('combobox', { name: /^Method/ }).selectOption('diff');
   await page.getByLabel('Run on').selectOption('webgpu');
   await memory.waitFor({ state: 'detached' }); // the CPU's estimate
   await start.click();

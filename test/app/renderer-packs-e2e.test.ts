@@ -97,16 +97,20 @@ test('task packs in Chromium: install, activate, predict a text, a pair and a fi
   await page.getByText('Score: 2.1000').waitFor();
   assert.equal(services.active, PAIR_PACK.id);
 
-  // Storage: the comparison for 10 tasks, then 5.
+  // Storage: per task, its pack measured and a full copy estimated, for 10 tasks, then 5.
   await page.getByRole('button', { name: 'Storage' }).click();
-  await page.getByText('10 tasks as').waitFor();
-  const storageRows = page.locator('table.data tbody tr');
-  assert.equal(await storageRows.count(), 3);
-  assert.match(await storageRows.nth(0).innerText(), /task packs \(measured\)\s+[\d.]+ KiB\s+[\d.]+ MiB\s+1\.00×\s+85\.2/);
-  await page.getByLabel('Tasks').fill('5');
+  const sst2 = page.getByRole('article', { name: 'Task “sst2 sentiment”' });
+  await sst2.getByText('10 tasks in all').waitFor();
+  assert.equal(await page.getByRole('article').count(), 2, 'one card per task');
+  const storageRows = sst2.locator('table.data tbody tr');
+  assert.equal(await storageRows.count(), 2);
+  assert.match(await storageRows.nth(0).innerText(), /diff-structured\s+—\s+104\.8 KiB\s+27\.6 MiB\s+85\.2\s+measured · on the frontier/);
+  assert.equal(await sst2.locator('g.point.measured.on-frontier').count(), 1);
+  assert.equal(await sst2.locator('g.point.estimated').count(), 1);
+  await page.getByRole('spinbutton', { name: 'Tasks' }).fill('5');
   await page.getByRole('button', { name: 'Compare' }).click();
-  await page.getByText('5 tasks as').waitFor();
-  assert.match(await storageRows.nth(1).innerText(), /full copies\s+26\.6 MiB\s+133\.1 MiB\s+4\.91×/);
+  await sst2.getByText('5 tasks in all').waitFor();
+  assert.match(await storageRows.nth(1).innerText(), /full\s+—\s+26\.6 MiB\s+133\.1 MiB\s+—\s+estimated — not trained/);
   await snap(page, 'storage');
 
   // Back to the packs: the pair pack is active now; remove the other one.
