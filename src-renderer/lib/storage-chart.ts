@@ -25,6 +25,7 @@ export interface ChartGeometry {
   /** SVG polyline points of the frontier, by bytes. */
   frontier: string;
   xTicks: { x: number; label: string }[];
+  /** Labelled only where some point has a metric. */
   yTicks: { y: number; label: string }[];
 }
 
@@ -58,8 +59,8 @@ function placeLabels(points: PlacedPoint[]): void {
 export function chartOf(task: StorageTask): ChartGeometry {
   const { width, left, right, top, plotBottom, bandTop, bandBottom } = CHART;
   const bytes = task.points.map((p) => p.bytesPerTask);
-  // Whole decades around the points (at least one), so a single point sits inside the axis.
-  const lo = Math.floor(Math.log10(Math.min(...bytes))), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...bytes))));
+  // Whole decades around the points with room at both ends (at least one decade), so no point sits on an edge.
+  const lo = Math.floor(Math.log10(Math.min(...bytes)) - 0.2), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...bytes)) + 0.2));
   const x = (b: number) => left + ((Math.log10(b) - lo) / (hi - lo)) * (width - left - right);
   const metrics = task.points.flatMap((p) => (p.metric === null ? [] : [p.metric]));
   // A tenth of the spread (or 0.05) of room above and below the measured metrics.
@@ -76,7 +77,7 @@ export function chartOf(task: StorageTask): ChartGeometry {
   const xTicks = LOG_UNITS.flatMap((u) => [1, 10, 100].map((k) => u * k))
     .filter((b, i, all) => all.indexOf(b) === i && Math.log10(b) >= lo && Math.log10(b) <= hi)
     .map((b) => ({ x: x(b), label: formatBytes(b).replace(/\.0+ /, ' ') }));
-  const yTicks = Array.from({ length: 5 }, (_, i) => yLo + (i * (yHi - yLo)) / 4).map((m) => ({ y: y(m), label: (100 * m).toFixed(1) }));
+  const yTicks = Array.from({ length: 5 }, (_, i) => yLo + (i * (yHi - yLo)) / 4).map((m) => ({ y: y(m), label: metrics.length ? (100 * m).toFixed(1) : '' }));
   const frontier = points.filter((p) => p.point.frontier).sort((a, b) => a.cx - b.cx).map((p) => `${p.cx.toFixed(1)},${p.cy.toFixed(1)}`).join(' ');
   return { points, frontier, xTicks, yTicks };
 }
