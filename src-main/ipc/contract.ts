@@ -10,8 +10,7 @@ import type { ExplorePointStatus, ExploreStatus, QueueRunStatus, QueueStatus, Ru
 import type { PackAnatomy, PackOverlap, TrustedKey, TrustSettings } from '../packs/views.js';
 import type { Budget, StoragePoint, StorageReport, StorageTask } from '../packs/storage-report.js';
 
-export type { Budget, StoragePoint, StorageTask };
-export type { DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus, TrustedKey, TrustSettings };
+export type { Budget, DataPreview, DoctorReport, ExplorePointStatus, ExploreStatus, PackAnatomy, PackOverlap, ProviderCheck, QueueRunStatus, QueueStatus, RunProgress, RunState, RunStatus, StoragePoint, StorageTask, TrustedKey, TrustSettings };
 
 /** Versions and platform of the running app (`app:info`). */
 export interface AppInfo {

@@ -9,13 +9,14 @@ import { bytesToBase64 } from './files.js';
 const POLL_MS = 500;
 
 /**
- * The budgets a method trains at, as the wizard asks for them: the label, the unit the
- * user types and how it becomes the run's field (budgetFields). A LoRA rank or an adapter
- * bottleneck is one entry here and a `budget` on its methods below.
+ * The budgets a method trains at, as the wizard asks for them: the label, what the user
+ * types, and the run's field it fills (the typed value ÷ divide). A LoRA rank or an adapter bottleneck is
+ * one entry here (e.g. `rank: { field: 'rank', divide: 1, label: 'Rank', initial: 8, min: 1, max: 64, step: 1 }`)
+ * and a `budget` on its methods below.
  */
 export const BUDGETS = {
-  sparsity: { label: 'Nonzeros (% of the base)', initial: 0.5, min: 0.01, max: 100, step: 'any' },
-} as const;
+  sparsity: { field: 'sparsity', divide: 100, label: 'Nonzeros (% of the base)', initial: 0.5, min: 0.01, max: 100, step: 'any' },
+} as const satisfies Record<string, { field: keyof CompareRun; divide: number; label: string; initial: number; min: number; max: number; step: number | 'any' }>;
 export type BudgetName = keyof typeof BUDGETS;
 
 export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; budget: BudgetName | null }[] = [
@@ -27,10 +28,11 @@ export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; budget: 
   { id: 'full', label: 'Full finetuning (large pack)', budget: null },
 ];
 
-/** A run's method and budget fields from the value the user typed (methods without a budget take the default sparsity, unused). */
+/** A run's method and budget field from the value the user typed (the sparsity, which the request requires, stays at its default where unused). */
 export function budgetFields(method: TrainMethod, value: number): CompareRun {
-  const budget = METHOD_CHOICES.find((m) => m.id === method)?.budget ?? null;
-  return { method, sparsity: budget === 'sparsity' ? value / 100 : BUDGETS.sparsity.initial / 100 };
+  const budget = METHOD_CHOICES.find((m) => m.id === method)?.budget;
+  const fields = { method, sparsity: BUDGETS.sparsity.initial / BUDGETS.sparsity.divide };
+  return budget ? { ...fields, [BUDGETS[budget].field]: value / BUDGETS[budget].divide } : fields;
 }
 
 export const RUN_STATE_TEXT = {
@@ -105,7 +107,9 @@ export class TrainingWizard {
   /** The run's estimated peak memory on the CPU (the chosen base and method), against the memory free. */
   readonly memory = $derived.by(() => {
     const base = this.baseId ? this.bases.find((b) => b.id === this.baseId) : this.bases[0];
-    const peak = base?.trainingPeakBytes?.[this.method];
+    // Compared runs go one at a time: the largest of their peaks.
+    const peaks = (this.comparing ? this.picked.map((p) => p.method) : [this.method]).map((m) => base?.trainingPeakBytes?.[m]);
+    const peak = peaks.length && peaks.every((p) => p !== undefined) ? Math.max(...(peaks as number[])) : undefined;
     return peak === undefined || this.freeMemoryBytes === null || this.provider !== 'cpu' ? null : { peak, free: this.freeMemoryBytes, exceeds: peak > this.freeMemoryBytes };
   });
   readonly percent = $derived(this.current?.progress ? (100 * this.current.progress.step) / this.current.progress.totalSteps : 0);
