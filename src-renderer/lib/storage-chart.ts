@@ -22,7 +22,7 @@ export interface PlacedPoint {
 
 export interface ChartGeometry {
   points: PlacedPoint[];
-  /** SVG polyline points of the frontier, by bytes. */
+  /** SVG polyline points of the frontier: a staircase by bytes (the best metric reached within a budget of bytes). */
   frontier: string;
   xTicks: { x: number; label: string }[];
   /** Labelled only where some point has a metric. */
@@ -41,17 +41,20 @@ export const metricText = (m: number | null) => (m === null ? '—' : (100 * m).
 
 const LOG_UNITS = [1, 1024, 1024 ** 2, 1024 ** 3];
 /** Approximate width of a label's character at the chart's 11 px, and the offsets tried, one text line apart. */
-const CHAR_PX = 6.2, LABEL_DY = [-8, 17, -22, 31];
+const CHAR_PX = 6.2, LABEL_DY = [4, -8, 16, -20, 28];
 
-/** Greedy: each label takes the first offset where it covers no label placed before it. */
+/** Greedy: each label takes the first offset where it covers no point and no label placed before it. */
 function placeLabels(points: PlacedPoint[]): void {
-  const placed: { x0: number; x1: number; y: number }[] = [];
+  const taken = points.map((p) => ({ x0: p.cx - 7, x1: p.cx + 7, y0: p.cy - 7, y1: p.cy + 7 }));
   for (const p of [...points].sort((a, b) => a.cx - b.cx)) {
     const w = CHAR_PX * p.name.length;
     const anchor = p.cx + 8 + w > CHART.width - CHART.right ? 'end' : 'start';
     const [x0, x1] = anchor === 'start' ? [p.cx + 8, p.cx + 8 + w] : [p.cx - 8 - w, p.cx - 8];
-    const dy = LABEL_DY.find((d) => !placed.some((b) => b.x0 < x1 && x0 < b.x1 && Math.abs(b.y - (p.cy + d)) < 13)) ?? LABEL_DY[0];
-    placed.push({ x0, x1, y: p.cy + dy });
+    // A label's box: from its baseline up by the text's height.
+    const box = (dy: number) => ({ x0, x1, y0: p.cy + dy - 10, y1: p.cy + dy + 2 });
+    const free = (b: ReturnType<typeof box>) => !taken.some((t) => t.x0 < b.x1 && b.x0 < t.x1 && t.y0 < b.y1 && b.y0 < t.y1);
+    const dy = LABEL_DY.find((d) => free(box(d))) ?? LABEL_DY[0];
+    taken.push(box(dy));
     p.label = { x: anchor === 'start' ? x0 : x1, y: p.cy + dy, anchor };
   }
 }
@@ -78,6 +81,9 @@ export function chartOf(task: StorageTask): ChartGeometry {
     .filter((b, i, all) => all.indexOf(b) === i && Math.log10(b) >= lo && Math.log10(b) <= hi)
     .map((b) => ({ x: x(b), label: formatBytes(b).replace(/\.0+ /, ' ') }));
   const yTicks = Array.from({ length: 5 }, (_, i) => yLo + (i * (yHi - yLo)) / 4).map((m) => ({ y: y(m), label: metrics.length ? (100 * m).toFixed(1) : '' }));
-  const frontier = points.filter((p) => p.point.frontier).sort((a, b) => a.cx - b.cx).map((p) => `${p.cx.toFixed(1)},${p.cy.toFixed(1)}`).join(' ');
+  const steps = points.filter((p) => p.point.frontier).sort((a, b) => a.cx - b.cx);
+  const frontier = steps.flatMap((p, i) => (i === 0 ? [[p.cx, p.cy]] : [[p.cx, steps[i - 1].cy], [p.cx, p.cy]]))
+    .concat(steps.length ? [[width - right, steps[steps.length - 1].cy]] : [])
+    .map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
   return { points, frontier, xTicks, yTicks };
 }
