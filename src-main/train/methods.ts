@@ -28,11 +28,14 @@ export function methodPhases(m: Method): PhaseKind[] {
   return ['dense'];
 }
 
+/** The methods whose state is 3–6 × the base: every base tensor trained, or w and α of each. */
+const FLOAT16_MOMENTS: readonly Method[] = ['full', 'magnitude', 'diff', 'diff-structured'];
+
 /**
- * Adam moments in float16 for the diff-pruning methods, whose state (w, α and their moments)
- * is 4–6 × the base (docs/benchmarks.md: dev scores unchanged on the shipped base).
+ * Adam moments in float16 for the methods with a base-sized state (docs/benchmarks.md: dev
+ * scores unchanged on the shipped base); float32 for bitfit's and last-layer's small ones.
  */
-export const defaultMoments = (m: Method): MomentType => (m === 'diff' || m === 'diff-structured' ? 'float16' : 'float32');
+export const defaultMoments = (m: Method): MomentType => (FLOAT16_MOMENTS.includes(m) ? 'float16' : 'float32');
 
 export const frozenName = (n: string) => `frozen.${n}`;
 export const maskName = (n: string) => `mask.${n}`;

@@ -97,3 +97,16 @@ test('CLI: --recipe reference sets its switches in job.json, explicit options ov
   }
 });
 
+
+test('CLI: Adam moments default to float16 for full finetuning and magnitude (base-sized states), float32 for bitfit; --moments overrides', async () => {
+  const { home } = tinyBert();
+  const train = writeSyntheticSentiment(home, 'train.tsv', 32, 1);
+  const momentsOf = async (id: string, ...flags: string[]) => {
+    const t = await cli(home, 'train', '--train', train, '--base', 'tiny', '--max-steps', '1', '--max-length', '16', '--run-id', id, '--out', join(home, `${id}.taskpack`), '--json', ...flags);
+    assert.equal(t.code, EXIT_OK, t.stderr);
+    return JSON.parse(readFileSync(join(home, 'runs', id, 'job.json'), 'utf8')).config.moments;
+  };
+  for (const method of ['full', 'magnitude']) assert.equal(await momentsOf(method, '--method', method), 'float16', method);
+  assert.equal(await momentsOf('bitfit', '--method', 'bitfit'), 'float32');
+  assert.equal(await momentsOf('full-32', '--method', 'full', '--moments', 'float32'), 'float32');
+});
