@@ -78,11 +78,13 @@ export function goldenContent(): PackContent {
       method: 'diff-structured', hyperParameters: { epochs: 3, lambda: 1.25e-7, sparsity: 0.005, structured: true, seed: 42, optimizer: 'adamw' },
       trainingData: 'c0ffee'.padEnd(64, '0'), devMetrics: { accuracy: 0.875, f1: 0.8611 },
     },
+    kind: 'diff',
     diffs: [
       ...pick('l0.attn.qkv.w', 10, 'float16'), // 192 values, 10 nonzeros → gaps
       ...pick('l0.ffn.in.w', 60, 'int8'), //       128 values, ~50 nonzeros → bitmap
       ...pick('emb.ln.b', 3, 'float32'),
     ],
+    modules: [],
     dense: Object.entries(head).map(([name, t]) => ({ name, ...t })),
   };
 }
