@@ -13,6 +13,7 @@ import type { TaskSpec } from '../model/base.js';
 import type { Weights } from '../model/weights.js';
 import { fail, PackError } from './errors.js';
 import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSIONS, SIGNATURE_BLOCK_BYTES, taskSpecOfPack, versionOf, type PackContent } from './format.js';
+import { checkModulesAgainstBase } from './module-names.js';
 import { scanBody, tokenName } from './msgpack-scan.js';
 import { bodyOf, contentOf } from './schema.js';
 
@@ -146,6 +147,7 @@ export function checkAgainstBase(content: PackContent, base: PackBase | PackBase
       fail('SHAPE_MISMATCH', `diff '${d.name}': shape [${d.dims.join(', ')}], the base's is [${dims.join(', ')}]`);
     }
   }
+  if (content.module) checkModulesAgainstBase(content, 'weights' in base ? new Map([...base.weights].map(([n, t]) => [n, t.dims])) : base.shapes);
   for (const t of content.dense) if (dimsOf(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
   if (!('headShapes' in base) || !base.headShapes) return;
   const heads = base.headShapes(taskSpecOfPack(content));

@@ -6,12 +6,10 @@
  * (see values.ts) so that decoding and re-encoding a pack reproduces it byte for byte.
  */
 import type { TaskSpec, TaskType } from '../model/base.js';
+import type { ModuleSpec } from '../model/modules.js';
 import type { DiffValues } from './values.js';
 
-// TEMP until modules-model's model/modules.ts is merged: the contract's spec, verbatim.
-export type ModuleSpec =
-  | { kind: 'lora'; rank: number; alpha: number; targets: 'qv' | 'all' }
-  | { kind: 'adapter'; variant: 'houlsby' | 'pfeiffer'; bottleneck: number };
+export type { ModuleSpec };
 
 /** 0x89 'T' 'P' 'K' CR LF SUB LF: a high byte and line ends catch text-mode mangling, as PNG's. */
 export const PACK_MAGIC = Uint8Array.of(0x89, 0x54, 0x50, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a);

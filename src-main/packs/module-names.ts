@@ -5,8 +5,9 @@
  * spec and with each other. Against a base, codec.checkAgainstBase compares the exact set
  * with moduleShapes(spec, base).
  */
+import { moduleBaseTensors, moduleShapes } from '../model/modules.js';
 import { fail } from './errors.js';
-import type { ModuleSpec, ModuleTensor } from './format.js';
+import type { ModuleSpec, ModuleTensor, PackContent } from './format.js';
 
 const LORA_NAME = /^lora\.(l(?:0|[1-9]\d{0,3})\.(?:attn\.(?:q|k|v|out)|ffn\.(?:in|out)))\.(a|b)$/;
 const ADAPTER_NAME = /^adapter\.(l(?:0|[1-9]\d{0,3})\.(?:attn|ffn)\.out)\.(down\.w|down\.b|up\.w|up\.b)$/;
@@ -45,3 +46,37 @@ export function checkModuleTensors(spec: ModuleSpec, modules: readonly ModuleTen
 
 const loraShapes = (dIn: number, dOut: number, r: number) => ({ a: [dIn, r], b: [r, dOut] });
 const adapterShapes = (h: number, m: number) => ({ 'down.w': [h, m], 'down.b': [m], 'up.w': [m, h], 'up.b': [h] });
+
+/**
+ * A module pack on this base: the base can host its spec, its module tensors are exactly
+ * moduleShapes(spec, base), each rank or bottleneck fits the width it adapts, and its diffs
+ * touch only the base tensors the method trains (Houlsby's LayerNorms).
+ */
+export function checkModulesAgainstBase(content: Pick<PackContent, 'module' | 'modules' | 'diffs' | 'kind'>, shapes: ReadonlyMap<string, readonly number[]>): void {
+  const spec = content.module!;
+  let want: Record<string, number[]>;
+  try {
+    want = moduleShapes(spec, Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]])));
+  } catch (e) {
+    return fail('CANNOT_HOST', `this base cannot host a ${describeModule(spec)} pack: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const got = new Map(content.modules.map((t) => [t.name, t.dims]));
+  for (const [name, dims] of Object.entries(want)) {
+    const have = got.get(name);
+    if (!have) fail('MODULE_MISMATCH', `module '${name}' is missing: a ${describeModule(spec)} pack on this base has ${Object.keys(want).length} module tensors`);
+    if (have!.length !== dims.length || have!.some((n, i) => n !== dims[i])) fail('MODULE_MISMATCH', `module '${name}': shape [${have!.join(', ')}], this base needs [${dims.join(', ')}]`);
+    // A rank above min(d_in, d_out), or a bottleneck wider than the hidden size, is no low-rank update.
+    const width = spec.kind === 'lora' ? (name.endsWith('.a') ? Math.min(dims[0], want[name.replace(/a$/, 'b')][1]) : Infinity) : name.endsWith('.down.w') ? dims[0] : Infinity;
+    const size = spec.kind === 'lora' ? spec.rank : spec.bottleneck;
+    if (size > width) fail('MODULE_MISMATCH', `module '${name}': ${spec.kind === 'lora' ? 'rank' : 'bottleneck'} ${size} is wider than the ${width} it adapts`);
+  }
+  for (const name of got.keys()) if (!(name in want)) fail('MODULE_MISMATCH', `module '${name}': a ${describeModule(spec)} pack on this base has no such tensor`);
+  const trainable = new Set(moduleBaseTensors(spec, [...shapes.keys()]));
+  for (const d of content.diffs) {
+    if (!trainable.has(d.name)) fail('MODULE_MISMATCH', `diff '${d.name}': a ${describeModule(spec)} pack changes ${trainable.size ? 'only the layers\' LayerNorms' : 'no base tensor'}`);
+  }
+}
+
+/** 'LoRA r 8 (qv)', 'Houlsby adapter (bottleneck 64)': for messages and `pack inspect`. */
+export const describeModule = (spec: ModuleSpec) =>
+  spec.kind === 'lora' ? `LoRA r ${spec.rank} α ${spec.alpha} (${spec.targets})` : `${spec.variant === 'houlsby' ? 'Houlsby' : 'Pfeiffer'} adapter (bottleneck ${spec.bottleneck})`;
