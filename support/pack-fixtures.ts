@@ -92,12 +92,12 @@ export function goldenContent(): PackContent {
 }
 
 /**
- * A module pack over syntheticBase(config, baseSeed): the module tensors at their papers'
+ * A module pack over `base` (default syntheticBase()): the module tensors at their papers'
  * initialisation plus a uniform perturbation (so LoRA's zero B is not zero), Houlsby's
- * LayerNorms changed at every position (dense-indexed diffs), a random head.
+ * LayerNorms changed at every position (dense-indexed diffs), a random head of `headShapes`.
  */
-export function moduleContent(spec: ModuleSpec, o: { config?: EncoderConfig; baseSeed?: number; seed?: number; encoding?: ValueEncoding; scale?: number } = {}): PackContent {
-  const config = o.config ?? TINY, base = syntheticBase(config, o.baseSeed ?? 1), rng = new Rng(o.seed ?? 3), scale = o.scale ?? 0.2;
+export function moduleContent(spec: ModuleSpec, o: { base?: SyntheticBase; headShapes?: Record<string, number[]>; seed?: number; encoding?: ValueEncoding; scale?: number } = {}): PackContent {
+  const base = o.base ?? syntheticBase(), rng = new Rng(o.seed ?? 3), scale = o.scale ?? 0.2;
   const shapes = moduleShapes(spec, Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])));
   const modules = Object.entries(initModules(spec, shapes, rng)).map(([name, data]) => ({
     name, dims: shapes[name], values: quantize(data.map((v) => v + (rng.uniform() - 0.5) * scale), o.encoding ?? 'int8', name),
@@ -107,10 +107,11 @@ export function moduleContent(spec: ModuleSpec, o: { config?: EncoderConfig; bas
     return [n, { dims: t.dims, data: t.data.map((v) => v + (rng.uniform() - 0.5) * scale) }];
   }));
   const { diffs } = sparseDiffFromDense(base.weights, tuned, { encoding: o.encoding });
-  const dense = Object.entries(headParamShapes(config)).map(([name, dims]) => ({ name, dims, data: uniformArray(rng, numelOf(dims), 0.8) }));
+  const dense = Object.entries(o.headShapes ?? headParamShapes(TINY)).map(([name, dims]) => ({ name, dims, data: uniformArray(rng, numelOf(dims), 0.8) }));
   const golden = goldenContent();
+  const labels = golden.task.labels.slice(0, dense.find((t) => t.name === 'head.b')!.dims[0]);
   return {
-    ...golden, base: { id: base.id, fingerprint: base.fingerprint }, task: { ...golden.task, name: `${spec.kind} task` },
+    ...golden, base: { id: base.id, fingerprint: base.fingerprint }, task: { ...golden.task, name: `${spec.kind} task`, labels },
     provenance: { ...golden.provenance, method: spec.kind === 'lora' ? 'lora' : `adapter-${spec.variant}` },
     kind: spec.kind, module: spec, diffs, modules, dense,
   };

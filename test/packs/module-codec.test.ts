@@ -12,7 +12,7 @@ import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
 import { LIMITS, type PackContent } from '../../src-main/packs/format.js';
 import { bodyOf } from '../../src-main/packs/schema.js';
-import { GOLDEN_PATH, goldenKey, moduleContent, seal, syntheticBase } from '../../support/pack-fixtures.js';
+import { GOLDEN_PATH, goldenKey, moduleContent, seal, syntheticBase, TINY } from '../../support/pack-fixtures.js';
 
 const packr = new Packr({ moreTypes: true, useRecords: false });
 const base = syntheticBase();
@@ -118,7 +118,7 @@ test('against a base: exactly moduleShapes(spec, base), ranks that fit, diffs on
   const extra = lora.modules.filter((t) => t.name.startsWith('lora.l0.attn.q.')).map((t) => ({ ...t, name: t.name.replace('l0.', 'l7.') }));
   expectBase({ ...lora, modules: [...lora.modules, ...extra] }, 'MODULE_MISMATCH', /module 'lora\.l7\.attn\.q\.a': a LoRA r 4 α 8 \(all\) pack on this base has no such tensor/);
   // Hidden size 8, rank 9: shapes agree with each other but not with what the base's layers are.
-  const wide = moduleContent({ kind: 'lora', rank: 4, alpha: 8, targets: 'qv' }, { config: { vocab: 16, hidden: 12, layers: 1, heads: 2, ffn: 16, maxLen: 8, classes: 3 } });
+  const wide = moduleContent({ kind: 'lora', rank: 4, alpha: 8, targets: 'qv' }, { base: syntheticBase({ ...TINY, hidden: 12 }) });
   expectBase({ ...wide, base: lora.base }, 'MODULE_MISMATCH', /module 'lora\.l0\.attn\.q\.a': shape \[12, 4\], this base needs \[8, 4\]/);
   const tooWide = moduleContent({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 9 });
   expectBase(tooWide, 'MODULE_MISMATCH', /module 'adapter\.l0\.ffn\.out\.down\.w': bottleneck 9 is wider than the 8 it adapts/);
