@@ -11,7 +11,7 @@ import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
 import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
 import type { DoctorOptions, Services } from './ipc/services.js';
-import { packAnatomy, packOverlap } from './packs/anatomy.js';
+import { checkOverlapKinds, packAnatomy, packOverlap } from './packs/anatomy.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
 import { keyFingerprint, withKey, withoutKey, withRequireSignature, type TrustSettings } from './packs/trust.js';
@@ -130,6 +130,7 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
       if (x.content.base.fingerprint !== y.content.base.fingerprint) {
         throw new Error(`“${x.entry.task.name}” is for base '${x.entry.base.id}' and “${y.entry.task.name}” for '${y.entry.base.id}': positions compare only on one base`);
       }
+      checkOverlapKinds(x.content, y.content);
       return packOverlap(x.content.diffs, y.content.diffs);
     },
     trustSettings: async () => store.trustSettings(),

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { saveBase } from '../../src-main/model/base-store.js';
-import { GOLDEN_PATH, syntheticBase, TINY, variants } from '../../support/pack-fixtures.js';
+import { encodePack } from '../../src-main/packs/codec.js';
+import { GOLDEN_PATH, moduleContent, syntheticBase, TINY, variants } from '../../support/pack-fixtures.js';
 
 async function cli(home: string, ...argv: string[]) {
   let stdout = '', stderr = '';
@@ -88,4 +89,26 @@ test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA f
   for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, attention)`].perTaskBytes, 4 * (4 * rank * 2 * h) + head);
   assert.equal(byMethod['full copies'].ratioToPacks, byMethod['full copies'].totalBytes / byMethod['task packs (measured)'].totalBytes);
   assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
+});
+
+test('pack inspect shows a module pack\'s kind, spec and module bytes; pack compare refuses across kinds and says why', async (t) => {
+  const home = homeFor(t);
+  const lora = join(home, 'lora.taskpack'), houlsby = join(home, 'houlsby.taskpack');
+  writeFileSync(lora, encodePack(moduleContent({ kind: 'lora', rank: 2, alpha: 16, targets: 'qv' })));
+  writeFileSync(houlsby, encodePack(moduleContent({ kind: 'adapter', variant: 'houlsby', bottleneck: 3 })));
+  const r = (await cli(home, 'pack', 'inspect', lora, '--json')).json;
+  assert.deepEqual([r.header.version, r.kind, r.module], [2, 'lora', { kind: 'lora', rank: 2, alpha: 16, targets: 'qv', description: 'LoRA r 2 α 16 (qv)' }]);
+  // Two targets (q, v) of one layer, a [8, 2] and b [2, 8] each: 64 int8 values.
+  assert.deepEqual([r.modules.length, r.totals.moduleParameters, r.totals.moduleBytes, r.totals.nnz], [4, 64, 64, 0]);
+  const human = (await cli(home, 'pack', 'inspect', houlsby)).stdout;
+  assert.match(human, /^task pack v2 /);
+  assert.match(human, /kind adapter: Houlsby adapter \(bottleneck 3\), 118 parameters in 8 module tensors, 118 bytes/);
+  assert.match(human, /adapter\.l0\.attn\.out\.down\.w +\[8, 3\] +module +int8 24 B/);
+  assert.match(human, /32 nonzeros in 4 tensors/, 'its LayerNorm changes, every position of 4 vectors of 8');
+  const golden = GOLDEN_PATH();
+  assert.equal((await cli(home, 'pack', 'inspect', golden, '--json')).json.kind, 'diff');
+  const compared = await cli(home, 'pack', 'compare', golden, lora);
+  assert.equal(compared.code, EXIT_USAGE);
+  assert.match(compared.stderr, /“lora task” is a LoRA r 2 α 16 \(qv\) pack: positions compare only between two diff packs/);
+  assert.equal((await cli(home, 'pack', 'compare', golden, golden, '--json')).code, EXIT_OK);
 });
