@@ -6,6 +6,7 @@
 import { lengthBuckets } from '../data/batching.js';
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
+import { moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
 import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
@@ -20,6 +21,8 @@ export interface PredictorOptions {
   provider?: ProviderName;
   batchSize?: number;
   maxLength?: number;
+  /** A module method's module (model/modules.ts): its tensors are then weights too, fed by name. */
+  module?: ModuleSpec;
 }
 
 export class Predictor {
@@ -27,10 +30,11 @@ export class Predictor {
     private readonly weightNames: string[], readonly batchSize: number, readonly maxLength: number) {}
 
   static async open(base: BaseModel, task: TaskSpec, o: PredictorOptions = {}): Promise<Predictor> {
-    const shapes: Record<string, number[]> = { ...Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])), ...base.headShapes(task) };
+    const baseShapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+    const shapes: Record<string, number[]> = { ...baseShapes, ...base.headShapes(task), ...(o.module ? moduleShapes(o.module, baseShapes) : {}) };
     const inputs = base.inputs(task);
     const params = paramInputs(shapes);
-    const out = base.taskOutputs(params.p, inputs, task);
+    const out = base.taskOutputs(o.module ? withModules(params.p, o.module, params.p) : params.p, inputs, task);
     const graph = g.lower({ [SCORES_OUTPUT]: out }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
     const session = await openSession(encodeModel(graph).bytes, { provider: o.provider ?? 'cpu' });
     return new Predictor(base, task, session, params.created().map((t) => t.name!), o.batchSize ?? 64, o.maxLength ?? Math.min(128, base.maxLength));

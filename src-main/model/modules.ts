@@ -106,6 +106,25 @@ export function moduleBaseTensors(spec: ModuleSpec, baseNames: string[]): string
   return baseNames.filter((n) => /^l\d+\.ln\d*\.[gb]$/.test(n));
 }
 
+const countOf = (shapes: Record<string, number[]>, names?: readonly string[]) =>
+  (names ?? Object.keys(shapes)).reduce((a, n) => a + shapes[n].reduce((x, y) => x * y, 1), 0);
+
+/** Parameters a module method keeps per task: its module tensors and the base tensors it trains with them. */
+export function moduleParams(spec: ModuleSpec, baseShapes: Record<string, number[]>): number {
+  return countOf(moduleShapes(spec, baseShapes)) + countOf(baseShapes, moduleBaseTensors(spec, Object.keys(baseShapes)));
+}
+
+/**
+ * The largest bottleneck whose adapters (and, for Houlsby, LayerNorms) stay within `share`
+ * of the base's parameters, at least 1: adapters at the diff methods' budget, so the
+ * comparison is at equal bytes. (Houlsby et al. use 64 on BERT-base, ≈ 2 % with 24 adapters.)
+ */
+export function adapterBottleneck(variant: 'houlsby' | 'pfeiffer', baseShapes: Record<string, number[]>, share: number): number {
+  const at = (m: number) => moduleParams({ kind: 'adapter', variant, bottleneck: m }, baseShapes);
+  const perUnit = at(2) - at(1), fixed = at(1) - perUnit;
+  return Math.max(1, Math.floor((share * countOf(baseShapes) - fixed) / perUnit));
+}
+
 /** ΔW = (α/r)·A·B of one target. */
 const loraDelta = (spec: { rank: number; alpha: number }, m: (name: string) => Tensor, target: string) =>
   g.mul(g.matmul(m(loraNames(target).a), m(loraNames(target).b)), spec.alpha / spec.rank);

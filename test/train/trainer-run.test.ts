@@ -94,9 +94,12 @@ test('every method writes a pack that decodes against the base, with its promise
     const pack = decodePack(encodePack(r.pack), { base });
     const nnz = pack.diffs.reduce((a, x) => a + x.indices.length, 0);
     const biases = [...base.weights].filter(([n]) => n.endsWith('.b')).reduce((a, [, t]) => a + t.data.length, 0);
+    const layerNorms = [...base.weights].filter(([n]) => /^l\d+\.ln/.test(n)).reduce((a, [, t]) => a + t.data.length, 0);
     const expected: Record<Method, (n: number) => boolean> = {
       'diff-structured': (n) => n === projectedCount(0.005, d), diff: (n) => n === projectedCount(0.005, d), magnitude: (n) => n === projectedCount(0.005, d),
       bitfit: (n) => n > 0 && n <= biases, 'last-layer': (n) => n > 0 && n < d / 2, full: (n) => n > d / 2,
+      // Module methods change no base tensor but Houlsby's LayerNorms; their modules travel apart (r.modules).
+      lora: (n) => n === 0, 'adapter-pfeiffer': (n) => n === 0, 'adapter-houlsby': (n) => n > 0 && n <= layerNorms,
     };
     assert.ok(expected[method](nnz), `${method}: ${nnz} nonzeros of ${d}`);
     assert.deepEqual(pack.dense.map((t) => t.name).sort(), ['head.b', 'head.w']);

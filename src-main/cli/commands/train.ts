@@ -1,7 +1,8 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
  * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] [--recipe default|reference] --out PACK`: finetune and
- * write a task pack. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
+ * write a task pack. Module methods take `--rank N --lora-alpha A --lora-targets qv|all` (lora) and
+ * `--bottleneck N` (adapters), defaults in train-config.ts. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
  * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
  * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
  * killed) run from its last checkpoint.
@@ -56,12 +57,13 @@ const positive = (x: number) => x > 0;
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'finetune a base on a labelled file and write a task pack',
-  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--rank N] [--lora-alpha A] [--lora-targets qv|all] [--bottleneck N] [--base ID] --out PACK`,
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
     epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
     'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
-    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' },
+    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-module': { type: 'string' },
+    rank: { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-targets': { type: 'string' }, bottleneck: { type: 'string' },
     recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' }, moments: { type: 'string' },
     warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'layer-penalty': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
@@ -98,7 +100,11 @@ export const trainCommand: CommandSpec = {
         diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
         head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
         ...(str(values['lr-mask']) !== undefined || d.lr.mask !== undefined ? { mask: num(values, 'lr-mask', d.lr.mask ?? 0, positive, 'positive') } : {}),
+        ...(str(values['lr-module']) !== undefined ? { module: num(values, 'lr-module', 0, positive, 'positive') } : {}),
       },
+      rank: num(values, 'rank', d.rank, positiveInt, 'a positive integer'), loraAlpha: num(values, 'lora-alpha', d.loraAlpha, positive, 'positive'),
+      loraTargets: choice(values, 'lora-targets', d.loraTargets, ['qv', 'all'] as const),
+      ...(str(values.bottleneck) !== undefined ? { bottleneck: num(values, 'bottleneck', 0, positiveInt, 'a positive integer') } : {}),
       warmup: num(values, 'warmup', d.warmup, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
       weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
       penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
