@@ -101,7 +101,7 @@ function randomPack(s: Subject, seed: number, encoding: ValueEncoding): PackCont
     base: { id: s.id, fingerprint: s.fingerprint },
     task: { name: `bench ${seed}`, description: '', type: 'classification', labels: ['no', 'yes'], inputColumns: ['text'], maxLength: 64, tokenizer: s.id, appVersion: '0.1.0', createdAt: new Date(0).toISOString() },
     provenance: { method: 'bench', hyperParameters: { density: DENSITY }, trainingData: '', devMetrics: {} },
-    diffs, dense,
+    kind: 'diff', diffs, modules: [], dense,
   };
 }
 

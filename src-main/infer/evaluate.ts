@@ -1,7 +1,9 @@
 /**
  * Task outputs of a base + head with any weights: one inference graph per (base, task), the
  * base tensors and the head fed as inputs (so the trainer's current weights, a pack patched
- * onto the live base, or merged weights all run through the same compiled graph).
+ * onto the live base, or merged weights all run through the same compiled graph). An
+ * adapter pack's graph is built with its module (model/modules.ts withModules): the adapter
+ * tensors are inputs too, so one graph serves every pack of that spec.
  */
 import { lengthBuckets } from '../data/batching.js';
 import * as g from '../graph/index.js';
@@ -21,7 +23,7 @@ export interface PredictorOptions {
   provider?: ProviderName;
   batchSize?: number;
   maxLength?: number;
-  /** A module method's module (model/modules.ts): its tensors are then weights too, fed by name. */
+  /** Build the graph with this module (model/modules.ts): its tensors become inputs, fed by name. Packs merge LoRA and need it only for adapters; the trainer evaluates either kind unmerged. */
   module?: ModuleSpec;
 }
 

@@ -53,6 +53,6 @@ export function packContentOf(run: FinishedRun): PackContent {
       maxLength: c.maxLength, tokenizer: `${base.id}/tokenizer.json`, appVersion: appVersion(), createdAt: new Date().toISOString(),
     },
     provenance: { method: c.method, hyperParameters: hyper, trainingData: train.fingerprint, devMetrics: run.devMetrics as Record<string, number> },
-    diffs, dense: head,
+    kind: 'diff', diffs, modules: [], dense: head,
   };
 }
