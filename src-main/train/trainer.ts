@@ -177,7 +177,7 @@ export class Trainer {
       const isModule = (n: string) => !n.startsWith('head.') && !base.weights.has(n);
       const weights = new Map([...all].filter(([n]) => !isModule(n)));
       const modules = module && { spec: module, tensors: new Map([...all].filter(([n]) => isModule(n))) };
-      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics });
+      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics, ...(modules ? { modules } : {}) });
       return {
         status: 'done', pack, devMetrics, weights, ...(modules ? { modules } : {}),
         ...(meta.projection ? { projection: meta.projection } : {}), steps: totalSteps, seconds: (Date.now() - started) / 1000,

@@ -21,7 +21,8 @@ import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../.
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
 import { MOMENT_TYPES } from '../../train/adamw.js';
-import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS } from '../../train/methods.js';
+import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf } from '../../train/methods.js';
+import { moduleParams, type ModuleSpec } from '../../model/modules.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -126,6 +127,19 @@ export const trainCommand: CommandSpec = {
         throw new UsageError(`--layer-penalty: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    // A module method's module on this base (sized from its shapes), refused before the run directory exists where the base cannot host it.
+    let module: { spec: ModuleSpec; parameters: number } | undefined;
+    try {
+      const shapes = Object.fromEntries(manifest.tensors.map((t) => [t.name, [...t.dims]]));
+      const spec = moduleSpecOf(method, config, shapes);
+      if (spec) module = { spec, parameters: moduleParams(spec, shapes) };
+    } catch (e) {
+      throw new UsageError(`--method ${method}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (module) {
+      const total = manifest.tensors.reduce((a, t) => a + t.dims.reduce((x, y) => x * y, 1), 0);
+      ctx.log(`module: ${JSON.stringify(module.spec)}, ${module.parameters} parameters per task (${(100 * module.parameters / total).toFixed(2)} % of the base)`);
+    }
     const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength, moments: config.moments }), freeBytes: freemem() };
     const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
     ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
@@ -150,7 +164,7 @@ export const trainCommand: CommandSpec = {
     const bytes = result.packBytes;
     writeFileAtomic(out, bytes);
     const value = {
-      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros, memory,
+      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros, memory, ...(module ? { module } : {}),
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
       steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000, ...(warnings.length ? { warnings } : {}),
     };
