@@ -112,12 +112,15 @@ test('module shapes and counts: LoRA factors per target, two adapters per layer 
   // The bottleneck sized to a budget: the largest that fits.
   const total = Object.values(shapes).reduce((a, d) => a + d.reduce((x, y) => x * y, 1), 0);
   for (const variant of ['houlsby', 'pfeiffer'] as const) {
-    const b = adapterBottleneck(variant, shapes, 0.3);
-    assert.ok(moduleParams({ kind: 'adapter', variant, bottleneck: b }, shapes) <= 0.3 * total);
-    assert.ok(moduleParams({ kind: 'adapter', variant, bottleneck: b + 1 }, shapes) > 0.3 * total, `${variant}: ${b} is not the largest`);
+    const b = adapterBottleneck(variant, shapes, 0.2);
+    assert.ok(moduleParams({ kind: 'adapter', variant, bottleneck: b }, shapes) <= 0.2 * total);
+    assert.ok(moduleParams({ kind: 'adapter', variant, bottleneck: b + 1 }, shapes) > 0.2 * total, `${variant}: ${b} is not the largest`);
   }
   assert.throws(() => moduleShapes({ kind: 'lora', rank: 0, alpha: 8, targets: 'qv' }, shapes), /rank must be a positive integer, got 0/);
   assert.throws(() => moduleShapes(SPECS.houlsby, { 'emb.tok': [4, 8] }), /no transformer layers/);
+  assert.throws(() => moduleShapes({ kind: 'lora', rank: 9, alpha: 8, targets: 'qv' }, shapes), /LoRA rank 9 is wider than the 8 of 'l0\.attn\.q' \[8, 8\]/);
+  assert.throws(() => moduleShapes({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 9 }, shapes), /adapter bottleneck 9 is wider than the 8 it adapts after 'l0\.ffn\.out'/);
+  assert.equal(adapterBottleneck('houlsby', shapes, 1), h, 'a budget above the widest adapter: the hidden width');
 });
 
 test('initialisation: LoRA A uniform in ±1/√d_in and B zero; adapters near zero (|w| ≤ 2·10⁻³), biases zero; the same seed gives the same tensors', () => {
