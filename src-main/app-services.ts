@@ -162,8 +162,8 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
     async removeBase(id) {
       (await import('./packs/bases.js')).uninstallBase(home, id);
     },
-    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, ...choices }) => (await runs()).start({
-      taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices),
+    startTraining: async ({ taskName, train, dev, method, sparsity, epochs, seed, baseId, provider, rank, loraAlpha, loraTargets, bottleneck, ...choices }) => (await runs()).start({
+      taskName, train, ...(dev ? { dev } : {}), method, sparsity, epochs, seed, columns: importChoices(choices), modules: { rank, loraAlpha, loraTargets, bottleneck },
       ...(baseId ? { baseId } : {}), ...(provider ? { provider } : {}),
     }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),

@@ -23,7 +23,7 @@ export interface PredictorOptions {
   provider?: ProviderName;
   batchSize?: number;
   maxLength?: number;
-  /** Build the graph with this module's sites (adapters); its tensors become inputs. LoRA needs none: it is merged. */
+  /** Build the graph with this module (model/modules.ts): its tensors become inputs, fed by name. Packs merge LoRA and need it only for adapters; the trainer evaluates either kind unmerged. */
   module?: ModuleSpec;
 }
 

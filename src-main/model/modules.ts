@@ -56,6 +56,8 @@ export function moduleShapes(spec: ModuleSpec, baseShapes: Record<string, number
     if (spec.kind === 'lora') {
       for (const t of LORA_TARGETS[spec.targets]) {
         const [dIn, dOut] = targetDims(baseShapes, `${l}.${t}`);
+        // A rank above min(d_in, d_out) is no low-rank update (the pack decoder refuses it too).
+        if (spec.rank > Math.min(dIn, dOut)) throw new Error(`LoRA rank ${spec.rank} is wider than the ${Math.min(dIn, dOut)} of '${l}.${t}' [${dIn}, ${dOut}]`);
         const n = loraNames(`${l}.${t}`);
         out[n.a] = [dIn, spec.rank];
         out[n.b] = [spec.rank, dOut];
@@ -65,6 +67,7 @@ export function moduleShapes(spec: ModuleSpec, baseShapes: Record<string, number
         const w = baseShapes[`${l}.${s}.w`];
         if (!w) throw new Error(`the base has no weight '${l}.${s}.w' to place an adapter after`);
         const [h, m] = [w[1], spec.bottleneck];
+        if (m > h) throw new Error(`adapter bottleneck ${m} is wider than the ${h} it adapts after '${l}.${s}'`);
         Object.assign(out, { [adapterName(`${l}.${s}`, 'down.w')]: [h, m], [adapterName(`${l}.${s}`, 'down.b')]: [m], [adapterName(`${l}.${s}`, 'up.w')]: [m, h], [adapterName(`${l}.${s}`, 'up.b')]: [h] });
       }
     }
@@ -104,6 +107,27 @@ export function initModules(spec: ModuleSpec, shapes: Record<string, number[]>, 
 export function moduleBaseTensors(spec: ModuleSpec, baseNames: string[]): string[] {
   if (spec.kind !== 'adapter' || spec.variant !== 'houlsby') return [];
   return baseNames.filter((n) => /^l\d+\.ln\d*\.[gb]$/.test(n));
+}
+
+const countOf = (shapes: Record<string, number[]>, names?: readonly string[]) =>
+  (names ?? Object.keys(shapes)).reduce((a, n) => a + shapes[n].reduce((x, y) => x * y, 1), 0);
+
+/** Parameters a module method keeps per task: its module tensors and the base tensors it trains with them. */
+export function moduleParams(spec: ModuleSpec, baseShapes: Record<string, number[]>): number {
+  return countOf(moduleShapes(spec, baseShapes)) + countOf(baseShapes, moduleBaseTensors(spec, Object.keys(baseShapes)));
+}
+
+/**
+ * The largest bottleneck whose adapters (and, for Houlsby, LayerNorms) stay within `share`
+ * of the base's parameters, at least 1 and at most the narrowest width it adapts: adapters at the diff methods' budget, so the
+ * comparison is at equal bytes. (Houlsby et al.'s 64 on BERT-base is ≈ 2.2 % of it: 24 adapters and the LayerNorms.)
+ */
+export function adapterBottleneck(variant: 'houlsby' | 'pfeiffer', baseShapes: Record<string, number[]>, share: number): number {
+  const at = (m: number) => moduleParams({ kind: 'adapter', variant, bottleneck: m }, baseShapes);
+  const perUnit = at(2) - at(1), fixed = at(1) - perUnit;
+  // No wider than the narrowest site: a bottleneck, not an expansion.
+  const narrowest = Math.min(...Object.entries(moduleShapes({ kind: 'adapter', variant, bottleneck: 1 }, baseShapes)).filter(([n]) => n.endsWith('.down.w')).map(([, d]) => d[0]));
+  return Math.max(1, Math.min(narrowest, Math.floor((share * countOf(baseShapes) - fixed) / perUnit)));
 }
 
 /** ΔW = (α/r)·A·B of one target. */

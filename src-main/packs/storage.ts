@@ -5,6 +5,7 @@
  */
 import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-store.js';
 import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
+import { moduleParams, type ModuleSpec } from '../model/modules.js';
 import { numelOf } from './format.js';
 import { PackStore, PackStoreError, type PackEntry } from './store.js';
 
@@ -13,44 +14,13 @@ export const LORA_RANKS = [8, 16] as const;
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
 
-/** Layers by their fused-attention tensor: `l<N>.attn.qkv.w` [d_in, 3·d] (the canonical names every base uses). */
-function layers(shapes: Shapes): string[] {
-  return [...shapes.keys()].map((n) => /^(l\d+)\.attn\.qkv\.w$/.exec(n)?.[1]).filter((p): p is string => p !== undefined);
-}
-
-const need = (shapes: Shapes, name: string) => {
-  const d = shapes.get(name);
-  if (!d || d.length !== 2) throw new PackStoreError(`the base has no 2-D tensor '${name}' to size adapters from`);
-  return d;
-};
-
-/**
- * Houlsby et al. 2019: two bottleneck adapters per layer (after attention and after the
- * FFN), each down h×m + m and up m×h + h, plus the layer's LayerNorm parameters, which
- * Houlsby adapters also train.
- */
-export function houlsbyParams(shapes: Shapes, bottleneck: number): number {
-  let n = 0;
-  for (const l of layers(shapes)) {
-    for (const out of [`${l}.attn.out.w`, `${l}.ffn.out.w`]) {
-      const h = need(shapes, out)[1];
-      n += 2 * h * bottleneck + h + bottleneck;
-    }
-    for (const [name, dims] of shapes) if (name.startsWith(`${l}.ln`)) n += numelOf(dims);
+/** Float32 parameters of a module method's task (model/modules.ts): Houlsby adapters with their LayerNorms, LoRA on W_q and W_v as the paper's GLUE runs. */
+function modules(shapes: Shapes, spec: ModuleSpec): number {
+  try {
+    return moduleParams(spec, Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]])));
+  } catch (e) {
+    throw new PackStoreError(`cannot size ${spec.kind === 'lora' ? 'LoRA' : 'adapters'} on this base: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return n;
-}
-
-/** Hu et al. 2021 on the attention matrices: W_q, W_k, W_v (the fused QKV's thirds) and W_o, each r·(in + out). */
-export function loraParams(shapes: Shapes, rank: number): number {
-  let n = 0;
-  for (const l of layers(shapes)) {
-    const [dIn, three] = need(shapes, `${l}.attn.qkv.w`);
-    n += 3 * rank * (dIn + three / 3);
-    const [oIn, oOut] = need(shapes, `${l}.attn.out.w`);
-    n += rank * (oIn + oOut);
-  }
-  return n;
 }
 
 export interface StorageReport {
@@ -97,8 +67,8 @@ export function storageReport(home: string, opts: { tasks?: number; baseId?: str
         : { method: 'task packs (none installed)', perTaskBytes: null, totalBytes: null, ratioToPacks: null, accuracy: null },
       // A full copy is the whole base per task, not on top of a shared one.
       option('full copies', baseBytes + headBytes, null, tasks * (baseBytes + headBytes)),
-      ...ADAPTER_BOTTLENECKS.map((m) => option(`adapters (Houlsby, bottleneck ${m})`, 4 * houlsbyParams(shapes, m) + headBytes)),
-      ...LORA_RANKS.map((r) => option(`LoRA (rank ${r}, attention)`, 4 * loraParams(shapes, r) + headBytes)),
+      ...ADAPTER_BOTTLENECKS.map((m) => option(`adapters (Houlsby, bottleneck ${m})`, 4 * modules(shapes, { kind: 'adapter', variant: 'houlsby', bottleneck: m }) + headBytes)),
+      ...LORA_RANKS.map((r) => option(`LoRA (rank ${r}, query and value)`, 4 * modules(shapes, { kind: 'lora', rank: r, alpha: r, targets: 'qv' }) + headBytes)),
     ],
   };
 }

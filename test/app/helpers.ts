@@ -57,7 +57,7 @@ export function fakeStorage(tasks: number, packs: PackSummary[]): StorageCompari
     options: [
       { method: 'task packs (measured)', perTaskBytes: per, totalBytes: total, ratioToPacks: total === null ? null : 1, accuracy: packs[0]?.devMetrics.accuracy ?? null },
       row('full copies', base.bytes + 2056, tasks * (base.bytes + 2056)),
-      row('LoRA (rank 8, attention)', 98_312),
+      row('LoRA (rank 8, query and value)', 98_312),
     ],
   };
 }

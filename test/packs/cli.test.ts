@@ -85,8 +85,8 @@ test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA f
   // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters.
   const h = TINY.hidden;
   for (const m of [64, 256]) assert.equal(byMethod[`adapters (Houlsby, bottleneck ${m})`].perTaskBytes, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
-  // q, k, v and o: r·(h + h) each.
-  for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, attention)`].perTaskBytes, 4 * (4 * rank * 2 * h) + head);
+  // W_q and W_v (the fused QKV's thirds, Hu et al.'s GLUE targets): r·(h + h) each.
+  for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, query and value)`].perTaskBytes, 4 * (2 * rank * 2 * h) + head);
   assert.equal(byMethod['full copies'].ratioToPacks, byMethod['full copies'].totalBytes / byMethod['task packs (measured)'].totalBytes);
   assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
 });
