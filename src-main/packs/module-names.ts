@@ -48,9 +48,9 @@ const loraShapes = (dIn: number, dOut: number, r: number) => ({ a: [dIn, r], b: 
 const adapterShapes = (h: number, m: number) => ({ 'down.w': [h, m], 'down.b': [m], 'up.w': [m, h], 'up.b': [h] });
 
 /**
- * A module pack on this base: the base can host its spec, its module tensors are exactly
- * moduleShapes(spec, base), each rank or bottleneck fits the width it adapts, and its diffs
- * touch only the base tensors the method trains (Houlsby's LayerNorms).
+ * A module pack on this base: the base can host its spec (moduleShapes also refuses a rank or
+ * bottleneck wider than what it adapts), its module tensors are exactly moduleShapes(spec,
+ * base), and its diffs touch only the base tensors the method trains (Houlsby's LayerNorms).
  */
 export function checkModulesAgainstBase(content: Pick<PackContent, 'module' | 'modules' | 'diffs' | 'kind'>, shapes: ReadonlyMap<string, readonly number[]>): void {
   const spec = content.module!;
@@ -65,10 +65,6 @@ export function checkModulesAgainstBase(content: Pick<PackContent, 'module' | 'm
     const have = got.get(name);
     if (!have) fail('MODULE_MISMATCH', `module '${name}' is missing: a ${describeModule(spec)} pack on this base has ${Object.keys(want).length} module tensors`);
     if (have!.length !== dims.length || have!.some((n, i) => n !== dims[i])) fail('MODULE_MISMATCH', `module '${name}': shape [${have!.join(', ')}], this base needs [${dims.join(', ')}]`);
-    // A rank above min(d_in, d_out), or a bottleneck wider than the hidden size, is no low-rank update.
-    const width = spec.kind === 'lora' ? (name.endsWith('.a') ? Math.min(dims[0], want[name.replace(/a$/, 'b')][1]) : Infinity) : name.endsWith('.down.w') ? dims[0] : Infinity;
-    const size = spec.kind === 'lora' ? spec.rank : spec.bottleneck;
-    if (size > width) fail('MODULE_MISMATCH', `module '${name}': ${spec.kind === 'lora' ? 'rank' : 'bottleneck'} ${size} is wider than the ${width} it adapts`);
   }
   for (const name of got.keys()) if (!(name in want)) fail('MODULE_MISMATCH', `module '${name}': a ${describeModule(spec)} pack on this base has no such tensor`);
   const trainable = new Set(moduleBaseTensors(spec, [...shapes.keys()]));

@@ -108,7 +108,7 @@ test('module tensors: names, whole groups and shapes agree with the spec, withou
   refuses(edited(lora, (b) => (b.modules[0].scale = null)), 'SCHEMA', /scale must be a number for int8, got nil/);
 });
 
-test('against a base: exactly moduleShapes(spec, base), ranks that fit, diffs only where the method trains', () => {
+test('against a base: exactly moduleShapes(spec, base), widths that fit, diffs only where the method trains', () => {
   const expectBase = (c: PackContent, code: PackErrorCode, message: RegExp) =>
     assert.throws(() => decodePack(encodePack(c), { base }), (e) => e instanceof PackError && e.code === code && message.test(e.message), `${code} ${message}`);
   const lora = moduleContent(SPECS[1]);
@@ -120,8 +120,8 @@ test('against a base: exactly moduleShapes(spec, base), ranks that fit, diffs on
   // Hidden size 8, rank 9: shapes agree with each other but not with what the base's layers are.
   const wide = moduleContent({ kind: 'lora', rank: 4, alpha: 8, targets: 'qv' }, { base: syntheticBase({ ...TINY, hidden: 12 }) });
   expectBase({ ...wide, base: lora.base }, 'MODULE_MISMATCH', /module 'lora\.l0\.attn\.q\.a': shape \[12, 4\], this base needs \[8, 4\]/);
-  const tooWide = moduleContent({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 9 });
-  expectBase(tooWide, 'MODULE_MISMATCH', /module 'adapter\.l0\.ffn\.out\.down\.w': bottleneck 9 is wider than the 8 it adapts/);
+  const tooWide = { ...moduleContent({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 9 }, { base: syntheticBase({ ...TINY, hidden: 12 }) }), base: lora.base };
+  expectBase(tooWide, 'CANNOT_HOST', /this base cannot host a Pfeiffer adapter \(bottleneck 9\) pack: adapter bottleneck 9 is wider than the 8 it adapts after 'l0\.ffn\.out'/);
   const houlsby = moduleContent(SPECS[2]), pfeiffer = moduleContent(SPECS[3]);
   expectBase({ ...pfeiffer, diffs: houlsby.diffs }, 'MODULE_MISMATCH', /diff 'l0\.ln1\.g': a Pfeiffer adapter \(bottleneck 2\) pack changes no base tensor/);
   const qkv = moduleContent(SPECS[0], { seed: 4 });
