@@ -10,9 +10,12 @@
  * is checked against the graph's own padding of ΔW.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { EXIT_OK, runCli } from '../../src-main/cli/run.js';
 import * as g from '../../src-main/graph/index.js';
+import type { Services } from '../../src-main/ipc/services.js';
 import { softmax } from '../../src-main/infer/evaluate.js';
 import { PackHost } from '../../src-main/infer/pack-host.js';
 import { PackHostWorker } from '../../src-main/infer/pack-host-worker.js';
@@ -133,5 +136,19 @@ test('the app\'s pack host swaps every kind on one base: predictions equal the t
     }
   } finally {
     await worker.close();
+  }
+});
+
+test('`taskpack infer --pack` of a LoRA and an adapter pack: the training forward\'s probabilities within 1e-5', { timeout: 120_000 }, async () => {
+  for (const name of ['use-lite lora', 'pfeiffer']) {
+    const file = join(home, `${name.replace(' ', '-')}.taskpack`);
+    writeFileSync(file, packs[name].bytes);
+    let stdout = '', stderr = '';
+    const code = await runCli(['infer', '--pack', file, '--text', ROWS[0].text, '--json'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
+      { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
+    assert.equal(code, EXIT_OK, stderr);
+    const want = probabilities((await trainingForward(packs[name], ROWS)).f32)[0];
+    const got = JSON.parse(stdout).scores as number[];
+    assert.ok(maxAbs([got], [want]) < 1e-5, `${name}: CLI ${got} vs ${want}`);
   }
 });
