@@ -5,6 +5,7 @@
  * with withModules(p, spec, m), LoRA computed in the graph as W + (α/r)·a·b, the module
  * tensors and the Houlsby LayerNorms (θ + δ) fed as inputs — and within 1e-4 of the same
  * graph in float64. Swapping the kinds back and forth on the one base gives the same bits.
+ * Real packs too: the trainer's lora and adapter-houlsby runs, evaluated by `taskpack eval`.
  * Bases: the tiny BERT fixture (separate q, k, v weights) and the shipped USE-lite (a fused
  * QKV whose width changes from layer 0 to layer 1), so LoRA's merge into the q and v thirds
  * is checked against the graph's own padding of ΔW.
@@ -32,7 +33,9 @@ import { PackStore } from '../../src-main/packs/store.js';
 import { dequantize } from '../../src-main/packs/values.js';
 import { openSession, type HostTensor } from '../../src-main/runtime/index.js';
 import { moduleContent } from '../../support/pack-fixtures.js';
-import { tinyBert } from '../../support/trainer-fixtures.js';
+import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
+import { decodePack } from '../../src-main/packs/codec.js';
+import { readFileSync } from 'node:fs';
 import { relErr } from '../support/ort-run.js';
 
 const ROWS: TextRow[] = [{ text: 'the movie was great and fun' }, { text: 'an awful and boring plot' }, { text: 'it was a film' }];
@@ -150,5 +153,38 @@ test('`taskpack infer --pack` of a LoRA and an adapter pack: the training forwar
     const want = probabilities((await trainingForward(packs[name], ROWS)).f32)[0];
     const got = JSON.parse(stdout).scores as number[];
     assert.ok(maxAbs([got], [want]) < 1e-5, `${name}: CLI ${got} vs ${want}`);
+  }
+});
+
+/** `taskpack …` in-process in the test's home: stdout parsed as JSON. */
+async function cli(argv: string[]): Promise<unknown> {
+  let stdout = '', stderr = '';
+  const code = await runCli([...argv, '--json'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
+  assert.equal(code, EXIT_OK, stderr);
+  return JSON.parse(stdout);
+}
+
+test('packs the trainer wrote (lora, adapter-houlsby): the training forward within 1e-5, and `taskpack eval` gives the run\'s dev metrics', { timeout: 600_000 }, async () => {
+  const train = writeSyntheticSentiment(home, 'train.tsv', 64, 1), dev = writeSyntheticSentiment(home, 'dev.tsv', 24, 2);
+  const base = loadBase(home, 'tiny');
+  for (const [method, extra] of [['lora', ['--rank', '4']], ['adapter-houlsby', ['--bottleneck', '4']]] as const) {
+    const out = join(home, `${method}.taskpack`);
+    await cli(['train', '--train', train, '--dev', dev, '--method', method, ...extra, '--base', 'tiny', '--epochs', '2', '--batch-size', '16', '--max-length', '16',
+      '--lr-module', '1e-2', '--lr-head', '1e-2', '--values', 'float32', '--seed', '5', '--out', out]);
+    const bytes = new Uint8Array(readFileSync(out));
+    const content = decodePack(bytes, { base });
+    assert.equal(content.kind, method === 'lora' ? 'lora' : 'adapter');
+    const rows = ROWS.map((r) => ({ text: r.text }));
+    const model = await PackPredictor.open(home, bytes);
+    let scores: Float32Array;
+    try {
+      scores = await model.scores(rows);
+    } finally {
+      await model.dispose();
+    }
+    const reference = await trainingForward({ base, content }, rows);
+    assert.ok(relErr(scores, reference.f32) < 1e-5, `${method}: ${relErr(scores, reference.f32)}`);
+    const evaluated = await cli(['eval', '--pack', out, '--data', dev]) as { metrics: Record<string, number> };
+    assert.deepEqual(evaluated.metrics, content.provenance.devMetrics, `${method}: eval of the pack vs the run's dev metrics`);
   }
 });
