@@ -11,7 +11,7 @@
  * is checked against the graph's own padding of ΔW.
  */
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXIT_OK, runCli } from '../../src-main/cli/run.js';
@@ -26,7 +26,7 @@ import { withModules, type ModuleSpec } from '../../src-main/model/modules.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { paramInputs } from '../../src-main/model/param-inputs.js';
 import { encodeModel } from '../../src-main/onnx/writer.js';
-import { encodePack } from '../../src-main/packs/codec.js';
+import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import type { PackContent } from '../../src-main/packs/format.js';
 import { mergeDense } from '../../src-main/packs/sparse.js';
 import { PackStore } from '../../src-main/packs/store.js';
@@ -34,8 +34,6 @@ import { dequantize } from '../../src-main/packs/values.js';
 import { openSession, type HostTensor } from '../../src-main/runtime/index.js';
 import { moduleContent } from '../../support/pack-fixtures.js';
 import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
-import { decodePack } from '../../src-main/packs/codec.js';
-import { readFileSync } from 'node:fs';
 import { relErr } from '../support/ort-run.js';
 
 const ROWS: TextRow[] = [{ text: 'the movie was great and fun' }, { text: 'an awful and boring plot' }, { text: 'it was a film' }];
@@ -82,6 +80,14 @@ async function trainingForward({ base, content }: { base: BaseModel; content: Pa
   } finally {
     await session.dispose();
   }
+}
+
+/** `taskpack …` in-process in the test's home: stdout parsed as JSON. */
+async function cli(argv: string[]): Promise<unknown> {
+  let stdout = '', stderr = '';
+  const code = await runCli([...argv, '--json'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
+  assert.equal(code, EXIT_OK, stderr);
+  return JSON.parse(stdout);
 }
 
 const probabilities = (scores: ArrayLike<number>) => ROWS.map((_, i) => softmax(Array.from(scores).slice(i * TASK.outputs, (i + 1) * TASK.outputs)));
@@ -146,23 +152,12 @@ test('`taskpack infer --pack` of a LoRA and an adapter pack: the training forwar
   for (const name of ['use-lite lora', 'pfeiffer']) {
     const file = join(home, `${name.replace(' ', '-')}.taskpack`);
     writeFileSync(file, packs[name].bytes);
-    let stdout = '', stderr = '';
-    const code = await runCli(['infer', '--pack', file, '--text', ROWS[0].text, '--json'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
-      { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
-    assert.equal(code, EXIT_OK, stderr);
+    const got = ((await cli(['infer', '--pack', file, '--text', ROWS[0].text])) as { scores: number[] }).scores;
     const want = probabilities((await trainingForward(packs[name], ROWS)).f32)[0];
-    const got = JSON.parse(stdout).scores as number[];
     assert.ok(maxAbs([got], [want]) < 1e-5, `${name}: CLI ${got} vs ${want}`);
   }
 });
 
-/** `taskpack …` in-process in the test's home: stdout parsed as JSON. */
-async function cli(argv: string[]): Promise<unknown> {
-  let stdout = '', stderr = '';
-  const code = await runCli([...argv, '--json'], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, { services: () => ({}) as Services, env: { TASKPACK_HOME: home } });
-  assert.equal(code, EXIT_OK, stderr);
-  return JSON.parse(stdout);
-}
 
 test('packs the trainer wrote (lora, adapter-houlsby): the training forward within 1e-5, and `taskpack eval` gives the run\'s dev metrics', { timeout: 600_000 }, async () => {
   const train = writeSyntheticSentiment(home, 'train.tsv', 64, 1), dev = writeSyntheticSentiment(home, 'dev.tsv', 24, 2);
