@@ -112,3 +112,16 @@ test('Houlsby: the LayerNorm diffs patch in place exactly as a dense merge of th
   const merged = mergeDense(fresh().weights, content);
   for (const [name, t] of base.weights) assert.deepEqual(t.data, merged.get(name)!.data, name);
 });
+
+test('a base that cannot host the pack: refused before anything is patched, the active pack stays', () => {
+  const base = fresh(), live = new LiveBase(base);
+  live.activate(preparePatch('houlsby', modulePack(HOULSBY, 51), base));
+  const during = bytesOf(base.weights);
+  // The same fingerprint, but no fused QKV for LoRA to adapt; and a Pfeiffer pack made for a wider hidden size.
+  const noQkv = { fingerprint: base.fingerprint, weights: new Map([...base.weights].filter(([n]) => !n.includes('.qkv.'))) };
+  assert.throws(() => preparePatch('lora', modulePack(LORA_QV, 52), noQkv), /CANNOT_HOST: this base cannot host a LoRA r 3 α 12 \(qv\) pack: the base has no weight 'l0\.attn\.q\.w'/);
+  const wide = { ...moduleContent(PFEIFFER, { base: syntheticBase({ ...CFG, hidden: 15 }), headShapes: HEAD }), base: { id: base.id, fingerprint: base.fingerprint } };
+  assert.throws(() => preparePatch('wide', wide, base), /MODULE_MISMATCH: module 'adapter\.l0\.ffn\.out\.down\.w': shape \[15, 5\], this base needs \[12, 5\]/);
+  assert.equal(live.active, 'houlsby');
+  assert.deepEqual(bytesOf(base.weights), during);
+});
