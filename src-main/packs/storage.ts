@@ -14,12 +14,17 @@ export const LORA_RANKS = [8, 16] as const;
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
 
-/** Float32 parameters of a module method's task (model/modules.ts): Houlsby adapters with their LayerNorms, LoRA on W_q and W_v as the paper's GLUE runs. */
-function modules(shapes: Shapes, spec: ModuleSpec): number {
+/**
+ * Float32 parameters of a module method's task (model/modules.ts): Houlsby adapters with their
+ * LayerNorms, LoRA on W_q and W_v as the paper's GLUE runs; undefined where the base cannot
+ * host that size (a bottleneck wider than the layer it adapts, a rank above a target's width):
+ * such an option is left out rather than failing the whole comparison on a small base.
+ */
+function modules(shapes: Shapes, spec: ModuleSpec): number | undefined {
   try {
     return moduleParams(spec, Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]])));
-  } catch (e) {
-    throw new PackStoreError(`cannot size ${spec.kind === 'lora' ? 'LoRA' : 'adapters'} on this base: ${e instanceof Error ? e.message : String(e)}`);
+  } catch {
+    return undefined;
   }
 }
 
@@ -67,8 +72,13 @@ export function storageReport(home: string, opts: { tasks?: number; baseId?: str
         : { method: 'task packs (none installed)', perTaskBytes: null, totalBytes: null, ratioToPacks: null, accuracy: null },
       // A full copy is the whole base per task, not on top of a shared one.
       option('full copies', baseBytes + headBytes, null, tasks * (baseBytes + headBytes)),
-      ...ADAPTER_BOTTLENECKS.map((m) => option(`adapters (Houlsby, bottleneck ${m})`, 4 * modules(shapes, { kind: 'adapter', variant: 'houlsby', bottleneck: m }) + headBytes)),
-      ...LORA_RANKS.map((r) => option(`LoRA (rank ${r}, query and value)`, 4 * modules(shapes, { kind: 'lora', rank: r, alpha: r, targets: 'qv' }) + headBytes)),
+      ...[
+        ...ADAPTER_BOTTLENECKS.map((m): [string, ModuleSpec] => [`adapters (Houlsby, bottleneck ${m})`, { kind: 'adapter', variant: 'houlsby', bottleneck: m }]),
+        ...LORA_RANKS.map((r): [string, ModuleSpec] => [`LoRA (rank ${r}, query and value)`, { kind: 'lora', rank: r, alpha: r, targets: 'qv' }]),
+      ].flatMap(([method, spec]) => {
+        const n = modules(shapes, spec);
+        return n === undefined ? [] : [option(method, 4 * n + headBytes)];
+      }),
     ],
   };
 }

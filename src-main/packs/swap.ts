@@ -94,7 +94,7 @@ export class LiveBase {
     return this.scratch;
   }
 
-  /** Patch the base with `patch` (deactivating the current one first). O(nnz). */
+  /** Patch the base with `patch` (deactivating the current one first). O(nnz); a LoRA merge O(r) per value of each targeted block, whose bits it saves (4 bytes each). */
   activate(patch: PreparedPatch): ReadonlyMap<string, WeightTensor> {
     this.deactivate();
     const saved = new Uint32Array(patch.nnz);

@@ -82,11 +82,18 @@ test('storage: base + measured packs vs full copies, Houlsby adapters and LoRA f
   const mean = (packs[0].length + packs[1].length) / 2;
   assert.equal(byMethod['task packs (measured)'].totalBytes, 4 * params + packs[0].length + packs[1].length + 3 * mean);
   assert.equal(byMethod['full copies'].totalBytes, 5 * (4 * params + head));
-  // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters.
+  // Hidden h = 8: adapters of bottleneck 64 or 256 and LoRA of rank 16 are wider than the layers they adapt, so they are left out.
   const h = TINY.hidden;
-  for (const m of [64, 256]) assert.equal(byMethod[`adapters (Houlsby, bottleneck ${m})`].perTaskBytes, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
+  assert.deepEqual(r.options.map((o: { method: string }) => o.method), ['task packs (measured)', 'full copies', 'LoRA (rank 8, query and value)']);
   // W_q and W_v (the fused QKV's thirds, Hu et al.'s GLUE targets): r·(h + h) each.
-  for (const rank of [8, 16]) assert.equal(byMethod[`LoRA (rank ${rank}, query and value)`].perTaskBytes, 4 * (2 * rank * 2 * h) + head);
+  assert.equal(byMethod['LoRA (rank 8, query and value)'].perTaskBytes, 4 * (2 * 8 * 2 * h) + head);
+  // On a base of hidden 256 (by hand, one layer): two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters.
+  const wide = join(home, 'wide');
+  const wideBase = syntheticBase({ ...TINY, hidden: 256, heads: 4 }, 1, 'synthetic-wide');
+  saveBase(wide, { id: 'synthetic-wide', architecture: 'bert', displayName: 'wide', config: { ...TINY, hidden: 256 }, maxLength: 8, weights: wideBase.weights, tokenizerJson: '{}' });
+  const wideOptions = Object.fromEntries((await cli(wide, 'storage', '--json')).json.options.map((o: { method: string }) => [o.method, o]));
+  for (const m of [64, 256]) assert.equal(wideOptions[`adapters (Houlsby, bottleneck ${m})`].perTaskBytes, 4 * (2 * (2 * 256 * m + 256 + m) + 4 * 256));
+  for (const rank of [8, 16]) assert.equal(wideOptions[`LoRA (rank ${rank}, query and value)`].perTaskBytes, 4 * (2 * rank * 2 * 256));
   assert.equal(byMethod['full copies'].ratioToPacks, byMethod['full copies'].totalBytes / byMethod['task packs (measured)'].totalBytes);
   assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
 });
