@@ -13,7 +13,7 @@ import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import type { ParamFn } from '../model/layers.js';
-import { adapterBottleneck, initModules, moduleBaseTensors, moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
+import { adapterBottleneck, initModules, moduleBaseTensors, moduleShapes, widthError, withModules, type ModuleSpec } from '../model/modules.js';
 import type { Rng } from '../util/rng.js';
 import { DEFAULT_ADAMW, type MomentType } from './adamw.js';
 import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
@@ -32,12 +32,13 @@ export interface ModuleSizes { rank: number; loraAlpha: number; loraTargets: 'qv
 
 /** The module a method trains on a base (undefined for the diff and dense methods). */
 export function moduleSpecOf(m: Method, c: ModuleSizes, baseShapes: Record<string, number[]>): ModuleSpec | undefined {
-  if (m === 'lora') return { kind: 'lora', rank: c.rank, alpha: c.loraAlpha, targets: c.loraTargets };
-  if (m === 'adapter-houlsby' || m === 'adapter-pfeiffer') {
-    const variant = m === 'adapter-houlsby' ? 'houlsby' : 'pfeiffer';
-    return { kind: 'adapter', variant, bottleneck: c.bottleneck ?? adapterBottleneck(variant, baseShapes, c.sparsity) };
-  }
-  return undefined;
+  if (!isModuleMethod(m)) return undefined;
+  const variant = m === 'adapter-houlsby' ? 'houlsby' : 'pfeiffer';
+  const spec: ModuleSpec = m === 'lora' ? { kind: 'lora', rank: c.rank, alpha: c.loraAlpha, targets: c.loraTargets }
+    : { kind: 'adapter', variant, bottleneck: c.bottleneck ?? adapterBottleneck(variant, baseShapes, c.sparsity) };
+  const wide = widthError(spec, baseShapes);
+  if (wide) throw new Error(wide);
+  return spec;
 }
 
 /** The group of module tensors (and the base tensors a module method trains): one learning rate, `lr.module`. */
