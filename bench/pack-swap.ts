@@ -5,7 +5,11 @@
  *    (merge + model bytes + session create), for a synthetic BERT-base (12 layers, hidden
  *    768, 110 M parameters) and the shipped base (use-lite-en), packs of 0.5% nonzeros;
  *  - bytes per nonzero per value encoding;
- *  - resident memory of 20 prepared packs over their total file bytes.
+ *  - resident memory of 20 prepared packs over their total file bytes;
+ *  - time per pack kind (issue 27): activate, deactivate and swap from a diff pack for LoRA
+ *    (merged into its targets) and Houlsby/Pfeiffer adapters (LayerNorm diffs; the module
+ *    tensors are inputs of a graph with the adapter sites, opened once per spec), the base's
+ *    fingerprint checked after a round through every kind.
  * Run alone: `npx tsx bench/pack-swap.ts` → bench/results/pack-swap.json.
  * (BENCH_SMALL=1 uses a 2-layer, hidden-128 synthetic base for a quick check.)
  */
@@ -19,6 +23,7 @@ import type { Tensor } from '../src-main/graph/index.js';
 import type { TaskSpec } from '../src-main/model/base.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, type EncoderConfig } from '../src-main/model/encoder.js';
 import type { ParamFn } from '../src-main/model/layers.js';
+import { withModules, type ModuleSpec } from '../src-main/model/modules.js';
 import { loadBase } from '../src-main/model/registry.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from '../src-main/model/weights.js';
 import { decodePack, encodePack } from '../src-main/packs/codec.js';
@@ -26,7 +31,8 @@ import type { PackContent, SparseDiff } from '../src-main/packs/format.js';
 import { packReport } from '../src-main/packs/inspect.js';
 import { mergeDense } from '../src-main/packs/sparse.js';
 import { classifierModel, weightFeeds } from '../support/pack-sessions.js';
-import { LiveBase, preparePatch } from '../src-main/packs/swap.js';
+import { LiveBase, preparePatch, type PreparedPatch } from '../src-main/packs/swap.js';
+import { moduleContent } from '../support/pack-fixtures.js';
 import { quantize, VALUE_ENCODINGS, type ValueEncoding } from '../src-main/packs/values.js';
 import { openSession, type HostTensor } from '../src-main/runtime/index.js';
 import { Rng } from '../src-main/util/rng.js';
@@ -101,7 +107,7 @@ function randomPack(s: Subject, seed: number, encoding: ValueEncoding): PackCont
     base: { id: s.id, fingerprint: s.fingerprint },
     task: { name: `bench ${seed}`, description: '', type: 'classification', labels: ['no', 'yes'], inputColumns: ['text'], maxLength: 64, tokenizer: s.id, appVersion: '0.1.0', createdAt: new Date(0).toISOString() },
     provenance: { method: 'bench', hyperParameters: { density: DENSITY }, trainingData: '', devMetrics: {} },
-    diffs, dense,
+    kind: 'diff', diffs, modules: [], dense,
   };
 }
 
@@ -175,6 +181,62 @@ async function swapVersusRebuild(s: Subject, rebuilds: number) {
   };
 }
 
+const KINDS: Record<string, ModuleSpec> = {
+  'lora r 8 (qv)': { kind: 'lora', rank: 8, alpha: 16, targets: 'qv' },
+  'lora r 8 (all)': { kind: 'lora', rank: 8, alpha: 16, targets: 'all' },
+  'adapter-houlsby m 64': { kind: 'adapter', variant: 'houlsby', bottleneck: 64 },
+  'adapter-pfeiffer m 64': { kind: 'adapter', variant: 'pfeiffer', bottleneck: 64 },
+};
+
+/** Activate, deactivate and swap-from-diff time per kind; a graph with adapter sites opened and run once per adapter spec. */
+async function swapPerKind(s: Subject) {
+  const base = { fingerprint: s.fingerprint, weights: s.weights };
+  const prepare = (id: string, content: PackContent) => {
+    const bytes = encodePack(content), t0 = performance.now();
+    const patch = preparePatch(id, decodePack(bytes, { base }), base);
+    return { patch, bytes: bytes.length, prepareMs: ms(t0) };
+  };
+  const diff = prepare('diff', randomPack(s, 5, 'int8')).patch;
+  const live = new LiveBase(base);
+  const timed = (f: () => void) => { const t0 = performance.now(); f(); return ms(t0); };
+  const rows = [];
+  const patches: PreparedPatch[] = [diff];
+  for (const [name, spec] of Object.entries(KINDS)) {
+    gc();
+    const { patch, bytes, prepareMs } = prepare(name, moduleContent(spec, { base: s, headShapes: s.headShapes, scale: 0.02 }));
+    patches.push(patch);
+    const activate: number[] = [], deactivate: number[] = [], fromDiff: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      activate.push(timed(() => live.activate(patch)));
+      deactivate.push(timed(() => live.deactivate()));
+      live.activate(diff);
+      fromDiff.push(timed(() => live.activate(patch)));
+      live.deactivate();
+    }
+    const row: Record<string, unknown> = {
+      kind: name, pack_bytes: bytes, base_values_overwritten: patch.nnz, prepare_ms: prepareMs,
+      activate_ms_median: median(activate), deactivate_ms_median: median(deactivate), swap_from_diff_ms_median: median(fromDiff),
+    };
+    if (spec.kind === 'adapter') {
+      const weights = new Map([...s.weights, ...patch.head, ...patch.modules]);
+      let t0 = performance.now();
+      const session = await openSession(classifierModel((p) => s.build(withModules(p, spec, p)), s.tokenInputs, weights, 'inputs').bytes, { provider: 'cpu' });
+      row.adapter_graph_open_ms = ms(t0);
+      live.activate(patch);
+      const runs: number[] = [];
+      for (let r = 0; r < 3; r++) { t0 = performance.now(); await session.run({ ...s.feeds, ...weightFeeds(weights) }); runs.push(ms(t0)); }
+      live.deactivate();
+      row.adapter_graph_run_ms_median = median(runs);
+      await session.dispose();
+    }
+    rows.push(row);
+  }
+  // Every kind in turn on the one base, then none: the base's fingerprint (SHA-256 of its values) as before.
+  for (const patch of patches) live.activate(patch);
+  live.deactivate();
+  return { base: s.name, kinds: rows, base_fingerprint_unchanged_after_every_kind: weightsFingerprint(s.weights) === s.fingerprint };
+}
+
 function bytesPerNonzero(s: Subject) {
   return VALUE_ENCODINGS.map((encoding) => {
     const content = randomPack(s, 3, encoding);
@@ -220,15 +282,19 @@ export async function run(): Promise<object> {
   result.resident_memory_20_packs = residentMemory(synthetic, 20);
   gc();
   const rows = [await swapVersusRebuild(synthetic, small ? 3 : 2)];
+  const perKind = [await swapPerKind(synthetic)];
   const home = mkdtempSync(join(tmpdir(), 'taskpack-bench-'));
   try {
-    rows.push(await swapVersusRebuild(useLiteSubject(home), 3));
+    const useLite = useLiteSubject(home);
+    rows.push(await swapVersusRebuild(useLite, 3));
+    perKind.push(await swapPerKind(useLite));
   } catch (e) {
     rows.push({ base: 'use-lite-en (shipped base)', skipped: (e as Error).message } as never);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
   result.swap_vs_rebuild = rows;
+  result.swap_per_kind = perKind;
   return result;
 }
 

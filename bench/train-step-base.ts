@@ -50,7 +50,7 @@ async function make(name: string, home: string): Promise<Made> {
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
   const [method, kind, perRun] = CONTENDERS[name === 'floor' ? 'full_single' : name];
-  const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, c));
+  const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, { ...c, method }));
   const facts = { base: base.id, source, seq };
   if (name === 'floor') { const f = await floorContender(pg.graph.outputs, { batch: BATCH, seq }); return { ...f, info: { ...f.info, ...facts } }; }
   // The fixed-mask phase's mask: any 0.5 % of each tensor (the step's cost does not depend on which).

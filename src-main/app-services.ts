@@ -9,15 +9,15 @@ import { fileSlug } from './export/app-export.js';
 import { Downloads } from './export/downloads.js';
 import type { PackHostWorker } from './infer/pack-host-worker.js';
 import type { ImportChoices } from './data/inspect.js';
-import type { AppInfo, DataChoices, PackSummary } from './ipc/contract.js';
+import type { AppInfo, CompareRun, DataChoices, PackSummary } from './ipc/contract.js';
 import type { CompareStart, DoctorOptions, Services } from './ipc/services.js';
-import { packAnatomy, packOverlap } from './packs/anatomy.js';
+import { checkOverlapKinds, packAnatomy, packOverlap } from './packs/anatomy.js';
 import { PackError } from './packs/errors.js';
 import { PackStore, type PackEntry } from './packs/store.js';
 import { keyFingerprint, withKey, withoutKey, withRequireSignature, type TrustSettings } from './packs/trust.js';
 import { appVersion, userDataDir } from './paths.js';
 import type { TrainingRuns } from './train/app-runs.js';
-import type { RunQueues, SharedRun } from './train/run-queue.js';
+import type { MethodBudget, RunQueues, SharedRun } from './train/run-queue.js';
 import { isGlueTask } from './data/glue-tasks.js';
 
 /**
@@ -58,6 +58,11 @@ function importChoices({ glue, ...rest }: DataChoices): ImportChoices {
 }
 
 /** The wizard's choices as a run takes them (the columns for the importer; unset ones left out). */
+/** A run's method and budget: the module sizes travel together (each left out takes its default). */
+function methodRun({ method, sparsity, rank, loraAlpha, loraTargets, bottleneck }: CompareRun): MethodBudget {
+  return { method, sparsity, modules: { rank, loraAlpha, loraTargets, bottleneck } };
+}
+
 function sharedRun({ taskName, train, dev, epochs, seed, baseId, provider, ...choices }: CompareStart): SharedRun {
   return { taskName, train, ...(dev ? { dev } : {}), epochs, seed, columns: importChoices(choices), ...(baseId ? { baseId } : {}), ...(provider ? { provider } : {}) };
 }
@@ -138,6 +143,7 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
       if (x.content.base.fingerprint !== y.content.base.fingerprint) {
         throw new Error(`“${x.entry.task.name}” is for base '${x.entry.base.id}' and “${y.entry.task.name}” for '${y.entry.base.id}': positions compare only on one base`);
       }
+      checkOverlapKinds(x.content, y.content);
       return packOverlap(x.content.diffs, y.content.diffs);
     },
     trustSettings: async () => store.trustSettings(),
@@ -169,9 +175,9 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
     async removeBase(id) {
       (await import('./packs/bases.js')).uninstallBase(home, id);
     },
-    startTraining: async ({ method, sparsity, ...shared }) => (await runs()).start({ ...sharedRun(shared), method, sparsity }),
+    startTraining: async ({ method, sparsity, rank, loraAlpha, loraTargets, bottleneck, ...shared }) => (await runs()).start({ ...sharedRun(shared), ...methodRun({ method, sparsity, rank, loraAlpha, loraTargets, bottleneck }) }),
     trainingStatus: async (runId, cursor) => (await runs()).status(runId, cursor),
-    compareMethods: async (request, budgets) => (await queues()).start(sharedRun(request), budgets),
+    compareMethods: async (request, budgets) => (await queues()).start(sharedRun(request), budgets.map(methodRun)),
     compareStatus: async (queueId) => (await queues()).status(queueId),
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),

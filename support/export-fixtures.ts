@@ -45,7 +45,7 @@ export function packFor(base: BaseModel, s: PackSpec): Uint8Array {
       maxLength: 32, tokenizer: `${base.id}/tokenizer.json`, appVersion: '0.1.0', createdAt: '2026-12-06T00:00:00.000Z',
     },
     provenance: { method: 'diff', hyperParameters: { seed: s.seed }, trainingData: '0'.repeat(64), devMetrics: {} },
-    diffs, dense,
+    kind: 'diff', diffs, modules: [], dense,
   });
 }
 

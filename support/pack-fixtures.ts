@@ -6,11 +6,13 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { encoderParamShapes, type EncoderConfig } from '../src-main/model/encoder.js';
+import { encoderParamShapes, headParamShapes, type EncoderConfig } from '../src-main/model/encoder.js';
+import { initModules, moduleBaseTensors, moduleShapes, type ModuleSpec } from '../src-main/model/modules.js';
 import { weightsFingerprint, type WeightTensor, type Weights } from '../src-main/model/weights.js';
 import { decodePack, encodePack } from '../src-main/packs/codec.js';
-import { DIGEST_BYTES, HEADER_BYTES, PACK_MAGIC, type PackContent } from '../src-main/packs/format.js';
+import { DIGEST_BYTES, HEADER_BYTES, numelOf, PACK_MAGIC, type PackContent } from '../src-main/packs/format.js';
 import { sparseDiffFromDense } from '../src-main/packs/sparse.js';
+import { quantize, type ValueEncoding } from '../src-main/packs/values.js';
 import { projectRoot } from '../src-main/paths.js';
 import { Rng } from '../src-main/util/rng.js';
 
@@ -78,12 +80,40 @@ export function goldenContent(): PackContent {
       method: 'diff-structured', hyperParameters: { epochs: 3, lambda: 1.25e-7, sparsity: 0.005, structured: true, seed: 42, optimizer: 'adamw' },
       trainingData: 'c0ffee'.padEnd(64, '0'), devMetrics: { accuracy: 0.875, f1: 0.8611 },
     },
+    kind: 'diff',
     diffs: [
       ...pick('l0.attn.qkv.w', 10, 'float16'), // 192 values, 10 nonzeros → gaps
       ...pick('l0.ffn.in.w', 60, 'int8'), //       128 values, ~50 nonzeros → bitmap
       ...pick('emb.ln.b', 3, 'float32'),
     ],
+    modules: [],
     dense: Object.entries(head).map(([name, t]) => ({ name, ...t })),
+  };
+}
+
+/**
+ * A module pack over `base` (default syntheticBase()): the module tensors at their papers'
+ * initialisation plus a uniform perturbation (so LoRA's zero B is not zero), Houlsby's
+ * LayerNorms changed at every position (dense-indexed diffs), a random head of `headShapes`.
+ */
+export function moduleContent(spec: ModuleSpec, o: { base?: SyntheticBase; headShapes?: Record<string, number[]>; seed?: number; encoding?: ValueEncoding; scale?: number } = {}): PackContent {
+  const base = o.base ?? syntheticBase(), rng = new Rng(o.seed ?? 3), scale = o.scale ?? 0.2;
+  const shapes = moduleShapes(spec, Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])));
+  const modules = Object.entries(initModules(spec, shapes, rng)).map(([name, data]) => ({
+    name, dims: shapes[name], values: quantize(data.map((v) => v + (rng.uniform() - 0.5) * scale), o.encoding ?? 'int8', name),
+  }));
+  const tuned = new Map(moduleBaseTensors(spec, [...base.weights.keys()]).map((n) => {
+    const t = base.weights.get(n)!;
+    return [n, { dims: t.dims, data: t.data.map((v) => v + (rng.uniform() - 0.5) * scale) }];
+  }));
+  const { diffs } = sparseDiffFromDense(base.weights, tuned, { encoding: o.encoding });
+  const dense = Object.entries(o.headShapes ?? headParamShapes(TINY)).map(([name, dims]) => ({ name, dims, data: uniformArray(rng, numelOf(dims), 0.8) }));
+  const golden = goldenContent();
+  const labels = golden.task.labels.slice(0, dense.find((t) => t.name === 'head.b')!.dims[0]);
+  return {
+    ...golden, base: { id: base.id, fingerprint: base.fingerprint }, task: { ...golden.task, name: `${spec.kind} task`, labels },
+    provenance: { ...golden.provenance, method: spec.kind === 'lora' ? 'lora' : `adapter-${spec.variant}` },
+    kind: spec.kind, module: spec, diffs, modules, dense,
   };
 }
 
@@ -106,11 +136,11 @@ export function variants(n: number): Uint8Array[] {
 
 
 /** header + body + digest (+ signature block bytes, not re-signed). */
-export function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function seal(body: Uint8Array, trailer: Uint8Array = new Uint8Array(0), version = 1): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + body.length + DIGEST_BYTES + trailer.length);
   const view = new DataView(out.buffer);
   out.set(PACK_MAGIC);
-  view.setUint16(8, 1, true);
+  view.setUint16(8, version, true);
   view.setUint32(12, body.length, true);
   out.set(body, HEADER_BYTES);
   out.set(createHash('sha256').update(out.subarray(0, HEADER_BYTES + body.length)).digest(), HEADER_BYTES + body.length);

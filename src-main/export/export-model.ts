@@ -10,13 +10,14 @@
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseModel } from '../model/base.js';
+import type { ModuleSpec } from '../model/modules.js';
 import { readBaseTokenizerJson } from '../model/base-store.js';
 import { BertBase } from '../model/bert/model.js';
 import type { WeightTensor } from '../model/weights.js';
 import { loadBase } from '../model/registry.js';
 import { taskSpecOfPack, type PackContent } from '../packs/format.js';
 import { PackStore } from '../packs/store.js';
-import { LiveBase, preparePatch } from '../packs/swap.js';
+import { LiveBase, patchWeights, preparePatch } from '../packs/swap.js';
 import { writeChunks, writeDirAtomic } from '../durable/atomic.js';
 import { hfBertTensors, safetensorsChunks } from './hf-bert-weights.js';
 import { bertConfigJson, otherConfigJson, pretty, tokenizerFiles, type TaskLabels } from './hf-files.js';
@@ -59,11 +60,15 @@ export function exportModel(home: string, packRef: string, format: ExportFormat,
   if (format === 'safetensors' && !(base instanceof BertBase)) {
     throw new ExportError(`the pack's base '${base.id}' is ${base.architecture}: safetensors export writes Hugging Face BERT folders only (export it as ONNX)`);
   }
+  const adapter = content.module?.kind === 'adapter' ? content.module : undefined;
+  if (adapter && format === 'safetensors') {
+    throw new ExportError(`“${content.task.name}” is an adapter pack: a Hugging Face BERT folder has no adapter layers (export it as ONNX)`);
+  }
   const live = new LiveBase(base);
-  const head = live.activate(preparePatch(entry.id, content, base)); // checks fingerprint and shapes first
+  const patch = preparePatch(entry.id, content, base); // checks fingerprint and shapes first
+  live.activate(patch); // a LoRA pack is merged into the weights here
   try {
-    const weight = (name: string): WeightTensor => head.get(name) ?? base.weights.get(name)!;
-    const files = modelFiles(home, base, content, format, weight);
+    const files = modelFiles(home, base, content, format, patchWeights(patch, base), adapter);
     o.log?.(`writing ${[...files.keys()].join(', ')} into ${out}…`);
     writeDirAtomic(out, (tmp) => {
       for (const [name, data] of files) {
@@ -83,12 +88,12 @@ export function exportModel(home: string, packRef: string, format: ExportFormat,
 }
 
 /** File name → text, or binary chunks written one after another. */
-function modelFiles(home: string, base: BaseModel, content: PackContent, format: ExportFormat, weight: (name: string) => WeightTensor): Map<string, string | Uint8Array[]> {
+function modelFiles(home: string, base: BaseModel, content: PackContent, format: ExportFormat, weight: (name: string) => WeightTensor, adapter?: ModuleSpec): Map<string, string | Uint8Array[]> {
   const task: TaskLabels = { task: taskSpecOfPack(content), labels: content.task.labels };
   const maxLength = Math.min(content.task.maxLength, base.maxLength);
   const files = new Map<string, string | Uint8Array[]>();
   if (format === 'onnx') {
-    const { bytes, externalData } = encodeTaskModel(taskOnnxGraph(base, task.task, weight));
+    const { bytes, externalData } = encodeTaskModel(taskOnnxGraph(base, task.task, weight, adapter));
     files.set('model.onnx', [bytes]);
     for (const x of externalData) files.set(x.path, [x.data]);
   } else {

@@ -9,6 +9,7 @@
  */
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
+import { moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
 import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { OnnxGraph, OnnxNode, ValueInfo } from '../onnx/ir.js';
@@ -53,11 +54,14 @@ function feedOf(name: string) {
 }
 
 /** The task graph with `weight(name)`'s values as initializers, its inputs as Hugging Face names them. */
-export function taskOnnxGraph(base: BaseModel, task: TaskSpec, weight: (name: string) => WeightTensor): OnnxGraph {
+export function taskOnnxGraph(base: BaseModel, task: TaskSpec, weight: (name: string) => WeightTensor, module?: ModuleSpec): OnnxGraph {
   const inputs = base.inputs(task);
-  const shapes = { ...Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])), ...base.headShapes(task) };
+  const baseShapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+  // An adapter pack's sites are in the graph, its tensors initializers like the base's (LoRA comes merged into the weights).
+  const shapes = { ...baseShapes, ...base.headShapes(task), ...(module ? moduleShapes(module, baseShapes) : {}) };
   const params = paramInputs(shapes);
-  const graph = g.lower({ [LOGITS]: base.taskOutputs(params.p, inputs, task) }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
+  const p = module ? withModules(params.p, module, params.p) : params.p;
+  const graph = g.lower({ [LOGITS]: base.taskOutputs(p, inputs, task) }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
   const weights = new Set(params.created().map((t) => t.name!));
   const initializers = [...weights].map((name) => {
     const w = weight(name);

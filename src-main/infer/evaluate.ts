@@ -1,11 +1,14 @@
 /**
  * Task outputs of a base + head with any weights: one inference graph per (base, task), the
  * base tensors and the head fed as inputs (so the trainer's current weights, a pack patched
- * onto the live base, or merged weights all run through the same compiled graph).
+ * onto the live base, or merged weights all run through the same compiled graph). An
+ * adapter pack's graph is built with its module (model/modules.ts withModules): the adapter
+ * tensors are inputs too, so one graph serves every pack of that spec.
  */
 import { lengthBuckets } from '../data/batching.js';
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
+import { moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
 import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
@@ -20,6 +23,8 @@ export interface PredictorOptions {
   provider?: ProviderName;
   batchSize?: number;
   maxLength?: number;
+  /** Build the graph with this module (model/modules.ts): its tensors become inputs, fed by name. Packs merge LoRA and need it only for adapters; the trainer evaluates either kind unmerged. */
+  module?: ModuleSpec;
 }
 
 export class Predictor {
@@ -27,10 +32,11 @@ export class Predictor {
     private readonly weightNames: string[], readonly batchSize: number, readonly maxLength: number) {}
 
   static async open(base: BaseModel, task: TaskSpec, o: PredictorOptions = {}): Promise<Predictor> {
-    const shapes: Record<string, number[]> = { ...Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]])), ...base.headShapes(task) };
+    const baseShapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+    const shapes: Record<string, number[]> = { ...baseShapes, ...base.headShapes(task), ...(o.module ? moduleShapes(o.module, baseShapes) : {}) };
     const inputs = base.inputs(task);
     const params = paramInputs(shapes);
-    const out = base.taskOutputs(params.p, inputs, task);
+    const out = base.taskOutputs(o.module ? withModules(params.p, o.module, params.p) : params.p, inputs, task);
     const graph = g.lower({ [SCORES_OUTPUT]: out }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
     const session = await openSession(encodeModel(graph).bytes, { provider: o.provider ?? 'cpu' });
     return new Predictor(base, task, session, params.created().map((t) => t.name!), o.batchSize ?? 64, o.maxLength ?? Math.min(128, base.maxLength));

@@ -7,7 +7,9 @@
  * Packs are read from the store and re-verified (digest, strict decode) the first time they
  * are activated, then kept prepared in their compact stored form, so a swap back is only the
  * patch loop. One compiled task graph per task shape (classes, pair, max length) serves
- * every pack of that shape. Not thread-safe: one caller (the app's pack-host worker).
+ * every pack of that shape (and adapter spec: an adapter pack runs a graph with its sites,
+ * its module tensors fed as inputs; a LoRA pack is merged into the base's weights, so it
+ * shares the diff packs' graph). Not thread-safe: one caller (the app's pack-host worker).
  */
 import type { Dataset } from '../data/index.js';
 import { withUploadedFile } from '../data/uploaded.js';
@@ -15,12 +17,12 @@ import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
 import { loadBase } from '../model/registry.js';
 import type { PackContent } from '../packs/format.js';
 import { PackStore } from '../packs/store.js';
-import { LiveBase, preparePatch, type PreparedPatch } from '../packs/swap.js';
+import { LiveBase, patchWeights, preparePatch, type PreparedPatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
 import { metricsOf, Predictor, softmax } from './evaluate.js';
 import type { GlueTask } from '../data/glue-tasks.js';
 import type { Metrics } from '../data/metrics.js';
-import { importForPack, taskSpecOfPack } from './pack-inference.js';
+import { adapterGraph, importForPack, taskSpecOfPack } from './pack-inference.js';
 
 export type Prediction = { label: string; probabilities: number[] } | { score: number };
 
@@ -111,9 +113,8 @@ export class PackHost {
     const { id } = await this.activate(idOrPrefix);
     const ready = this.prepared.get(id)!;
     const rows = await rowsFor(ready);
-    const predictor = await this.predictor(ready.task, ready.maxLength);
-    const base = this.base!.model;
-    const scores = await predictor.scores(rows, (n) => ready.patch.head.get(n) ?? base.weights.get(n)!);
+    const predictor = await this.predictor(ready);
+    const scores = await predictor.scores(rows, patchWeights(ready.patch, this.base!.model));
     return { id, ready, scores };
   }
 
@@ -153,11 +154,12 @@ export class PackHost {
     this.base = { model, live: new LiveBase(model) };
   }
 
-  private predictor(task: TaskSpec, maxLength: number): Promise<Predictor> {
-    const key = `${task.type}/${task.outputs}/${task.pair}/${maxLength}`;
+  private predictor({ task, maxLength, patch }: Prepared): Promise<Predictor> {
+    const graph = adapterGraph(patch);
+    const key = `${task.type}/${task.outputs}/${task.pair}/${maxLength}/${JSON.stringify(graph.module ?? null)}`;
     let p = this.predictors.get(key);
     if (!p) {
-      p = Predictor.open(this.base!.model, task, { provider: this.options.provider, maxLength });
+      p = Predictor.open(this.base!.model, task, { provider: this.options.provider, maxLength, ...graph });
       p.catch(() => this.predictors.delete(key));
       this.predictors.set(key, p);
     }

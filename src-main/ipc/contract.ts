@@ -115,7 +115,7 @@ export interface ModelDownload {
   url: string;
 }
 
-export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
+export const TRAIN_METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude', 'lora', 'adapter-houlsby', 'adapter-pfeiffer'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
 /** A base model the app can finetune (`taskpack base list`). */
@@ -170,10 +170,15 @@ export interface TrainRequest extends DataChoices {
   baseId?: string;
   /** 'webgpu' falls back to the CPU, saying why, where no GPU adapter works. Default 'cpu'. */
   provider?: 'cpu' | 'webgpu';
+  /** LoRA's rank, scale α and targets (default 8, 8, 'qv'); adapters' bottleneck (default: sized to the sparsity budget). */
+  rank?: number;
+  loraAlpha?: number;
+  loraTargets?: 'qv' | 'all';
+  bottleneck?: number;
 }
 
 /** One run of a comparison: what differs between its runs (a new method's budget field joins this Pick). */
-export type CompareRun = Pick<TrainRequest, 'method' | 'sparsity'>;
+export type CompareRun = Pick<TrainRequest, 'method' | 'sparsity' | 'rank' | 'loraAlpha' | 'loraTargets' | 'bottleneck'>;
 /** Most runs one comparison trains. */
 export const MAX_COMPARE_RUNS = 8;
 

@@ -40,7 +40,14 @@ const trainShared = {
   provider: z.enum(['cpu', 'webgpu']).optional(),
 };
 // What differs between a comparison's runs: the method and its budget (one field per budget kind).
-const methodBudget = { method: z.enum(TRAIN_METHODS), sparsity: z.number().gt(0).max(1) };
+const methodBudget = {
+  method: z.enum(TRAIN_METHODS),
+  sparsity: z.number().gt(0).max(1),
+  rank: z.number().int().min(1).max(1024).optional(),
+  loraAlpha: z.number().gt(0).max(1e4).optional(),
+  loraTargets: z.enum(['qv', 'all']).optional(),
+  bottleneck: z.number().int().min(1).max(65536).optional(),
+};
 
 export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'app:info': noArgs,

@@ -3,7 +3,18 @@
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 
-export type ParamFn = (name: string) => Tensor;
+/**
+ * A weight lookup, with an optional hook on each block's output linear (`<block>.out`,
+ * before the residual add): where module methods (model/modules.ts) insert adapters, so
+ * every base that builds on these blocks hosts them unchanged.
+ */
+export type ParamFn = ((name: string) => Tensor) & { site?: (site: string, y: Tensor) => Tensor };
+
+/** The output linear of a block, through the site hook. */
+const outLinear = (p: ParamFn, name: string, x: Tensor) => {
+  const y = linear(p, `${name}.out`, x);
+  return p.site?.(`${name}.out`, y) ?? y;
+};
 
 /**
  * Token embeddings [...ids.shape, width]. A batch touches a few hundred of the table's rows,
@@ -29,11 +40,12 @@ export function selfAttention(p: ParamFn, name: string, x: Tensor, maskBias: Ten
   const scores = g.add(g.mul(g.matmul(q, g.swapLast2(k)), 1 / Math.sqrt(dh)), maskBias);
   const ctx = g.matmul(g.softmax(scores, -1), v);
   const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [x.shape[0], x.shape[1], hidden]);
-  return linear(p, `${name}.out`, merged);
+  return outLinear(p, name, merged);
 }
 
-/** Position-wise feed-forward with GELU. */
-export const feedForward = (p: ParamFn, name: string, x: Tensor) => linear(p, `${name}.out`, g.gelu(linear(p, `${name}.in`, x)));
+/** Position-wise feed-forward, GELU unless the base says otherwise (USE-lite's ReLU). */
+export const feedForward = (p: ParamFn, name: string, x: Tensor, act: (t: Tensor) => Tensor = g.gelu) =>
+  outLinear(p, name, act(linear(p, `${name}.in`, x)));
 
 /** Mean over the tokens where mask = 1: [batch, seq, h] → [batch, h]. */
 export function maskedMeanPool(x: Tensor, mask: Tensor): Tensor {

@@ -20,7 +20,7 @@ import type { Tensor } from '../graph/index.js';
 import { hostTensor, type HostTensor } from '../runtime/index.js';
 import type { StoredBase } from './base-store.js';
 import type { Architecture, BaseModel, TaskSpec, TextRow } from './base.js';
-import { layerNormP, linear, selfAttention, tokenEmbedding, type ParamFn } from './layers.js';
+import { feedForward, layerNormP, linear, selfAttention, tokenEmbedding, type ParamFn } from './layers.js';
 import { UseTokenizer } from './use-tokenizer.js';
 import type { Weights } from './weights.js';
 
@@ -190,7 +190,7 @@ export class UseLite implements BaseModel {
       const residual = layerIn(c, l) !== c.hidden ? linear(p, `l${l}.res`, h) : h;
       h = g.add(residual, selfAttention(p, `l${l}.attn`, layerNormP(p, `l${l}.ln1`, h, c.layerNormEps), bias, c.heads));
       const ffnIn = layerNormP(p, `l${l}.ln2`, h, c.layerNormEps);
-      h = g.add(h, linear(p, `l${l}.ffn.out`, g.relu(linear(p, `l${l}.ffn.in`, ffnIn))));
+      h = g.add(h, feedForward(p, `l${l}.ffn`, ffnIn, g.relu));
     }
     // Mean over real tokens; an empty text divides by 1 (the graph's Maximum(length, 1)).
     const m = g.unsqueeze(x.mask, [2]);

@@ -7,6 +7,7 @@
  */
 import { classifyTensor, countByKind, KIND_LABELS, rowLabel, TENSOR_KINDS, type TensorKind, type TensorRow } from '../model/tensor-kinds.js';
 import { numelOf, type PackContent, type SparseDiff } from './format.js';
+import { describeModule } from './module-names.js';
 import type { OverlapPart, PackAnatomy, PackOverlap } from './views.js';
 
 export type { OverlapPart, PackAnatomy, PackOverlap };
@@ -62,7 +63,19 @@ function sharedIndices(a: Uint32Array, b: Uint32Array): number[] {
   return out;
 }
 
-/** Two packs' diffs over one base (the caller checks they are for the same base). */
+/**
+ * Positions compare only between diff packs: a LoRA or adapter pack's update is dense
+ * module tensors (and Houlsby's every-position LayerNorm diffs), with no sparse positions.
+ */
+export function checkOverlapKinds(...packs: Pick<PackContent, 'kind' | 'module' | 'task'>[]): void {
+  const other = packs.find((p) => p.kind !== 'diff');
+  if (other) {
+    throw new Error(`“${other.task.name}” is a ${describeModule(other.module!)} pack: positions compare only between two diff packs `
+      + '(a module pack\'s update is dense module tensors, not positions in the base; compare their sizes with `pack inspect`)');
+  }
+}
+
+/** Two packs' diffs over one base (the caller checks they are for the same base and of kind diff). */
 export function packOverlap(a: readonly SparseDiff[], b: readonly SparseDiff[]): PackOverlap {
   const [ga, gb, gs]: Grid[] = [gridOf(a), gridOf(b), new Map()];
   const other = new Map(b.map((d) => [d.name, d]));

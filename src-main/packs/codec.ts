@@ -1,5 +1,5 @@
 /**
- * encodePack / decodePack: the v1 envelope around the msgpack body.
+ * encodePack / decodePack: the envelope around the msgpack body (version 1 for a diff pack, 2 for a module pack).
  *
  *   magic(8) · version u16 LE · reserved u16 (0) · body length u32 LE · body ·
  *   SHA-256(everything before it) · [Ed25519 public key(32) · signature(64) over the digest]
@@ -12,7 +12,8 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { TaskSpec } from '../model/base.js';
 import type { Weights } from '../model/weights.js';
 import { fail, PackError } from './errors.js';
-import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSION, SIGNATURE_BLOCK_BYTES, taskSpecOfPack, type PackContent } from './format.js';
+import { DIGEST_BYTES, HEADER_BYTES, LIMITS, PACK_MAGIC, PACK_VERSIONS, SIGNATURE_BLOCK_BYTES, taskSpecOfPack, versionOf, type PackContent } from './format.js';
+import { checkModulesAgainstBase } from './module-names.js';
 import { scanBody, tokenName } from './msgpack-scan.js';
 import { bodyOf, contentOf } from './schema.js';
 
@@ -31,14 +32,15 @@ export interface EncodeOptions {
 export function encodePack(content: PackContent, opts: EncodeOptions = {}): Uint8Array {
   const body = packr.pack(bodyOf(content));
   scanBody(body); // the encoder never writes what the decoder refuses
-  contentOf(unpackr.unpack(body));
+  const version = versionOf(content.kind);
+  contentOf(unpackr.unpack(body), version);
   const signed = opts.signWith !== undefined || content.signature !== undefined;
   const total = HEADER_BYTES + body.length + DIGEST_BYTES + (signed ? SIGNATURE_BLOCK_BYTES : 0);
   if (total > LIMITS.packBytes) fail('TOO_LARGE', `the pack would be ${total} bytes (at most ${LIMITS.packBytes})`);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(PACK_MAGIC, 0);
-  view.setUint16(8, PACK_VERSION, true);
+  view.setUint16(8, version, true);
   view.setUint16(10, 0, true);
   view.setUint32(12, body.length, true);
   out.set(body, HEADER_BYTES);
@@ -93,7 +95,7 @@ export function readEnvelope(bytes: Uint8Array): PackEnvelope & { body: Uint8Arr
   for (let i = 0; i < PACK_MAGIC.length; i++) if (bytes[i] !== PACK_MAGIC[i]) fail('BAD_MAGIC', 'not a task pack (the first 8 bytes are not the task-pack magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(8, true);
-  if (version !== PACK_VERSION) fail('UNSUPPORTED_VERSION', `format version ${version}; this app reads version ${PACK_VERSION}`);
+  if (!(PACK_VERSIONS as readonly number[]).includes(version)) fail('UNSUPPORTED_VERSION', `format version ${version}; this app reads versions ${PACK_VERSIONS.join(' and ')}`);
   if (view.getUint16(10, true) !== 0) fail('SCHEMA', 'reserved header bytes 10–11 must be 0');
   const bodyBytes = view.getUint32(12, true);
   const digestAt = HEADER_BYTES + bodyBytes;
@@ -125,7 +127,7 @@ export function decodePack(bytes: Uint8Array, opts: DecodeOptions = {}): PackCon
   } catch (e) {
     fail('MALFORMED', `the body is not valid msgpack (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
   }
-  const content = contentOf(body);
+  const content = contentOf(body, env.version);
   requireCanonical(env.body, packr.pack(bodyOf(content)));
   if (env.signature) content.signature = env.signature;
   if (opts.base) checkAgainstBase(content, opts.base);
@@ -145,6 +147,7 @@ export function checkAgainstBase(content: PackContent, base: PackBase | PackBase
       fail('SHAPE_MISMATCH', `diff '${d.name}': shape [${d.dims.join(', ')}], the base's is [${dims.join(', ')}]`);
     }
   }
+  if (content.module) checkModulesAgainstBase(content, 'weights' in base ? new Map([...base.weights].map(([n, t]) => [n, t.dims])) : base.shapes);
   for (const t of content.dense) if (dimsOf(t.name)) fail('HEAD_CONFLICT', `dense tensor '${t.name}' shadows a base tensor`);
   if (!('headShapes' in base) || !base.headShapes) return;
   const heads = base.headShapes(taskSpecOfPack(content));

@@ -25,6 +25,8 @@ export const PACK_ERROR_CODES = [
   'UNKNOWN_TENSOR', // a diffed tensor the base does not have
   'SHAPE_MISMATCH', // a diffed tensor whose shape differs from the base's
   'HEAD_CONFLICT', // a dense tensor that is not 'head.*' or shadows a base tensor
+  'CANNOT_HOST', // the base lacks what the pack's module needs (LoRA targets, adapter sites)
+  'MODULE_MISMATCH', // module tensors (or a module pack's diffs) other than its spec gives on this base
 ] as const;
 
 export type PackErrorCode = (typeof PACK_ERROR_CODES)[number];

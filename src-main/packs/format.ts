@@ -1,14 +1,21 @@
 /**
- * Task pack format v1: what a pack holds (docs/taskpack-format.md has the bytes).
- * Content keeps diff values in their stored form (see values.ts) so that decoding and
- * re-encoding a pack reproduces it byte for byte.
+ * Task pack format: what a pack holds (docs/taskpack-format.md has the bytes). Version 1
+ * holds a sparse diff; version 2 adds module packs (LoRA, adapters: `kind`, `module`,
+ * `modules`). A diff pack is still written as version 1, so every v1 pack (and its
+ * signature, and its id) re-encodes unchanged. Content keeps values in their stored form
+ * (see values.ts) so that decoding and re-encoding a pack reproduces it byte for byte.
  */
 import type { TaskSpec, TaskType } from '../model/base.js';
+import type { ModuleSpec } from '../model/modules.js';
 import type { DiffValues } from './values.js';
+
+export type { ModuleSpec };
 
 /** 0x89 'T' 'P' 'K' CR LF SUB LF: a high byte and line ends catch text-mode mangling, as PNG's. */
 export const PACK_MAGIC = Uint8Array.of(0x89, 0x54, 0x50, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a);
-export const PACK_VERSION = 1;
+/** The newest format version; each kind is written in the oldest version that holds it (versionOf). */
+export const PACK_VERSION = 2;
+export const PACK_VERSIONS = [1, 2] as const;
 export const HEADER_BYTES = 16;
 export const DIGEST_BYTES = 32;
 /** Ed25519 public key (32) + signature (64). */
@@ -27,6 +34,10 @@ export const LIMITS = {
   mapEntries: 1024,
   inputColumns: 4,
   maxLength: 1 << 20,
+  /** A LoRA rank or an adapter bottleneck. */
+  moduleWidth: 4096,
+  /** LoRA's α (the update is scaled by α/r). */
+  loraAlpha: 65536,
 } as const;
 
 export interface PackTask {
@@ -72,6 +83,16 @@ export interface DenseTensor {
   data: Float32Array;
 }
 
+export const PACK_KINDS = ['diff', 'lora', 'adapter'] as const;
+export type PackKind = (typeof PACK_KINDS)[number];
+
+/** A module tensor (LoRA factor, adapter weight): dense, values stored as the diffs' are. */
+export interface ModuleTensor {
+  name: string;
+  dims: number[];
+  values: DiffValues;
+}
+
 export interface PackSignature {
   /** Raw Ed25519 public key (32 bytes). */
   publicKey: Uint8Array;
@@ -83,10 +104,19 @@ export interface PackContent {
   base: { id: string; fingerprint: string };
   task: PackTask;
   provenance: PackProvenance;
+  /** 'diff': θ + δ only; 'lora' / 'adapter': the module tensors (+ Houlsby's LayerNorm changes as diffs). */
+  kind: PackKind;
+  /** The module's spec (absent for 'diff'). */
+  module?: ModuleSpec;
   diffs: SparseDiff[];
+  /** Module tensors under their canonical names (model/modules.ts); empty for 'diff'. */
+  modules: ModuleTensor[];
   dense: DenseTensor[];
   signature?: PackSignature;
 }
+
+/** The format version a pack of this kind is written in. */
+export const versionOf = (kind: PackKind) => (kind === 'diff' ? 1 : 2);
 
 export const numelOf = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 

@@ -11,8 +11,8 @@ import { LIMITS } from './format.js';
 
 /** Containers nest at most this deep in a pack: body → diffs → one diff → its dims. */
 const MAX_DEPTH = 4;
-/** Two containers per tensor (its map and dims) and ten others (body, base, task, labels…). */
-const MAX_CONTAINERS = 2 * LIMITS.tensors + 10;
+/** Two containers per tensor (its map and dims) and eleven others (body, base, task, labels, module…). */
+const MAX_CONTAINERS = 2 * LIMITS.tensors + 11;
 
 type Kind = 'scalar' | 'bytes' | 'array' | 'map' | 'ext' | 'unused';
 /** Tokens 0xc0–0xdf: a scalar with a payload of `size` bytes, or a `size`-byte big-endian length or count. */
@@ -79,7 +79,7 @@ export function scanBody(body: Uint8Array): void {
       else entries = uint(size, start) * (kind === 'map' ? 2 : 1);
     }
     if (entries !== undefined) {
-      if (++containers > MAX_CONTAINERS) fail('LIMIT', `more than ${MAX_CONTAINERS} maps and arrays in the body (a pack has at most 2 per tensor and 10 others)`);
+      if (++containers > MAX_CONTAINERS) fail('LIMIT', `more than ${MAX_CONTAINERS} maps and arrays in the body (a pack has at most 2 per tensor and 11 others)`);
       if (open.length === MAX_DEPTH) fail('MALFORMED', `the ${tokenName(b)} at body byte ${start} is nested deeper than any pack field (${MAX_DEPTH} levels)`);
       if (entries > body.length - pos) fail('MALFORMED', `the ${tokenName(b)} at body byte ${start} declares ${entries} values, ${body.length - pos} bytes remain`);
       if (entries > 0) {

@@ -4,17 +4,19 @@
  * declared size before that size is checked against the bytes actually present.
  */
 import { fail } from './errors.js';
-import { LIMITS, numelOf, taskSpecOfPack, type DenseTensor, type HyperValue, type PackContent, type PackTask, type SparseDiff } from './format.js';
+import { LIMITS, numelOf, PACK_KINDS, taskSpecOfPack, versionOf, type DenseTensor, type HyperValue, type ModuleSpec, type ModuleTensor, type PackContent, type PackTask, type SparseDiff } from './format.js';
 import { checkIndices, chooseIndexEncoding, decodeIndices, encodeIndices, type IndexEncoding } from './indices.js';
-import { BYTES_PER_VALUE, parseValues, valueBytes, VALUE_ENCODINGS, type ValueEncoding } from './values.js';
+import { checkModuleTensors } from './module-names.js';
+import { BYTES_PER_VALUE, parseValues, valueBytes, VALUE_ENCODINGS, type DiffValues, type ValueEncoding } from './values.js';
 
 const TASK_TYPES = ['classification', 'regression'] as const;
 const INDEX_ENCODINGS: readonly IndexEncoding[] = ['gaps', 'bitmap'];
 const HEX64 = /^[0-9a-f]{64}$/;
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 
-/** Body (a msgpack map, keys in this order) → what Packr writes. */
+/** Body (a msgpack map, keys in this order; v2 adds kind, module and modules) → what Packr writes. */
 export function bodyOf(c: PackContent): object {
+  if (c.kind === 'diff' && (c.module || c.modules.length)) fail('SCHEMA', 'a diff pack has no module spec or module tensors');
   const sortedMap = <V>(o: Record<string, V>) => new Map(Object.keys(o).sort(byCodePoint).map((k) => [k, o[k]]));
   return {
     base: { id: c.base.id, fingerprint: c.base.fingerprint },
@@ -27,6 +29,7 @@ export function bodyOf(c: PackContent): object {
       method: c.provenance.method, hyperParameters: sortedMap(c.provenance.hyperParameters),
       trainingData: c.provenance.trainingData, devMetrics: sortedMap(c.provenance.devMetrics),
     },
+    ...(versionOf(c.kind) === 1 ? {} : { kind: c.kind, module: c.module && moduleBody(c.module) }),
     diffs: c.diffs.map((d) => {
       const where = `diff '${d.name}'`;
       const numel = numelOf(d.dims);
@@ -35,13 +38,23 @@ export function bodyOf(c: PackContent): object {
       const encoding = chooseIndexEncoding(d.indices, numel);
       return {
         name: d.name, dims: [...d.dims], nnz: d.indices.length, indexEncoding: encoding,
-        indices: bin(encodeIndices(d.indices, numel, encoding)), valueEncoding: d.values.encoding,
-        scale: d.values.encoding === 'int8' ? d.values.scale : null, values: bin(valueBytes(d.values)),
+        indices: bin(encodeIndices(d.indices, numel, encoding)), ...valuesBody(d.values),
       };
+    }),
+    ...(versionOf(c.kind) === 1 ? {} : {
+      modules: c.modules.map((t) => {
+        if (t.values.data.length !== numelOf(t.dims)) fail('COUNT_MISMATCH', `module '${t.name}': ${t.values.data.length} values for shape [${t.dims.join(', ')}]`);
+        return { name: t.name, dims: [...t.dims], ...valuesBody(t.values) };
+      }),
     }),
     dense: c.dense.map((t) => ({ name: t.name, dims: [...t.dims], values: bin(valueBytes({ encoding: 'float32', data: t.data })) })),
   };
 }
+
+const valuesBody = (v: DiffValues) => ({ valueEncoding: v.encoding, scale: v.encoding === 'int8' ? v.scale : null, values: bin(valueBytes(v)) });
+
+const moduleBody = (m: ModuleSpec) =>
+  m.kind === 'lora' ? { kind: m.kind, rank: m.rank, alpha: m.alpha, targets: m.targets } : { kind: m.kind, variant: m.variant, bottleneck: m.bottleneck };
 
 // Buffers are msgpack `bin`; a bare Uint8Array would become msgpackr's typed-array extension.
 const bin = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -150,17 +163,48 @@ function parseDiff(value: unknown, path: string): SparseDiff {
   const nnz = int(f.get('nnz'), `${path}.nnz`, 0, LIMITS.numel);
   if (nnz > numel) fail('COUNT_MISMATCH', `${where}: ${nnz} nonzeros in a tensor of ${numel} values`);
   const indexEncoding = oneOf(f, 'indexEncoding', INDEX_ENCODINGS);
+  const values = storedValues(f, nnz, `${nnz} nonzeros`, where);
+  const indices = decodeIndices(bytes(f, 'indices'), indexEncoding, nnz, numel, where);
+  return { name, dims: shape, indices, values: values() };
+}
+
+/** valueEncoding, scale and values of `count` values: checked now, parsed by the returned call. */
+function storedValues(f: Field, count: number, what: string, where: string): () => DiffValues {
   const valueEncoding = oneOf<ValueEncoding>(f, 'valueEncoding', VALUE_ENCODINGS);
   const scaleRaw = f.get('scale');
   if (valueEncoding === 'int8' ? typeof scaleRaw !== 'number' : scaleRaw !== null) {
     fail('SCHEMA', `${where}: scale must be ${valueEncoding === 'int8' ? 'a number for int8' : `nil for ${valueEncoding}`}, got ${kind(scaleRaw)}`);
   }
   const valueData = bytes(f, 'values');
-  const expected = nnz * BYTES_PER_VALUE[valueEncoding];
-  if (valueData.length !== expected) fail('COUNT_MISMATCH', `${where}: ${valueData.length} bytes of ${valueEncoding} values for ${nnz} nonzeros (needs ${expected})`);
-  const indices = decodeIndices(bytes(f, 'indices'), indexEncoding, nnz, numel, where);
-  const values = parseValues(valueData, valueEncoding, valueEncoding === 'int8' ? (scaleRaw as number) : undefined, where);
-  return { name, dims: shape, indices, values };
+  const expected = count * BYTES_PER_VALUE[valueEncoding];
+  if (valueData.length !== expected) fail('COUNT_MISMATCH', `${where}: ${valueData.length} bytes of ${valueEncoding} values for ${what} (needs ${expected})`);
+  return () => parseValues(valueData, valueEncoding, valueEncoding === 'int8' ? (scaleRaw as number) : undefined, where);
+}
+
+function parseModule(value: unknown, path: string): ModuleTensor {
+  const f = record(value, path, ['name', 'dims', 'valueEncoding', 'scale', 'values']);
+  const name = str(f, 'name', LIMITS.nameChars, true);
+  const shape = dims(f);
+  return { name, dims: shape, values: storedValues(f, numelOf(shape), `shape [${shape.join(', ')}]`, `module '${name}'`)() };
+}
+
+function parseModuleSpec(value: unknown, path: string): ModuleSpec {
+  if (!(value instanceof Map)) return fail('SCHEMA', `${path} must be a map, got ${kind(value)}`);
+  const which = value.get('kind');
+  const width = (f: Field, key: string) => int(f.get(key), `${path}.${key}`, 1, LIMITS.moduleWidth);
+  if (which === 'lora') {
+    const f = record(value, path, ['kind', 'rank', 'alpha', 'targets']);
+    const alpha = f.get('alpha');
+    if (typeof alpha !== 'number') return fail('SCHEMA', `${path}.alpha must be a number, got ${kind(alpha)}`);
+    if (!Number.isFinite(alpha)) fail('NON_FINITE', `${path}.alpha is ${alpha}`);
+    if (!(alpha > 0) || alpha > LIMITS.loraAlpha) fail(alpha > 0 ? 'LIMIT' : 'SCHEMA', `${path}.alpha is ${alpha}, outside (0, ${LIMITS.loraAlpha}]`);
+    return { kind: 'lora', rank: width(f, 'rank'), alpha, targets: oneOf(f, 'targets', ['qv', 'all'] as const) };
+  }
+  if (which === 'adapter') {
+    const f = record(value, path, ['kind', 'variant', 'bottleneck']);
+    return { kind: 'adapter', variant: oneOf(f, 'variant', ['houlsby', 'pfeiffer'] as const), bottleneck: width(f, 'bottleneck') };
+  }
+  return fail('SCHEMA', `${path}.kind is ${typeof which === 'string' ? `'${which}'` : kind(which)}, not one of lora, adapter`);
 }
 
 function parseDense(value: unknown, path: string): DenseTensor {
@@ -185,9 +229,9 @@ function checkHead(task: PackTask, dense: readonly DenseTensor[]): void {
   }
 }
 
-/** A decoded msgpack body → content, checking everything that needs no base. */
-export function contentOf(body: unknown): PackContent {
-  const top = record(body, 'pack', ['base', 'task', 'provenance', 'diffs', 'dense']);
+/** A decoded msgpack body of format `version` → content, checking everything that needs no base. */
+export function contentOf(body: unknown, version: number): PackContent {
+  const top = record(body, 'pack', version === 1 ? ['base', 'task', 'provenance', 'diffs', 'dense'] : ['base', 'task', 'provenance', 'kind', 'module', 'diffs', 'modules', 'dense']);
   const base = record(top.get('base'), 'pack.base', ['id', 'fingerprint']);
   const fingerprint = str(base, 'fingerprint');
   if (!HEX64.test(fingerprint)) fail('SCHEMA', 'pack.base.fingerprint must be 64 lowercase hex digits');
@@ -215,16 +259,24 @@ export function contentOf(body: unknown): PackContent {
     trainingData: str(p, 'trainingData'),
     devMetrics: sortedMap(p, 'devMetrics', metricValue),
   };
+  const packKind = version === 1 ? 'diff' : oneOf(top, 'kind', PACK_KINDS);
+  if (version !== 1 && versionOf(packKind) !== version) fail('NON_CANONICAL', `a '${packKind}' pack is written as format version ${versionOf(packKind)}, not ${version}`);
+  const module = version === 1 ? undefined : parseModuleSpec(top.get('module'), 'pack.module');
+  if (module && module.kind !== packKind) fail('SCHEMA', `pack.module.kind is '${module.kind}' in a '${packKind}' pack`);
   const diffList = list(top, 'diffs', LIMITS.tensors), denseList = list(top, 'dense', LIMITS.tensors);
-  if (diffList.length + denseList.length > LIMITS.tensors) fail('LIMIT', `${diffList.length + denseList.length} tensors (at most ${LIMITS.tensors})`);
+  const moduleList = version === 1 ? [] : list(top, 'modules', LIMITS.tensors);
+  const tensors = diffList.length + denseList.length + moduleList.length;
+  if (tensors > LIMITS.tensors) fail('LIMIT', `${tensors} tensors (at most ${LIMITS.tensors})`);
   const diffs = diffList.map((d, i) => parseDiff(d, `pack.diffs[${i}]`));
+  const modules = moduleList.map((d, i) => parseModule(d, `pack.modules[${i}]`));
   const dense = denseList.map((d, i) => parseDense(d, `pack.dense[${i}]`));
+  if (module) checkModuleTensors(module, modules);
   const seen = new Set<string>();
-  for (const { name } of [...diffs, ...dense]) {
+  for (const { name } of [...diffs, ...modules, ...dense]) {
     if (seen.has(name)) fail('DUPLICATE_TENSOR', `tensor '${name}' appears twice`);
     seen.add(name);
   }
   for (const { name } of dense) if (!name.startsWith('head.')) fail('HEAD_CONFLICT', `dense tensor '${name}': new tensors must be named 'head.*'`);
   checkHead(task, dense);
-  return { base: { id: str(base, 'id', LIMITS.nameChars, true), fingerprint }, task, provenance, diffs, dense };
+  return { base: { id: str(base, 'id', LIMITS.nameChars, true), fingerprint }, task, provenance, kind: packKind, ...(module ? { module } : {}), diffs, modules, dense };
 }

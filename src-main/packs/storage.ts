@@ -11,6 +11,7 @@
  */
 import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-store.js';
 import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
+import { moduleParams, type ModuleSpec } from '../model/modules.js';
 import { numelOf } from './format.js';
 import { PackStore, PackStoreError, type PackEntry } from './store.js';
 import { PRIMARY_METRICS, type Budget, type StoragePoint, type StorageReport, type StorageTask } from './storage-report.js';
@@ -22,72 +23,42 @@ export const LORA_RANKS = [8, 16] as const;
 
 type Shapes = ReadonlyMap<string, readonly number[]>;
 
-/** Layers by their attention output tensor `l<N>.attn.out.w` (the canonical names every base uses). */
-function layers(shapes: Shapes): string[] {
-  return [...shapes.keys()].map((n) => /^(l\d+)\.attn\.out\.w$/.exec(n)?.[1]).filter((p): p is string => p !== undefined);
-}
-
-const need = (shapes: Shapes, name: string) => {
-  const d = shapes.get(name);
-  if (!d || d.length !== 2) throw new PackStoreError(`the base has no 2-D tensor '${name}' to size adapters from`);
-  return d;
-};
-
 /**
- * Houlsby et al. 2019: two bottleneck adapters per layer (after attention and after the
- * FFN), each down h×m + m and up m×h + h, plus the layer's LayerNorm parameters, which
- * Houlsby adapters also train.
+ * Float32 parameters of a module method's task (model/modules.ts); undefined where the base
+ * cannot host that size (a bottleneck wider than the layer it adapts, a rank above a
+ * target's width): that estimate is left out rather than failing the whole comparison.
  */
-export function houlsbyParams(shapes: Shapes, bottleneck: number): number {
-  let n = 0;
-  for (const l of layers(shapes)) {
-    for (const out of [`${l}.attn.out.w`, `${l}.ffn.out.w`]) {
-      const h = need(shapes, out)[1];
-      n += 2 * h * bottleneck + h + bottleneck;
-    }
-    for (const [name, dims] of shapes) if (name.startsWith(`${l}.ln`)) n += numelOf(dims);
+function moduleSize(shapes: Shapes, spec: ModuleSpec): number | undefined {
+  try {
+    return moduleParams(spec, Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]])));
+  } catch {
+    return undefined;
   }
-  return n;
-}
-
-/** A layer's query, key and value projections as [d_in, d_out]: thirds of the fused QKV (USE-Lite) or q, k and v (BERT). */
-function attentionInputs(shapes: Shapes, l: string): (readonly number[])[] {
-  const fused = shapes.get(`${l}.attn.qkv.w`);
-  if (fused) return [0, 1, 2].map(() => [fused[0], fused[1] / 3]);
-  return ['q', 'k', 'v'].map((k) => need(shapes, `${l}.attn.${k}.w`));
-}
-
-/** Hu et al. 2021 on the attention matrices: W_q, W_k, W_v and W_o, each r·(in + out). */
-export function loraParams(shapes: Shapes, rank: number): number {
-  let n = 0;
-  for (const l of layers(shapes)) {
-    for (const [dIn, dOut] of [...attentionInputs(shapes, l), need(shapes, `${l}.attn.out.w`)]) n += rank * (dIn + dOut);
-  }
-  return n;
-}
-
-/** Pfeiffer et al. 2021 (AdapterFusion): one bottleneck adapter per layer, after the FFN. */
-export function pfeifferParams(shapes: Shapes, bottleneck: number): number {
-  return layers(shapes).reduce((n, l) => {
-    const h = need(shapes, `${l}.ffn.out.w`)[1];
-    return n + 2 * h * bottleneck + h + bottleneck;
-  }, 0);
 }
 
 /** How an installed pack's budget reads off its store entry, per method; methods not listed have none (full, bitfit, last-layer). */
-export const PACK_BUDGETS: Readonly<Record<string, (pack: PackEntry, baseParameters: number) => Budget>> = {
+export const PACK_BUDGETS: Readonly<Record<string, (pack: PackEntry, baseParameters: number) => Budget | null>> = {
   diff: (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
   'diff-structured': (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
   magnitude: (p, n) => ({ kind: 'sparsity', value: p.nnz / n }),
+  lora: (p) => (p.module?.kind === 'lora' ? { kind: 'rank', value: p.module.rank } : null),
+  'adapter-houlsby': (p) => (p.module?.kind === 'adapter' ? { kind: 'bottleneck', value: p.module.bottleneck } : null),
+  'adapter-pfeiffer': (p) => (p.module?.kind === 'adapter' ? { kind: 'bottleneck', value: p.module.bottleneck } : null),
 };
 
+const adapter = (variant: 'houlsby' | 'pfeiffer', bottleneck: number) =>
+  ({ method: `adapter-${variant}`, budget: { kind: 'bottleneck' as const, value: bottleneck }, spec: { kind: 'adapter' as const, variant, bottleneck } });
+
 /** Ways to hold a task that are sized, not trained here: float32 parameters from the base's shapes (plus the task's head). */
-export const ESTIMATES: readonly { method: string; budget: Budget | null; parameters: (shapes: Shapes, baseParameters: number) => number; sharesBase: boolean }[] = [
+export const ESTIMATES: readonly { method: string; budget: Budget | null; parameters: (shapes: Shapes, baseParameters: number) => number | undefined; sharesBase: boolean }[] = [
   // A full copy is the whole base per task, not on top of a shared one.
   { method: 'full', budget: null, parameters: (_s, n) => n, sharesBase: false },
-  ...ADAPTER_BOTTLENECKS.map((m) => ({ method: 'adapter-houlsby', budget: { kind: 'bottleneck' as const, value: m }, parameters: (s: Shapes) => houlsbyParams(s, m), sharesBase: true })),
-  ...ADAPTER_BOTTLENECKS.map((m) => ({ method: 'adapter-pfeiffer', budget: { kind: 'bottleneck' as const, value: m }, parameters: (s: Shapes) => pfeifferParams(s, m), sharesBase: true })),
-  ...LORA_RANKS.map((r) => ({ method: 'lora', budget: { kind: 'rank' as const, value: r }, parameters: (s: Shapes) => loraParams(s, r), sharesBase: true })),
+  ...[
+    ...ADAPTER_BOTTLENECKS.map((m) => adapter('houlsby', m)),
+    ...ADAPTER_BOTTLENECKS.map((m) => adapter('pfeiffer', m)),
+    // Hu et al.'s GLUE setting: W_q and W_v, α = r.
+    ...LORA_RANKS.map((r) => ({ method: 'lora', budget: { kind: 'rank' as const, value: r }, spec: { kind: 'lora' as const, rank: r, alpha: r, targets: 'qv' as const } })),
+  ].map(({ method, budget, spec }) => ({ method, budget, parameters: (s: Shapes) => moduleSize(s, spec), sharesBase: true })),
 ];
 
 const budgetKey = (method: string, b: Budget | null) => `${method}|${b ? `${b.kind}:${b.value.toPrecision(4)}` : ''}`;
@@ -118,8 +89,9 @@ function taskPoints(packs: PackEntry[], manifest: BaseManifest, tasks: number): 
   }
   const head = packs.length ? packs.reduce((a, p) => a + p.denseBytes, 0) / packs.length : 0;
   for (const e of ESTIMATES) {
-    if (byKey.has(budgetKey(e.method, e.budget))) continue;
-    const bytesPerTask = 4 * e.parameters(shapes, parameters) + head;
+    const n = e.parameters(shapes, parameters);
+    if (n === undefined || byKey.has(budgetKey(e.method, e.budget))) continue;
+    const bytesPerTask = 4 * n + head;
     byKey.set(budgetKey(e.method, e.budget), {
       method: e.method, budget: e.budget, bytesPerTask, totalBytes: (e.sharesBase ? base.bytes : 0) + tasks * bytesPerTask,
       metric: null, estimated: true, packId: null, frontier: false,

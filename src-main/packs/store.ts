@@ -43,6 +43,11 @@ const entrySchema = z.object({
   nnz: z.number().int().nonnegative(),
   /** Bytes of the pack's dense new tensors (the head). */
   denseBytes: z.number().int().nonnegative(),
+  /** A LoRA or adapter pack's module (its budget on the Storage page); absent for diff packs. */
+  module: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('lora'), rank: z.number(), alpha: z.number(), targets: z.enum(['qv', 'all']) }),
+    z.object({ kind: z.literal('adapter'), variant: z.enum(['houlsby', 'pfeiffer']), bottleneck: z.number() }),
+  ]).optional(),
   signer: z.string().nullable(),
   installedAt: z.string(),
 });
@@ -162,6 +167,7 @@ export class PackStore {
         method: content.provenance.method, devMetrics: content.provenance.devMetrics,
         nnz: content.diffs.reduce((n, d) => n + d.indices.length, 0),
         denseBytes: content.dense.reduce((n, t) => n + 4 * t.data.length, 0),
+        ...(content.module ? { module: content.module } : {}),
         signer: content.signature ? Buffer.from(content.signature.publicKey).toString('base64') : null,
         installedAt: now.toISOString(),
       };

@@ -32,15 +32,19 @@ export function quantize(deltas: Float32Array, encoding: ValueEncoding, where: s
   for (const d of deltas) max = Math.max(max, Math.abs(d));
   // The scale is a float32, so q·scale dequantises identically everywhere.
   const scale = max > 0 ? Math.fround(max / 127) : 1;
-  const data = Int8Array.from(deltas, (d) => Math.max(-127, Math.min(127, Math.round(d / scale))));
+  // Plain loops, not TypedArray.from with a map function: module tensors hold millions of values.
+  const data = new Int8Array(deltas.length);
+  for (let k = 0; k < deltas.length; k++) data[k] = Math.max(-127, Math.min(127, Math.round(deltas[k] / scale)));
   return { encoding, scale, data };
 }
 
 /** The float32 deltas the stored values stand for. */
 export function dequantize(v: DiffValues): Float32Array {
   if (v.encoding === 'float32') return v.data;
-  if (v.encoding === 'float16') return Float32Array.from(v.data, fromHalf);
-  return Float32Array.from(v.data, (q) => q * v.scale);
+  const out = new Float32Array(v.data.length);
+  if (v.encoding === 'float16') for (let k = 0; k < out.length; k++) out[k] = fromHalf(v.data[k]);
+  else for (let k = 0; k < out.length; k++) out[k] = v.data[k] * v.scale;
+  return out;
 }
 
 /** Little-endian bytes of the stored values. */
@@ -74,7 +78,8 @@ export function parseValues(bytes: Uint8Array, encoding: ValueEncoding, scale: n
   }
   if (scale === undefined || !Number.isFinite(scale)) fail('NON_FINITE', `${where}: int8 scale is ${scale}`);
   if (!(scale! > 0) || Math.fround(scale!) !== scale) fail('SCHEMA', `${where}: int8 scale ${scale} must be a positive float32`);
-  const data = Int8Array.from(bytes, (b) => (b << 24) >> 24);
+  const data = new Int8Array(bytes.length);
+  data.set(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   const bad = data.indexOf(-128);
   if (bad >= 0) fail('SCHEMA', `${where}: int8 value #${bad} is −128 (the range is −127…127)`);
   return { encoding, scale: scale!, data };

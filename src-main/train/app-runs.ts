@@ -25,7 +25,7 @@ import type { FileBytes } from '../data/uploaded.js';
 import type { Method } from './methods.js';
 import { readRunJob, refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
-import { DEFAULT_CONFIG } from './train-config.js';
+import { DEFAULT_CONFIG, type TrainConfig } from './train-config.js';
 import { TrainingWorker, type JobEvent } from './training-worker.js';
 
 export interface StartRun {
@@ -43,6 +43,8 @@ export interface StartRun {
   baseId?: string;
   /** Default 'cpu'; 'webgpu' falls back to the CPU (the status's device says why) where no adapter works. */
   provider?: 'cpu' | 'webgpu';
+  /** A module method's sizes (train-config.ts); each left out takes its default. */
+  modules?: Partial<Pick<TrainConfig, 'rank' | 'loraAlpha' | 'loraTargets' | 'bottleneck'>>;
 }
 
 interface LiveRun {
@@ -88,6 +90,7 @@ export class TrainingRuns {
         config: {
           ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
           lambdaSchedule: defaultLambdaSchedule(request.method), moments: defaultMoments(request.method),
+          ...Object.fromEntries(Object.entries(request.modules ?? {}).filter(([, v]) => v !== undefined)),
         },
         provider: request.provider ?? 'cpu', taskName: request.taskName,
       };

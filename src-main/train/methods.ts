@@ -3,6 +3,8 @@
  *   diff / diff-structured: 'l0' (θ + z⊙w with Hard-Concrete gates and λ·E[L0], λ an input) → project → 'mask'
  *   magnitude:              'dense' over every base tensor → project θ_ft − θ → 'mask'
  *   full / last-layer / bitfit: one 'dense' phase over all / the last layer on / the bias tensors
+ *   lora / adapter-houlsby / adapter-pfeiffer: one 'dense' phase over the module tensors
+ *     (model/modules.ts) and the base tensors the method trains with them (Houlsby's LayerNorms)
  * 'mask' is the fixed-mask finetune θ + m⊙w with the mask an input. The task head is dense,
  * trained in every phase and never penalised. Frozen base tensors are graph inputs
  * `frozen.<name>` (fed zero-copy each step; one compiled graph whatever the weights).
@@ -10,14 +12,36 @@
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
+import type { ParamFn } from '../model/layers.js';
+import { adapterBottleneck, initModules, moduleBaseTensors, moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
+import type { Rng } from '../util/rng.js';
 import { DEFAULT_ADAMW, type MomentType } from './adamw.js';
 import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
 import { correctCount, softmaxCrossEntropy } from './losses.js';
 import { buildStepGraph, type Objective, type StepGraph, type Trainable } from './step-graph.js';
 
-export const METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude'] as const;
+export const MODULE_METHODS = ['lora', 'adapter-houlsby', 'adapter-pfeiffer'] as const;
+export const METHODS = ['diff-structured', 'diff', 'full', 'last-layer', 'bitfit', 'magnitude', ...MODULE_METHODS] as const;
 export type Method = (typeof METHODS)[number];
+export type ModuleMethod = (typeof MODULE_METHODS)[number];
 export const isMethod = (m: string): m is Method => (METHODS as readonly string[]).includes(m);
+export const isModuleMethod = (m: string): m is ModuleMethod => (MODULE_METHODS as readonly string[]).includes(m);
+
+/** A module method's sizes (train-config.ts); no bottleneck: sized to the sparsity budget (adapterBottleneck). */
+export interface ModuleSizes { rank: number; loraAlpha: number; loraTargets: 'qv' | 'all'; bottleneck?: number; sparsity: number }
+
+/** The module a method trains on a base (undefined for the diff and dense methods). */
+export function moduleSpecOf(m: Method, c: ModuleSizes, baseShapes: Record<string, number[]>): ModuleSpec | undefined {
+  if (!isModuleMethod(m)) return undefined;
+  const variant = m === 'adapter-houlsby' ? 'houlsby' : 'pfeiffer';
+  const spec: ModuleSpec = m === 'lora' ? { kind: 'lora', rank: c.rank, alpha: c.loraAlpha, targets: c.loraTargets }
+    : { kind: 'adapter', variant, bottleneck: c.bottleneck ?? adapterBottleneck(variant, baseShapes, c.sparsity) };
+  moduleShapes(spec, baseShapes); // throws where the base cannot host it (no such layers, too wide)
+  return spec;
+}
+
+/** The group of module tensors (and the base tensors a module method trains): one learning rate, `lr.module`. */
+export const MODULE_GROUP = 'module';
 
 export type PhaseKind = 'l0' | 'dense' | 'mask';
 
@@ -51,6 +75,8 @@ const layerOf = (n: string): number | undefined => {
 /** The base tensors a dense phase trains: all (full, magnitude), the last layer and after it, or biases. */
 export function denseTensors(m: Method, shapes: Record<string, number[]>): string[] {
   const names = Object.keys(shapes);
+  if (m === 'adapter-houlsby') return moduleBaseTensors({ kind: 'adapter', variant: 'houlsby', bottleneck: 1 }, names);
+  if (isModuleMethod(m)) return [];
   if (m === 'bitfit') return names.filter((n) => n.endsWith('.b'));
   if (m === 'last-layer') {
     const last = Math.max(...names.map((n) => layerOf(n) ?? -1));
@@ -73,6 +99,8 @@ export interface GraphOptions {
   penaltyWeight?: (name: string) => number;
   clip?: ClipMode;
   moments?: MomentType;
+  /** The module method's module (moduleSpecOf). */
+  module?: ModuleSpec;
 }
 
 /**
@@ -86,9 +114,10 @@ export function layerPenaltyWeight(factors: readonly number[], names: readonly s
 }
 
 /** A run's graph options. */
-export function graphOptionsOf(base: BaseModel, c: { weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[]; moments: MomentType }): GraphOptions {
+export function graphOptionsOf(base: BaseModel, c: { method: Method; weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[]; moments: MomentType } & ModuleSizes): GraphOptions {
+  const module = moduleSpecOf(c.method, c, shapesOf(base));
   return {
-    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip, moments: c.moments,
+    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip, moments: c.moments, ...(module ? { module } : {}),
     ...(c.layerPenalty ? { penaltyWeight: layerPenaltyWeight(c.layerPenalty, [...base.weights.keys()]) } : {}),
   };
 }
@@ -112,8 +141,17 @@ function meanSquaredError(pred: Tensor, targets: Tensor): Tensor {
   return g.div(g.reduceSum(g.square(err)), g.reduceSum(g.onesLike(err)));
 }
 
+export const shapesOf = (base: BaseModel): Record<string, number[]> => Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+
+/** A module method's module tensors at their initialisation (modules.ts), drawn from the run's seed. */
+export function initialModules(base: BaseModel, spec: ModuleSpec, rng: Rng): Record<string, Float32Array> {
+  return initModules(spec, moduleShapes(spec, shapesOf(base)), rng);
+}
+
 export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method, kind: PhaseKind, o: GraphOptions): PhaseGraph {
-  const shapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
+  const shapes = shapesOf(base);
+  if (isModuleMethod(method) !== (o.module !== undefined)) throw new Error(`the method '${method}' ${o.module ? 'trains no module' : 'needs its module spec'}`);
+  const modules = o.module ? moduleShapes(o.module, shapes) : {};
   const adapted = kind === 'dense' ? denseTensors(method, shapes) : Object.keys(shapes);
   const adaptedSet = new Set(adapted);
   const adaptedShapes = Object.fromEntries(adapted.map((n) => [n, shapes[n]]));
@@ -122,7 +160,8 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
   const trainables: Trainable[] = [
     ...(kind === 'l0' ? diffTrainables(adaptedShapes, { structured }).map((t) => (o.clip === 'separate' && t.group === 'gates' ? { ...t, clipSet: 'gates' } : t))
       : kind === 'mask' ? adapted.map((n) => ({ name: diffName(n), shape: shapes[n], group: 'diff', decay: false }))
-        : adapted.map((n) => ({ name: n, shape: shapes[n], group: 'base', decay: true }))),
+        : adapted.map((n) => ({ name: n, shape: shapes[n], group: o.module ? MODULE_GROUP : 'base', decay: true }))),
+    ...Object.entries(modules).map(([name, shape]) => ({ name, shape, group: MODULE_GROUP, decay: true })),
     ...Object.entries(headShapes).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
   ];
   const frozenInputs = new Map<string, Tensor>();
@@ -134,7 +173,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
   const graph = buildStepGraph(trainables, (p): Objective => {
     const inputs = base.inputs(task);
     const metrics: Record<string, Tensor> = {};
-    let paramFn: (n: string) => Tensor;
+    let paramFn: ParamFn;
     let penalty: Tensor | undefined;
     if (kind === 'l0') {
       const diff = diffPruned(adaptedShapes, frozenOf, p, { structured, penalty: o.penalty, penaltyWeight: o.penaltyWeight });
@@ -147,6 +186,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
       paramFn = (n) => (n.startsWith('head.') ? p(n) : masked.get(n)!);
     } else {
       paramFn = (n) => (n.startsWith('head.') || adaptedSet.has(n) ? p(n) : frozenOf(n));
+      if (o.module) paramFn = withModules(paramFn, o.module, p);
     }
     const out = base.taskOutputs(paramFn, inputs, task);
     let taskLoss: Tensor;

@@ -1,6 +1,7 @@
 /** The task pack a finished run writes: its sparse diff, dense head, task description and provenance. */
 import type { Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
+import type { ModuleSpec } from '../model/modules.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { PackContent, SparseDiff } from '../packs/format.js';
 import { sparseDiffFromDense } from '../packs/sparse.js';
@@ -23,6 +24,8 @@ export interface FinishedRun {
   weights: Map<string, WeightTensor>;
   state: RunState;
   devMetrics: Metrics;
+  /** A module method's module and its trained tensors (float32, canonical names): the pack's `modules`, encoded as the diffs are. */
+  modules?: { spec: ModuleSpec; tensors: Map<string, WeightTensor> };
 }
 
 export function packContentOf(run: FinishedRun): PackContent {
@@ -44,7 +47,9 @@ export function packContentOf(run: FinishedRun): PackContent {
   const hyper = { sparsity: c.sparsity, epochs: c.epochs, maskEpochs: maskEpochsOf(c), maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
     lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, lrMask: c.lr.mask ?? c.lr.diff, warmup: c.warmup, weightDecay: c.weightDecay,
     gateSchedule: c.gateSchedule, penalty: c.penalty, clip: c.clip, maskStart: c.maskStart, ...(c.layerPenalty ? { layerPenalty: c.layerPenalty.join(',') } : {}),
-    alphaInit: c.alphaInit, valueEncoding: c.valueEncoding, moments: c.moments };
+    alphaInit: c.alphaInit, valueEncoding: c.valueEncoding, moments: c.moments,
+    ...(run.modules ? { rank: c.rank, loraAlpha: c.loraAlpha, loraTargets: c.loraTargets, ...(c.bottleneck ? { bottleneck: c.bottleneck } : {}), ...(c.lr.module ? { lrModule: c.lr.module } : {}) } : {}) };
+  const modules = [...run.modules?.tensors ?? []].map(([name, t]) => ({ name, dims: [...t.dims], values: quantize(t.data, c.valueEncoding, `module tensor '${name}'`) }));
   return {
     base: { id: base.id, fingerprint: base.fingerprint },
     task: {
@@ -53,6 +58,6 @@ export function packContentOf(run: FinishedRun): PackContent {
       maxLength: c.maxLength, tokenizer: `${base.id}/tokenizer.json`, appVersion: appVersion(), createdAt: new Date().toISOString(),
     },
     provenance: { method: c.method, hyperParameters: hyper, trainingData: train.fingerprint, devMetrics: run.devMetrics as Record<string, number> },
-    diffs, dense: head,
+    kind: run.modules?.spec.kind ?? 'diff', ...(run.modules ? { module: run.modules.spec } : {}), diffs, modules, dense: head,
   };
 }

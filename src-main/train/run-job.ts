@@ -14,7 +14,7 @@ import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';
 import { MOMENT_TYPES } from './adamw.js';
 import { CLIP_MODES, METHODS } from './methods.js';
-import { GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
+import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
 import { STRUCTURED_PENALTIES } from './diff-params.js';
 import { RECIPES, type Recipe } from './recipes.js';
 
@@ -40,7 +40,7 @@ const configSchema = z.object({
   // Jobs written before λ had a schedule ran with a constant one.
   lambdaSchedule: z.enum(LAMBDA_SCHEDULES).default('constant'),
   maskEpochs: z.number().int().positive().optional(),
-  lr: z.object({ diff: positive, gates: positive, head: positive, base: positive, mask: positive.optional() }),
+  lr: z.object({ diff: positive, gates: positive, head: positive, base: positive, mask: positive.optional(), module: positive.optional() }),
   // Jobs written before these switches ran with today's defaults.
   gateSchedule: z.enum(GATE_SCHEDULES).default('shared'), penalty: z.enum(STRUCTURED_PENALTIES).default('product'),
   clip: z.enum(CLIP_MODES).default('global'), maskStart: z.enum(MASK_STARTS).default('sampled'),
@@ -49,6 +49,9 @@ const configSchema = z.object({
   valueEncoding: z.enum(VALUE_ENCODINGS),
   // Jobs written before float16 moments ran with float32 ones (and their checkpoints hold them).
   moments: z.enum(MOMENT_TYPES).default('float32'),
+  // Jobs written before the module methods: their defaults (train-config.ts).
+  rank: z.number().int().positive().default(DEFAULT_CONFIG.rank), loraAlpha: positive.default(DEFAULT_CONFIG.loraAlpha),
+  loraTargets: z.enum(['qv', 'all']).default(DEFAULT_CONFIG.loraTargets), bottleneck: z.number().int().positive().optional(),
 });
 const jobSchema = z.object({
   format: z.literal(JOB_FORMAT), baseId: z.string(), trainPath: z.string(), devPath: z.string().optional(),

@@ -11,7 +11,7 @@ import type { StartRun, TrainingRuns } from './app-runs.js';
 import type { QueueRunStatus, QueueStatus } from './run-status.js';
 
 /** What differs between the runs of a comparison: the method and its budget (a new budget field joins this Pick). */
-export type MethodBudget = Pick<StartRun, 'method' | 'sparsity'>;
+export type MethodBudget = Pick<StartRun, 'method' | 'sparsity' | 'modules'>;
 /** What they share. */
 export type SharedRun = Omit<StartRun, keyof MethodBudget>;
 
@@ -38,7 +38,7 @@ export class RunQueues {
     const runs = q.entries.map(({ budget, runId, error }): QueueRunStatus => {
       const s = runId === null ? null : this.runs.status(runId, Number.MAX_SAFE_INTEGER);
       return {
-        method: budget.method, sparsity: budget.sparsity, runId, state: s?.state ?? (error === null ? 'queued' : 'failed'),
+        method: budget.method, sparsity: budget.sparsity, ...(budget.modules ?? {}), runId, state: s?.state ?? (error === null ? 'queued' : 'failed'),
         progress: s?.progress ?? null, result: s?.result ?? null, error: s?.error ?? error,
       };
     });

@@ -6,7 +6,8 @@ import type { BaseModel } from '../model/base.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { CheckpointTensor } from './checkpoint.js';
 import { diffName, gateName, groupGateName } from './diff-params.js';
-import { maskName, type Method, type PhaseKind } from './methods.js';
+import { initialModules, maskName, type Method, type PhaseKind } from './methods.js';
+import type { ModuleSpec } from '../model/modules.js';
 import { expectedDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
 import type { HostTensor } from '../runtime/index.js';
@@ -58,25 +59,29 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
   } else {
     for (const [n, t] of tensorsOf(base, state, '')) weights.set(n, { dims: base.weights.get(n)!.dims, data: t });
   }
-  const head = paramInput('head.'), prefix = paramInput('').length;
-  for (const [n, t] of state) if (n.startsWith(head)) weights.set(n.slice(prefix), { dims: t.dims, data: f32Of(t) });
+  // The head and a module method's module tensors (model/modules.ts) under their own names.
+  const own = ['head.', 'lora.', 'adapter.'].map(paramInput), prefix = paramInput('').length;
+  for (const [n, t] of state) if (own.some((p) => n.startsWith(p))) weights.set(n.slice(prefix), { dims: t.dims, data: f32Of(t) });
   return { weights, nonzeros };
 }
 
 /**
  * Parameters and zero moments of a phase's first step: the head carried in `prev` (or
  * initialised N(0, 0.02²) from the seed, biases 0), dense base tensors from the base, gate
- * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0.
+ * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0, module tensors
+ * at their papers' initialisation (from the seed too).
  */
-export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number; moments: MomentType },
+export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number; moments: MomentType; module?: ModuleSpec },
   prev?: RunState, diffInit?: TensorMap): RunState {
   const rng = new Rng(o.seed + 3);
+  const modules = o.module ? initialModules(base, o.module, new Rng(o.seed + 5)) : {};
   const out: RunState = new Map();
   for (const t of trainables) {
     const dims = t.shape as number[], n = dims.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (t.group === 'head') data = (prev?.has(paramInput(t.name)) ? f32Of(prev.get(paramInput(t.name))!).slice() : undefined) ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
-    else if (t.group === 'base') data = base.weights.get(t.name)!.data.slice();
+    else if (base.weights.has(t.name)) data = base.weights.get(t.name)!.data.slice();
+    else if (modules[t.name]) data = modules[t.name];
     else if (t.group === 'gates') data = new Float32Array(n).fill(o.alphaInit);
     else data = diffInit?.get(t.name.slice(diffName('').length))?.slice() ?? new Float32Array(n);
     out.set(paramInput(t.name), { dims, data });

@@ -73,6 +73,11 @@ export interface QueueRunStatus {
   method: string;
   /** The budget it trains at (the diff's share of the base; ignored by methods without one). */
   sparsity: number;
+  /** LoRA's rank and adapters' bottleneck where the run set them. */
+  rank?: number;
+  bottleneck?: number;
+  loraAlpha?: number;
+  loraTargets?: 'qv' | 'all';
   runId: string | null;
   state: RunState | 'queued';
   progress: RunProgress | null;

@@ -1,9 +1,21 @@
-/** A training run's settings and their defaults (the CLI, the app and the recipes fill them in). */
+/**
+ * A training run's settings and their defaults (the CLI, the app and the recipes fill them in).
+ *
+ * Module methods (model/modules.ts), their papers' defaults:
+ * - lora: r = 8 on W_q and W_v, α = 8 — Hu et al. 2021, App. D (RoBERTa-base on GLUE: r_q = r_v = 8,
+ *   "we simply set α to the first r we try and do not tune it", so α stays 8 when r changes);
+ *   lr 5e-4, the top of the paper's GLUE rates for RoBERTa-base (4e-4 to 5e-4, batch 16, 30–80
+ *   epochs, warm-up 6 %): our runs are 3 epochs, so the upper rate, not a larger one, since
+ *   Adam's step size does not grow with the base's width.
+ * - adapter-houlsby / adapter-pfeiffer: lr 1e-3, the top of Houlsby et al.'s sweep
+ *   {3e-5, 1e-4, 3e-4, 1e-3} (3 or 20 epochs), which a 3-epoch run on a small base needs most;
+ *   the bottleneck, unless given, sized to the sparsity budget (methods.ts adapterBottleneck).
+ */
 import type { ValueEncoding } from '../packs/values.js';
 import type { MomentType } from './adamw.js';
 import type { StructuredPenalty } from './diff-params.js';
 import type { LambdaSchedule } from './lambda-schedule.js';
-import type { ClipMode, Method } from './methods.js';
+import type { ClipMode, Method, ModuleMethod } from './methods.js';
 
 export interface TrainConfig {
   method: Method;
@@ -21,8 +33,14 @@ export interface TrainConfig {
   lambda: number;
   /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
   lambdaSchedule: LambdaSchedule;
-  /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases); mask: w in the fixed-mask phase (default: diff). */
-  lr: { diff: number; gates: number; head: number; base: number; mask?: number };
+  /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases); mask: w in the fixed-mask phase (default: diff); module: a module method's tensors (default: MODULE_LR). */
+  lr: { diff: number; gates: number; head: number; base: number; mask?: number; module?: number };
+  /** LoRA's rank r, scale α (ΔW = (α/r)·A·B) and targets (model/modules.ts). */
+  rank: number;
+  loraAlpha: number;
+  loraTargets: 'qv' | 'all';
+  /** Adapters' bottleneck width; none: sized to the sparsity budget. */
+  bottleneck?: number;
   /** Share of each phase's steps spent warming up. */
   warmup: number;
   /** The gates' rate: on the shared warm-up and decay, or constant (the official code's). */
@@ -47,7 +65,7 @@ export interface TrainConfig {
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
-  weightDecay: 0.01, moments: 'float32', alphaInit: 5,
+  weightDecay: 0.01, moments: 'float32', alphaInit: 5, rank: 8, loraAlpha: 8, loraTargets: 'qv',
   evalEvery: 0, valueEncoding: 'float16',
 };
 
@@ -55,3 +73,6 @@ export const GATE_SCHEDULES = ['shared', 'constant'] as const;
 export type GateSchedule = (typeof GATE_SCHEDULES)[number];
 export const MASK_STARTS = ['sampled', 'dense'] as const;
 export type MaskStart = (typeof MASK_STARTS)[number];
+
+/** A module method's default peak learning rate (see the file's header). */
+export const MODULE_LR: Record<ModuleMethod, number> = { lora: 5e-4, 'adapter-houlsby': 1e-3, 'adapter-pfeiffer': 1e-3 };

@@ -25,7 +25,8 @@ import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaState } from './lam
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { cpuArena, multiStepGraph, stepsPerRun } from './multi-step.js';
-import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, methodPhases, type PhaseGraph, type PhaseKind } from './methods.js';
+import { buildPhaseGraph, graphOptionsOf, isFixedInput, isModuleMethod, maskName, methodPhases, MODULE_GROUP, type GraphOptions, type PhaseGraph, type PhaseKind } from './methods.js';
+import type { ModuleSpec } from '../model/modules.js';
 import type { Metrics } from '../data/metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
@@ -34,7 +35,7 @@ import { currentWeights, hostOf, initialPhaseState, stateOf, tensorsOf, type Run
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
-import type { TrainConfig } from './train-config.js';
+import { MODULE_LR, type TrainConfig } from './train-config.js';
 
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;
@@ -79,6 +80,8 @@ export interface TrainResult {
   devMetrics: Metrics;
   /** Adapted (trained) base tensors after training, and the head: what the pack encodes before quantisation. */
   weights: Map<string, WeightTensor>;
+  /** A module method's module and its trained tensors (float32, by canonical name; model/modules.ts). */
+  modules?: { spec: ModuleSpec; tensors: Map<string, WeightTensor> };
   /** `lambda`: λ at the L0 phase's last step. */
   projection?: Projection;
   steps: number;
@@ -107,9 +110,11 @@ export class Trainer {
   /** Steps of each phase, and the run's steps before each phase. */
   private readonly stepsOfPhase: number[];
   private readonly phaseOffset: number[];
+  private readonly graphOptions: GraphOptions;
 
   constructor(private readonly input: TrainInput) {
     this.phases = methodPhases(input.config.method);
+    this.graphOptions = graphOptionsOf(input.base, input.config);
     this.lengths = input.train.rows.map((r) => r.text.length + (r.pair?.length ?? 0));
     this.stepsOfPhase = phaseStepCounts(this.phases, input.config, this.batchesPerEpoch);
     let before = 0;
@@ -154,7 +159,8 @@ export class Trainer {
       : { meta: { phaseIndex: 0, phaseStep: 0, noiseRng: [...new Rng(c.seed + 7).state] } as Meta, tensors: this.initialState(this.phases[0]) };
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     this.lastCheckpoint = Date.now();
-    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength });
+    const { module } = this.graphOptions;
+    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, ...(module ? { module } : {}) });
     let devMetrics: Metrics = {};
     try {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
@@ -167,10 +173,13 @@ export class Trainer {
         else meta = { ...meta, phaseIndex: pi, phaseStep: this.phaseSteps(pi) };
       }
       const lastPhase = this.phases.at(-1)!;
-      const { weights } = currentWeights(base, c.method, lastPhase, carried);
-      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics });
+      const { weights: all } = currentWeights(base, c.method, lastPhase, carried);
+      const isModule = (n: string) => !n.startsWith('head.') && !base.weights.has(n);
+      const weights = new Map([...all].filter(([n]) => !isModule(n)));
+      const modules = module && { spec: module, tensors: new Map([...all].filter(([n]) => isModule(n))) };
+      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics, ...(modules ? { modules } : {}) });
       return {
-        status: 'done', pack, devMetrics, weights,
+        status: 'done', pack, devMetrics, weights, ...(modules ? { modules } : {}),
         ...(meta.projection ? { projection: meta.projection } : {}), steps: totalSteps, seconds: (Date.now() - started) / 1000,
       };
     } finally {
@@ -188,13 +197,13 @@ export class Trainer {
     const { base, config: c, train } = this.input;
     const phaseSteps = this.phaseSteps(pi), offset = this.phaseOffset[pi], totalSteps = this.totalSteps(), kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, graphOptionsOf(base, c));
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
     const provider = this.input.provider ?? 'cpu';
     let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
     const extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
     const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
-    const { mask: maskLr, ...lr } = c.lr;
+    const { mask: maskLr, ...lr } = { ...c.lr, ...(isModuleMethod(c.method) ? { module: c.lr.module ?? MODULE_LR[c.method] } : {}) };
     const feeds = new PhaseFeeds(base, train.task, pg, {
       maxLength: c.maxLength, lr: kind === 'mask' ? { ...lr, diff: maskLr ?? lr.diff } : lr, warmup: c.warmup,
       constantGroups: c.gateSchedule === 'constant' ? ['gates'] : [], phaseSteps, lambda: lambda && ((s) => lambda.lambdaAt(s)),
@@ -243,7 +252,7 @@ export class Trainer {
           this.emit({
             kind: 'step', phase: kind, phaseIndex: pi, step: offset + step + 1, totalSteps, epoch: Math.floor(step / this.batchesPerEpoch),
             loss: scalar('loss')!, taskLoss: scalar('taskLoss')!, ...(expectedL0 !== undefined ? { expectedL0 } : {}), ...(expectedNonzeros !== undefined ? { expectedNonzeros } : {}), ...(lambda ? { lambda: lambda.lambdaAt(step) } : {}),
-            lr: feeds.rate(kind === 'dense' ? 'base' : 'diff', step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
+            lr: feeds.rate(kind !== 'dense' ? 'diff' : this.graphOptions.module ? MODULE_GROUP : 'base', step), examplesPerSecond: (done * c.batchSize) / Math.max(secs, 1e-9), etaSeconds: (secs / done) * left,
           });
         }
         s += n;
@@ -289,8 +298,8 @@ export class Trainer {
 
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
     const { base, train, config: c } = this.input;
-    const pg = buildPhaseGraph(base, train.task, c.method, kind, graphOptionsOf(base, c));
-    return initialPhaseState(base, pg.trainables, c, prev, diffInit);
+    const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
+    return initialPhaseState(base, pg.trainables, { ...c, module: this.graphOptions.module }, prev, diffInit);
   }
 
   /**

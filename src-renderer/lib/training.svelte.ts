@@ -16,6 +16,8 @@ const POLL_MS = 500;
  */
 export const BUDGETS = {
   sparsity: { field: 'sparsity', divide: 100, label: 'Nonzeros (% of the base)', initial: 0.5, min: 0.01, max: 100, step: 'any' },
+  rank: { field: 'rank', divide: 1, label: 'Rank', initial: 8, min: 1, max: 1024, step: 1 },
+  bottleneck: { field: 'bottleneck', divide: 1, label: 'Bottleneck width', initial: 16, min: 1, max: 65536, step: 1 },
 } as const satisfies Record<string, { field: keyof CompareRun; divide: number; label: string; initial: number; min: number; max: number; step: number | 'any' }>;
 export type BudgetName = keyof typeof BUDGETS;
 
@@ -23,6 +25,9 @@ export const METHOD_CHOICES: readonly { id: TrainMethod; label: string; budget: 
   { id: 'diff-structured', label: 'Diff pruning, structured (recommended)', budget: 'sparsity' },
   { id: 'diff', label: 'Diff pruning', budget: 'sparsity' },
   { id: 'magnitude', label: 'Magnitude pruning of a full finetune', budget: 'sparsity' },
+  { id: 'lora', label: 'LoRA on query and value', budget: 'rank' },
+  { id: 'adapter-houlsby', label: 'Adapters (Houlsby: after attention and FFN)', budget: 'bottleneck' },
+  { id: 'adapter-pfeiffer', label: 'Adapters (Pfeiffer: after the FFN)', budget: 'bottleneck' },
   { id: 'bitfit', label: 'BitFit (biases only)', budget: null },
   { id: 'last-layer', label: 'Last layer only', budget: null },
   { id: 'full', label: 'Full finetuning (large pack)', budget: null },
@@ -65,6 +70,9 @@ export class TrainingWizard {
   method = $state<TrainMethod>('diff-structured');
   /** Percent of the base's parameters. */
   sparsityPercent = $state<number>(BUDGETS.sparsity.initial);
+  /** A single run's LoRA rank and adapters' bottleneck (Compare methods keeps one per ticked method). */
+  rank = $state<number>(BUDGETS.rank.initial);
+  bottleneck = $state<number>(BUDGETS.bottleneck.initial);
   /** Compare methods: train each ticked method at its budget, one after another. */
   comparing = $state(false);
   picks = $state(METHOD_CHOICES.map((m) => ({ method: m.id, on: m.id === 'diff-structured', value: m.budget ? BUDGETS[m.budget].initial : 0 })));
@@ -100,7 +108,9 @@ export class TrainingWizard {
   starting = $state(false);
   error = $state<string | null>(null);
 
-  readonly sparse = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.budget === 'sparsity');
+  /** The chosen method's budget (null: none to choose). */
+  readonly budget = $derived(METHOD_CHOICES.find((m) => m.id === this.method)?.budget ?? null);
+  readonly sparse = $derived(this.budget === 'sparsity');
   readonly running = $derived(live(this.current) || this.queue?.state === 'running');
   readonly picked = $derived(this.picks.filter((p) => p.on));
   readonly canStart = $derived(this.preview !== null && !this.inspecting && this.taskName.trim() !== '' && !this.starting && !this.running && (!this.comparing || this.picked.length >= 2));
@@ -188,7 +198,7 @@ export class TrainingWizard {
       if (this.comparing) {
         this.watchQueue(await call('train:compare', { ...shared, runs: this.picked.map((p) => budgetFields(p.method, p.value)) }));
       } else {
-        this.follow(await call('train:start', { ...shared, ...budgetFields(this.method, this.sparsityPercent) }));
+        this.follow(await call('train:start', { ...shared, ...budgetFields(this.method, this.budget === 'rank' ? this.rank : this.budget === 'bottleneck' ? this.bottleneck : this.sparsityPercent) }));
       }
     } catch (err) {
       this.error = messageOf(err);

@@ -1,5 +1,6 @@
 /** Handlers validate untrusted arguments, call services, and never throw across the boundary. */
 import assert from 'node:assert/strict';
+import type { TrainStart } from '../../src-main/ipc/services.js';
 import { test } from 'node:test';
 import { createHandlers, dispatch } from '../../src-main/ipc/handlers.js';
 import { FAKE_APP_INFO, FAKE_REPORT, fakeServices } from './helpers.js';
@@ -90,7 +91,11 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     ['bases:list', { id: 'x' }, /Unrecognized key: "id"/],
     ['train:start', { ...TRAIN, baseId: '../bases' }, /baseId: expected a base id/],
     ['train:start', { ...TRAIN, provider: 'cuda' }, /provider: Invalid option/],
-    ['train:start', { ...TRAIN, method: 'lora' }, /method: Invalid option/],
+    ['train:start', { ...TRAIN, method: 'prefix-tuning' }, /method: Invalid option/],
+    ['train:start', { ...TRAIN, method: 'lora', rank: 0 }, /rank: Too small/],
+    ['train:start', { ...TRAIN, method: 'lora', loraTargets: 'qkv' }, /loraTargets: Invalid option/],
+    ['train:start', { ...TRAIN, method: 'lora', loraAlpha: -1 }, /loraAlpha: Too small/],
+    ['train:start', { ...TRAIN, method: 'adapter-houlsby', bottleneck: 1.5 }, /bottleneck: Invalid input: expected int/],
     ['train:start', { ...TRAIN, sparsity: 0 }, /sparsity: Too small/],
     ['train:start', { ...TRAIN, glue: 'IMDB' }, /glue: not a GLUE task name/],
     ['train:start', { ...TRAIN, taskName: '   ' }, /taskName: name the task/],
@@ -116,6 +121,10 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
   assert.deepEqual(predicted.ok && predicted.value.predictions.map((p) => 'label' in p && p.label), ['positive', 'negative']);
   assert.deepEqual(await handlers['packs:uninstall']({ id: 'ffff' }), { ok: false, error: { code: 'failed', message: "packs:uninstall failed: no installed pack 'ffff' (see 'taskpack pack list')" } });
   assert.deepEqual(calls, ['installPack', 'predict', 'uninstallPack']);
+  const lora = { ...TRAIN, method: 'lora', rank: 4, loraAlpha: 8, loraTargets: 'all' };
+  assert.equal((await handlers['train:start'](lora)).ok, true);
+  // (cast: the deepEqual with [] above narrowed the array's type)
+  assert.deepEqual((services.started as TrainStart[]).map((r) => [r.method, r.rank, r.loraAlpha, r.loraTargets]), [['lora', 4, 8, 'all']]);
 });
 
 test('anatomy, compare, trust and evaluate-with-GLUE channels: bad arguments refused before any service runs; valid ones reach it', async () => {

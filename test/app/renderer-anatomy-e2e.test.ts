@@ -50,7 +50,7 @@ function packFile(model: BaseModel, name: string, picks: Record<string, number[]
     base: { id: model.id, fingerprint: model.fingerprint },
     task: { name, description: '', type: 'classification', labels: ['negative', 'positive'], inputColumns: ['sentence'], maxLength: 16, tokenizer: 'tiny', appVersion: '0.1.0', createdAt: '2026-12-06T12:00:00.000Z' },
     provenance: { method: 'diff', hyperParameters: {}, trainingData: '0'.repeat(64), devMetrics: { accuracy: 0.75 } },
-    diffs, dense: [{ name: 'head.w', dims: [hidden, 2], data: new Float32Array(hidden * 2) }, { name: 'head.b', dims: [2], data: new Float32Array(2) }],
+    kind: 'diff', diffs, modules: [], dense: [{ name: 'head.w', dims: [hidden, 2], data: new Float32Array(hidden * 2) }, { name: 'head.b', dims: [2], data: new Float32Array(2) }],
   }, signWith ? { signWith } : {});
   return { name: `${name.replace(/\s+/g, '-')}.taskpack`, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) };
 }

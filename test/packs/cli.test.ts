@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { saveBase } from '../../src-main/model/base-store.js';
-import { GOLDEN_PATH, syntheticBase, TINY, variants } from '../../support/pack-fixtures.js';
+import { encodePack } from '../../src-main/packs/codec.js';
+import { GOLDEN_PATH, moduleContent, syntheticBase, TINY, variants } from '../../support/pack-fixtures.js';
 
 async function cli(home: string, ...argv: string[]) {
   let stdout = '', stderr = '';
@@ -82,19 +83,48 @@ test('storage: per task, the measured pack and the estimates sized by hand from 
   const head = 4 * (TINY.hidden * TINY.classes + TINY.classes);
   assert.equal(byKey.full.bytesPerTask, 4 * params + head);
   assert.equal(byKey.full.totalBytes, 5 * (4 * params + head));
-  // By hand for hidden h = 8, one layer: two adapters of 2·h·m + h + m, plus 4h LayerNorm parameters; Pfeiffer: one adapter.
+  // Hidden h = 8: adapters of bottleneck 64 or 256 and LoRA of rank 16 are wider than the layers they adapt, so they are left out;
+  // LoRA of rank 8 on W_q and W_v (the fused QKV's thirds, Hu et al.'s GLUE targets): r·(h + h) each.
   const h = TINY.hidden;
-  for (const m of [64, 256]) {
-    assert.equal(byKey[`adapter-houlsby ${m}`].bytesPerTask, 4 * (2 * (2 * h * m + h + m) + 4 * h) + head);
-    assert.equal(byKey[`adapter-pfeiffer ${m}`].bytesPerTask, 4 * (2 * h * m + h + m) + head);
-    assert.equal(byKey[`adapter-houlsby ${m}`].totalBytes, 4 * params + 5 * byKey[`adapter-houlsby ${m}`].bytesPerTask);
-  }
-  // q, k, v and o: r·(h + h) each.
-  for (const rank of [8, 16]) assert.equal(byKey[`lora ${rank}`].bytesPerTask, 4 * (4 * rank * 2 * h) + head);
+  assert.deepEqual(g.points.filter((p: { estimated: boolean }) => p.estimated).map((p: { method: string }) => p.method).sort(), ['full', 'lora']);
+  assert.equal(byKey['lora 8'].bytesPerTask, 4 * (2 * 8 * 2 * h) + head);
   assert.ok(g.points.filter((p: { estimated: boolean }) => p.estimated).every((p: { metric: null; frontier: boolean }) => p.metric === null && !p.frontier));
   const human = (await cli(home, 'storage')).stdout;
   assert.match(human, /task "task 0" on base synthetic-tiny \(0\.00 M parameters, [\d.]+ MiB\); totals for 2 tasks/);
   assert.match(human, /\* diff-structured +[\d.]+ % +[\d.]+ MiB +[\d.]+ MiB +0\.8611/);
   assert.match(human, /  lora +rank 8 +[\d.]+ MiB +[\d.]+ MiB +estimated, not trained/);
+  // On a base of hidden 256 (by hand, one layer): Houlsby, two adapters of 2·h·m + h + m plus 4h LayerNorm parameters; Pfeiffer, one adapter.
+  const wide = join(home, 'wide');
+  const wideBase = syntheticBase({ ...TINY, hidden: 256, heads: 4 }, 1, 'synthetic-wide');
+  saveBase(wide, { id: 'synthetic-wide', architecture: 'bert', displayName: 'wide', config: { ...TINY, hidden: 256 }, maxLength: 8, weights: wideBase.weights, tokenizerJson: '{}' });
+  const widePoints = (await cli(wide, 'storage', '--json')).json.groups[0].points;
+  const wideKey = Object.fromEntries(widePoints.map((p: { method: string; budget: { value: number } | null }) => [`${p.method} ${p.budget?.value ?? ''}`.trim(), p]));
+  for (const m of [64, 256]) {
+    assert.equal(wideKey[`adapter-houlsby ${m}`].bytesPerTask, 4 * (2 * (2 * 256 * m + 256 + m) + 4 * 256));
+    assert.equal(wideKey[`adapter-pfeiffer ${m}`].bytesPerTask, 4 * (2 * 256 * m + 256 + m));
+  }
+  for (const rank of [8, 16]) assert.equal(wideKey[`lora ${rank}`].bytesPerTask, 4 * (2 * rank * 2 * 256));
   assert.equal((await cli(home, 'storage', '--tasks', '0')).code, EXIT_USAGE);
+});
+
+test('pack inspect shows a module pack\'s kind, spec and module bytes; pack compare refuses across kinds and says why', async (t) => {
+  const home = homeFor(t);
+  const lora = join(home, 'lora.taskpack'), houlsby = join(home, 'houlsby.taskpack');
+  writeFileSync(lora, encodePack(moduleContent({ kind: 'lora', rank: 2, alpha: 16, targets: 'qv' })));
+  writeFileSync(houlsby, encodePack(moduleContent({ kind: 'adapter', variant: 'houlsby', bottleneck: 3 })));
+  const r = (await cli(home, 'pack', 'inspect', lora, '--json')).json;
+  assert.deepEqual([r.header.version, r.kind, r.module], [2, 'lora', { kind: 'lora', rank: 2, alpha: 16, targets: 'qv', description: 'LoRA r 2 α 16 (qv)' }]);
+  // Two targets (q, v) of one layer, a [8, 2] and b [2, 8] each: 64 int8 values.
+  assert.deepEqual([r.modules.length, r.totals.moduleParameters, r.totals.moduleBytes, r.totals.nnz], [4, 64, 64, 0]);
+  const human = (await cli(home, 'pack', 'inspect', houlsby)).stdout;
+  assert.match(human, /^task pack v2 /);
+  assert.match(human, /kind adapter: Houlsby adapter \(bottleneck 3\), 118 parameters in 8 module tensors, 118 bytes/);
+  assert.match(human, /adapter\.l0\.attn\.out\.down\.w +\[8, 3\] +module +int8 24 B/);
+  assert.match(human, /32 nonzeros in 4 tensors/, 'its LayerNorm changes, every position of 4 vectors of 8');
+  const golden = GOLDEN_PATH();
+  assert.equal((await cli(home, 'pack', 'inspect', golden, '--json')).json.kind, 'diff');
+  const compared = await cli(home, 'pack', 'compare', golden, lora);
+  assert.equal(compared.code, EXIT_USAGE);
+  assert.match(compared.stderr, /“lora task” is a LoRA r 2 α 16 \(qv\) pack: positions compare only between two diff packs/);
+  assert.equal((await cli(home, 'pack', 'compare', golden, golden, '--json')).code, EXIT_OK);
 });

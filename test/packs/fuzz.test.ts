@@ -1,5 +1,6 @@
 /**
- * Fuzzing the strict decoder with fast-check: every mutated pack gives a PackError with the
+ * Fuzzing the strict decoder with fast-check (format versions 1 and 2: the golden diff pack, a
+ * LoRA and a Houlsby pack): every mutated pack gives a PackError with the
  * expected code (never another exception), and a store refusing it is left byte-identical.
  * CI runs FUZZ_RUNS (default 2,400) cases spread over the properties; `npm run fuzz` 100,000,
  * and with FUZZ_MEASURE set (and --expose-gc) reports the slowest decode and the most heap
@@ -18,15 +19,22 @@ import { decodePack as decodeUnmeasured, type DecodeOptions } from '../../src-ma
 import { PackError, type PackErrorCode } from '../../src-main/packs/errors.js';
 import { DIGEST_BYTES, HEADER_BYTES } from '../../src-main/packs/format.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { GOLDEN_PATH, seal, snapshotDir, syntheticBase } from '../../support/pack-fixtures.js';
+import { encodePack } from '../../src-main/packs/codec.js';
+import { GOLDEN_PATH, goldenKey, moduleContent, seal, snapshotDir, syntheticBase } from '../../support/pack-fixtures.js';
 
-const PROPERTIES = 15;
+const PROPERTIES = 17;
 const RUNS = Math.max(1, Math.ceil(Number(process.env.FUZZ_RUNS ?? 2400) / PROPERTIES));
 const params = { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined };
 
 const base = syntheticBase();
 const signed = new Uint8Array(readFileSync(GOLDEN_PATH()));
 const unsigned = signed.slice(0, signed.length - 96);
+// Version 2: a LoRA pack (modules only) and a Houlsby pack (modules and dense LayerNorm diffs), each signed.
+const V2 = {
+  lora: encodePack(moduleContent({ kind: 'lora', rank: 2, alpha: 16, targets: 'all' }), { signWith: goldenKey() }),
+  houlsby: encodePack(moduleContent({ kind: 'adapter', variant: 'houlsby', bottleneck: 3 }, { encoding: 'float16' }), { signWith: goldenKey() }),
+};
+const v2Unsigned = (k: keyof typeof V2) => V2[k].slice(0, V2[k].length - 96);
 const packr = new Packr({ moreTypes: true, useRecords: false });
 const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false });
 
@@ -79,14 +87,21 @@ after(() => {
 });
 
 type Tree = Map<string, unknown>;
-const tree = (): Tree => unpackr.unpack(unsigned.subarray(HEADER_BYTES, unsigned.length - DIGEST_BYTES)) as Tree;
+const tree = (pack = unsigned): Tree => unpackr.unpack(pack.subarray(HEADER_BYTES, pack.length - DIGEST_BYTES)) as Tree;
 /** As encodePack writes a body: records as objects (map16), the user-keyed maps as Maps, bytes as bin (Buffer). */
 const USER_MAPS = new Set(['hyperParameters', 'devMetrics']);
 const asWritten = (v: unknown, key = ''): unknown =>
   v instanceof Map ? (USER_MAPS.has(key) ? v : Object.fromEntries([...v].map(([k, x]) => [k, asWritten(x, String(k))])))
     : Array.isArray(v) ? v.map((x) => asWritten(x))
     : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
-const reseal = (t: Tree) => seal(packr.pack(asWritten(t)));
+/** Version-2 fields (in the Houlsby pack: modules and float16 LayerNorm diffs). */
+const V2_PATHS: (string | number)[][] = [
+  ['kind'], ['module'], ['module', 'kind'], ['module', 'variant'], ['module', 'bottleneck'], ['modules'], ['modules', 0], ['modules', 0, 'name'],
+  ['modules', 1, 'dims'], ['modules', 2, 'values'], ['modules', 3, 'scale'], ['modules', 4, 'valueEncoding'], ['modules', 5, 'dims', 0],
+];
+const V2_KEYS = new Set(['kind', 'module', 'modules']);
+
+const reseal = (t: Tree, version = t.has('kind') ? 2 : 1) => seal(packr.pack(asWritten(t)), undefined, version);
 const diff = (t: Tree, k: number) => (t.get('diffs') as Tree[])[k];
 const at = (t: Tree, ...path: (string | number)[]) => path.reduce<unknown>((v, p) => (typeof p === 'number' ? (v as unknown[])[p] : (v as Tree).get(p)), t);
 
@@ -111,23 +126,26 @@ const gapDiff = () => {
   return { t, d, gaps };
 };
 
-test('bit flips anywhere: a specific error by region, never a crash', () => {
-  fc.assert(fc.property(fc.boolean(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }), (isSigned, flips) => {
-    const bytes = (isSigned ? signed : unsigned).slice();
+test('bit flips anywhere, version 1 and 2: a specific error by region, never a crash', () => {
+  fc.assert(fc.property(fc.constantFrom('v1', 'lora', 'houlsby'), fc.boolean(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }), (which, isSigned, flips) => {
+    const original = which === 'v1' ? (isSigned ? signed : unsigned) : isSigned ? V2[which] : v2Unsigned(which);
+    const unsignedLength = which === 'v1' ? unsigned.length : V2[which].length - 96;
+    const bytes = original.slice();
     for (const [pos, bit] of flips) bytes[pos % bytes.length] ^= 1 << bit;
-    if (Buffer.compare(bytes, isSigned ? signed : unsigned) === 0) return true; // flips cancelled out
-    const first = Math.min(...flips.map(([p]) => p % bytes.length).filter((p) => bytes[p] !== (isSigned ? signed : unsigned)[p]));
-    const codes: PackErrorCode[] = first < 8 ? ['BAD_MAGIC'] : first < 10 ? ['UNSUPPORTED_VERSION'] : first < 12 ? ['SCHEMA']
-      : first < 16 ? ['TRUNCATED', 'TRAILING_BYTES', 'INTEGRITY'] : first < unsigned.length ? ['INTEGRITY'] : ['BAD_SIGNATURE'];
+    if (Buffer.compare(bytes, original) === 0) return true; // flips cancelled out
+    const first = Math.min(...flips.map(([p]) => p % bytes.length).filter((p) => bytes[p] !== original[p]));
+    // A version flipped to the other one this app reads reaches the digest, which covers the header.
+    const codes: PackErrorCode[] = first < 8 ? ['BAD_MAGIC'] : first < 10 ? ['UNSUPPORTED_VERSION', 'INTEGRITY'] : first < 12 ? ['SCHEMA']
+      : first < 16 ? ['TRUNCATED', 'TRAILING_BYTES', 'INTEGRITY'] : first < unsignedLength ? ['INTEGRITY'] : ['BAD_SIGNATURE'];
     return refused(bytes, codes);
   }), params);
 });
 
-test('truncation and extension at any length', () => {
-  fc.assert(fc.property(fc.boolean(), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 200 }), (isSigned, cut, extra) => {
-    const full = isSigned ? signed : unsigned;
+test('truncation and extension at any length, version 1 and 2', () => {
+  fc.assert(fc.property(fc.constantFrom('v1', 'lora', 'houlsby'), fc.boolean(), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 200 }), (which, isSigned, cut, extra) => {
+    const full = which === 'v1' ? (isSigned ? signed : unsigned) : isSigned ? V2[which] : v2Unsigned(which);
     const n = cut % full.length;
-    if (isSigned && n === unsigned.length) {
+    if (isSigned && n === full.length - 96) {
       // Cutting the whole signature block leaves a valid unsigned pack; a store that requires signatures refuses it.
       assert.equal(decodePack(full.subarray(0, n)).signature, undefined);
       try { decodePack(full.subarray(0, n), { requireSignature: true }); } catch (e) { return (e as PackError).code === 'UNSIGNED'; }
@@ -235,14 +253,14 @@ test('msgpack headers declaring huge lengths inside the body: MALFORMED, no allo
   }), params);
 });
 
-test('any field replaced by any msgpack value: a PackError or a valid pack, never a crash', () => {
+test('any field replaced by any msgpack value (v1 and v2 fields): a PackError or a valid pack, never a crash', () => {
   const paths: (string | number)[][] = [
     ['base'], ['base', 'id'], ['task'], ['task', 'labels'], ['task', 'type'], ['task', 'createdAt'], ['provenance', 'hyperParameters'],
     ['provenance', 'devMetrics'], ['diffs'], ['diffs', 0], ['diffs', 1, 'indexEncoding'], ['diffs', 2, 'valueEncoding'], ['dense', 0, 'dims'], ['dense'],
   ];
   const value = fc.oneof(fc.anything({ maxDepth: 2, withMap: true, withNullPrototype: true }), fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)), fc.double());
-  fc.assert(fc.property(fc.constantFrom(...paths), value, (path, v) => {
-    const t = tree();
+  fc.assert(fc.property(fc.constantFrom(...paths, ...V2_PATHS), value, (path, v) => {
+    const t = tree(V2_KEYS.has(String(path[0])) ? v2Unsigned('houlsby') : unsigned);
     const parent = at(t, ...path.slice(0, -1)), key = path[path.length - 1];
     if (parent instanceof Map) parent.set(key as string, v);
     else (parent as unknown[])[key as number] = v;
@@ -301,12 +319,15 @@ function spliced(t: Tree, path: (string | number)[], raw: Uint8Array): Uint8Arra
   else (parent as unknown[])[key as number] = marker;
   const body = Buffer.from(packr.pack(asWritten(t)));
   const m = Buffer.from(packr.pack(marker)), i = body.indexOf(m);
-  return seal(Buffer.concat([body.subarray(0, i), raw, body.subarray(i + m.length)]));
+  return seal(Buffer.concat([body.subarray(0, i), raw, body.subarray(i + m.length)]), undefined, t.has('kind') ? 2 : 1);
 }
 const FIELDS: (string | number)[][] = [
   ['base'], ['base', 'id'], ['task', 'labels'], ['task', 'labels', 0], ['task', 'maxLength'], ['provenance', 'hyperParameters'],
   ['diffs'], ['diffs', 0], ['diffs', 1, 'nnz'], ['diffs', 1, 'dims'], ['diffs', 1, 'dims', 0], ['diffs', 2, 'values'], ['dense', 0, 'values'], ['dense', 1],
+  ['kind'], ['module'], ['module', 'bottleneck'], ['modules'], ['modules', 0], ['modules', 1, 'dims'], ['modules', 2, 'values'], ['modules', 3, 'scale'],
 ];
+/** The pack whose tree a field path is taken from: v2 fields from the Houlsby pack. */
+const treeFor = (path: (string | number)[]) => tree(V2_KEYS.has(String(path[0])) ? v2Unsigned('houlsby') : unsigned);
 
 test('msgpack extensions of every type, anywhere: refused before msgpackr decodes them', () => {
   const ext = fc.tuple(fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xc7, 0xc8, 0xc9), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }))
@@ -318,8 +339,8 @@ test('msgpack extensions of every type, anywhere: refused before msgpackr decode
     });
   fc.assert(fc.property(fc.constantFrom(...FIELDS), ext, fc.uint8Array({ maxLength: 40 }), (path, raw, tail) => {
     // The extension alone, or followed by bytes it might claim (msgpackr's references read on past their header).
-    refused(spliced(tree(), path, raw), ['MALFORMED']);
-    return refused(spliced(tree(), path, Buffer.concat([raw, tail])), ['MALFORMED']);
+    refused(spliced(treeFor(path), path, raw), ['MALFORMED']);
+    return refused(spliced(treeFor(path), path, Buffer.concat([raw, tail])), ['MALFORMED']);
   }), params);
 });
 
@@ -355,6 +376,46 @@ test('repeated map keys and non-canonical numbers and headers: NON_CANONICAL, on
     if (how === 'wide-int') { raw[0] = 0xce; raw.writeUInt32BE(n, 1); }
     return refused(spliced(t, num, raw), ['NON_CANONICAL']);
   }), params);
+});
+
+test('module tensors that lie: dims, value bytes, names, scales (v2)', () => {
+  fc.assert(fc.property(fc.constantFrom<keyof typeof V2>('lora', 'houlsby'), fc.nat(), fc.constantFrom('dims', 'values', 'rename', 'drop', 'scale', 'encoding'), fc.integer({ min: -64, max: 64 }).filter((d) => d !== 0),
+    (which, pick, how, delta) => {
+      const t = tree(v2Unsigned(which)), modules = t.get('modules') as Tree[], m = modules[pick % modules.length];
+      const dims = m.get('dims') as number[], values = m.get('values') as Buffer;
+      if (how === 'dims') m.set('dims', [Math.max(1, dims[0] + delta), ...dims.slice(1)]);
+      if (how === 'values') m.set('values', delta > 0 ? Buffer.concat([values, Buffer.alloc(delta)]) : values.subarray(0, Math.max(0, values.length + delta)));
+      if (how === 'rename') m.set('name', `${m.get('name')}`.replace(/l0/, `l${Math.abs(delta)}`));
+      if (how === 'drop') modules.splice(pick % modules.length, 1);
+      if (how === 'scale') m.set('scale', [0, -1, 1e-50, NaN, Infinity][pick % 5]);
+      if (how === 'encoding') {
+        const encoding = ['float32', 'float16', 'int8', 'int4'][pick % 4];
+        if (encoding === m.get('valueEncoding')) return true;
+        m.set('valueEncoding', encoding);
+      }
+      if (how === 'dims' && dims[0] + delta < 1 && dims[0] === 1) return true; // clamped back to the same shape
+      const codes: Record<string, PackErrorCode[]> = {
+        dims: ['COUNT_MISMATCH', 'SHAPE_MISMATCH'], values: ['COUNT_MISMATCH'], rename: ['MODULE_MISMATCH', 'SCHEMA'], drop: ['SCHEMA'],
+        scale: ['SCHEMA', 'NON_FINITE'], encoding: ['SCHEMA', 'COUNT_MISMATCH'],
+      };
+      return refused(reseal(t), codes[how]);
+    }), params);
+});
+
+test('module specs with any numbers and strings (v2): bounded, typed, matching the tensors', () => {
+  fc.assert(fc.property(fc.constantFrom<keyof typeof V2>('lora', 'houlsby'), fc.oneof(fc.integer({ min: -10, max: 10_000 }), fc.double(), fc.string({ maxLength: 12 })), fc.nat(),
+    (which, v, pick) => {
+      const t = tree(v2Unsigned(which)), spec = t.get('module') as Tree;
+      const key = which === 'lora' ? ['rank', 'alpha', 'targets', 'kind'][pick % 4] : ['bottleneck', 'variant', 'kind'][pick % 3];
+      const before = spec.get(key);
+      spec.set(key, v);
+      if (Object.is(before, v)) return true;
+      // Only a new alpha can be valid (it scales the update; the tensors' shapes do not depend on it).
+      if (key === 'alpha' && typeof v === 'number' && v > 0 && v <= 65536 && Number.isFinite(v)) {
+        try { return decodePack(reseal(t), { base }).module?.kind === 'lora'; } catch (e) { return refused(reseal(t), [(e as PackError).code]) && (e as PackError).code === 'NON_CANONICAL'; }
+      }
+      return refused(reseal(t), ['SCHEMA', 'LIMIT', 'NON_FINITE', 'SHAPE_MISMATCH', 'MODULE_MISMATCH', 'NON_CANONICAL']);
+    }), params);
 });
 
 test('prototype pollution: __proto__ keys stay data', () => {

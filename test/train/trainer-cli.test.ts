@@ -50,11 +50,33 @@ test('CLI: train → eval → infer with a task pack', async () => {
   assert.ok(Math.abs(i.json.scores[0] + i.json.scores[1] - 1) < 1e-6);
 });
 
+test('CLI: a LoRA run names its module, and its pack evaluates as the run did', async () => {
+  const { home } = tinyBert();
+  const train = writeSyntheticSentiment(home, 'train.tsv', 128, 3), dev = writeSyntheticSentiment(home, 'dev.tsv', 32, 4);
+  const out = join(home, 'lora.taskpack');
+  const t = await cli(home, 'train', '--train', train, '--dev', dev, '--method', 'lora', '--rank', '4', '--lora-targets', 'all', '--base', 'tiny', '--epochs', '3',
+    '--batch-size', '16', '--max-length', '16', '--lr-module', '1e-2', '--lr-head', '1e-2', '--values', 'float32', '--out', out, '--json');
+  assert.equal(t.code, EXIT_OK, t.stderr);
+  // Two layers of hidden 32 and FFN 64: q, k, v, o at 4·(32 + 32) each, FFN in and out at 4·(32 + 64).
+  assert.deepEqual(t.json.module, { spec: { kind: 'lora', rank: 4, alpha: 8, targets: 'all' }, parameters: 2 * (4 * 4 * 64 + 2 * 4 * 96) });
+  assert.match(t.stderr, /module: \{"kind":"lora","rank":4,"alpha":8,"targets":"all"\}, \d+ parameters per task/);
+  const e = await cli(home, 'eval', '--pack', out, '--data', dev, '--json');
+  assert.equal(e.code, EXIT_OK, e.stderr);
+  // float32 factors merged into the live base (rounding apart from the graph's A·B) score as the run did, a borderline row apart.
+  assert.ok(Math.abs(e.json.metrics.accuracy - t.json.metrics.accuracy) <= 1 / 32, `eval ${e.json.metrics.accuracy} vs train ${t.json.metrics.accuracy}`);
+  assert.ok(t.json.metrics.accuracy > 0.6, `dev accuracy ${t.json.metrics.accuracy}`);
+});
+
 test('CLI: bad train arguments are refused with a specific error and write nothing', async () => {
   const { home } = tinyBert();
   const train = writeSyntheticSentiment(home, 'train.tsv', 16, 1), out = join(home, 'x.taskpack');
   for (const [args, msg] of [
-    [['--method', 'lora'], /--method must be one of/],
+    [['--method', 'prefix-tuning'], /--method must be one of/],
+    [['--method', 'lora', '--rank', '0'], /--rank must be a positive integer, got '0'/],
+    [['--method', 'lora', '--lora-targets', 'qkv'], /--lora-targets must be one of qv, all, got 'qkv'/],
+    [['--method', 'lora', '--lora-alpha', '0'], /--lora-alpha must be positive, got '0'/],
+    // The tiny BERT's hidden size is 32: a wider bottleneck is refused before the run directory exists.
+    [['--method', 'adapter-pfeiffer', '--bottleneck', '33'], /--method adapter-pfeiffer: adapter bottleneck 33 is wider than the 32 it adapts after 'l0\.ffn\.out'/],
     [['--sparsity', '2'], /--sparsity must be in \(0, 1\]/],
     [['--epochs', '0'], /--epochs must be a positive integer/],
     [['--mask-epochs', 'many'], /--mask-epochs must be a positive integer/],

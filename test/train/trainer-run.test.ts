@@ -14,7 +14,8 @@ import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { mergeDense } from '../../src-main/packs/sparse.js';
 import { metricsOf, Predictor } from '../../src-main/infer/evaluate.js';
-import { METHODS, type Method } from '../../src-main/train/methods.js';
+import { METHODS, moduleSpecOf, shapesOf, type Method } from '../../src-main/train/methods.js';
+import { moduleShapes } from '../../src-main/model/modules.js';
 import { projectedCount } from '../../src-main/train/projection.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
@@ -94,13 +95,20 @@ test('every method writes a pack that decodes against the base, with its promise
     const pack = decodePack(encodePack(r.pack), { base });
     const nnz = pack.diffs.reduce((a, x) => a + x.indices.length, 0);
     const biases = [...base.weights].filter(([n]) => n.endsWith('.b')).reduce((a, [, t]) => a + t.data.length, 0);
+    const layerNorms = [...base.weights].filter(([n]) => /^l\d+\.ln/.test(n)).reduce((a, [, t]) => a + t.data.length, 0);
     const expected: Record<Method, (n: number) => boolean> = {
       'diff-structured': (n) => n === projectedCount(0.005, d), diff: (n) => n === projectedCount(0.005, d), magnitude: (n) => n === projectedCount(0.005, d),
       bitfit: (n) => n > 0 && n <= biases, 'last-layer': (n) => n > 0 && n < d / 2, full: (n) => n > d / 2,
+      // Module methods change no base tensor but Houlsby's LayerNorms; their modules travel apart (r.modules).
+      lora: (n) => n === 0, 'adapter-pfeiffer': (n) => n === 0, 'adapter-houlsby': (n) => n > 0 && n <= layerNorms,
     };
     assert.ok(expected[method](nnz), `${method}: ${nnz} nonzeros of ${d}`);
     assert.deepEqual(pack.dense.map((t) => t.name).sort(), ['head.b', 'head.w']);
     assert.equal(pack.provenance.method, method);
+    const spec = moduleSpecOf(method, TINY, shapesOf(base));
+    assert.equal(pack.kind, spec?.kind ?? 'diff');
+    assert.deepEqual(pack.module, spec);
+    assert.deepEqual(pack.modules.map((t) => [t.name, t.dims]), Object.entries(spec ? moduleShapes(spec, shapesOf(base)) : {}));
     assert.ok(events.some((e) => e.kind === 'eval'), `${method}: no dev evaluation`);
     if (method === 'diff' || method === 'diff-structured' || method === 'magnitude') assert.ok(events.some((e) => e.kind === 'projection'));
   }

@@ -96,3 +96,36 @@ for (const moments of MOMENT_TYPES) test(`diff-structured run on WebGPU (${momen
   const moved = [...pc].filter((p) => !pg.has(p));
   assert.ok(moved.length <= 1e-3 * pc.size, `${moved.length} of ${pc.size} pack positions differ: ${moved.slice(0, 5).join(', ')}`);
 });
+
+for (const method of ['lora', 'adapter-houlsby'] as const) test(`${method} run on WebGPU: no CPU nodes, state on the GPU, the same training as on the CPU`, async (t) => {
+  const skip = await webgpuSkipReason();
+  if (skip) return t.skip(skip);
+  const { home, base } = tinyBert();
+  const train = syntheticSentiment(home, 48, 9), dev = syntheticSentiment(home, 16, 10);
+  const config: TrainConfig = { ...DEFAULT_CONFIG, method, epochs: 1, batchSize: 16, maxLength: 16, seed: 9, rank: 4, bottleneck: 4 };
+  const runs = {} as Record<ProviderName, { result: TrainResult; steps: StepEvent[]; devices: DeviceEvent[] }>;
+  for (const provider of ['cpu', 'webgpu'] as const) {
+    const steps: StepEvent[] = [], devices: DeviceEvent[] = [];
+    const result = await new Trainer({
+      base, train, dev, config, provider, runDir: join(home, 'runs', provider),
+      onEvent: (e) => { if (e.kind === 'step') steps.push(e); if (e.kind === 'device') devices.push(e); },
+    }).run();
+    assert.equal(result.status, 'done');
+    if (result.status !== 'done') return;
+    runs[provider] = { result, steps, devices };
+  }
+  const { cpu, webgpu: gpu } = runs;
+  assert.equal(gpu.devices.length, 1);
+  const [d] = gpu.devices;
+  assert.equal(d.provider, 'webgpu', `the step ran on ${d.provider} (${d.fallback})`);
+  assert.equal(d.fallback, undefined);
+  assert.equal(d.stateLocation, 'gpu-buffer');
+  assert.equal(d.evalProvider, 'webgpu');
+  assert.equal(gpu.steps.length, 3);
+  gpu.steps.forEach((g, i) => assert.ok(relErr(g.taskLoss, cpu.steps[i].taskLoss) <= 1e-4, `step ${g.step} task loss: WebGPU ${g.taskLoss} vs CPU ${cpu.steps[i].taskLoss}`));
+  // Per module tensor, relative to its size (LoRA's A and the adapters start from the same seeded draws on both).
+  for (const [n, w] of cpu.result.modules!.tensors) {
+    const diff = norm(gpu.result.modules!.tensors.get(n)!.data, w.data), size = norm(w.data);
+    assert.ok(diff <= 1e-2 * size, `'${n}': ‖WebGPU − CPU‖ ${diff.toExponential(2)} vs ‖CPU‖ ${size.toExponential(2)}`);
+  }
+});

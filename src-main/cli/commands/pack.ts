@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { PackError } from '../../packs/errors.js';
-import { packAnatomy, packOverlap, type PackAnatomy, type PackOverlap } from '../../packs/anatomy.js';
+import { checkOverlapKinds, packAnatomy, packOverlap, type PackAnatomy, type PackOverlap } from '../../packs/anatomy.js';
 import { packReport, type PackReport } from '../../packs/inspect.js';
 import { PackStore, type PackEntry } from '../../packs/store.js';
 import { UsageError, type CommandOutcome, type CommandSpec } from '../command.js';
@@ -80,6 +80,11 @@ function inspectOutcome(store: PackStore, ref: string): CommandOutcome {
 function compareOutcome(store: PackStore, refA: string, refB: string): CommandOutcome {
   const [a, b] = [refA, refB].map((ref) => store.decode(load(store, ref)).content);
   if (a.base.fingerprint !== b.base.fingerprint) throw new UsageError(`the packs are for different bases ('${a.base.id}' and '${b.base.id}'): positions compare only on one base`);
+  try {
+    checkOverlapKinds(a, b);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const overlap = packOverlap(a.diffs, b.diffs);
   return { value: overlap, human: formatOverlap(overlap, a.task.name, b.task.name) };
 }
@@ -117,7 +122,9 @@ function formatReport(r: PackReport): string {
     `base ${r.base.id} (${r.base.fingerprint.slice(0, 12)}…)`,
     `task '${r.task.name}' (${r.task.type}${r.task.labels.length ? `: ${r.task.labels.join(', ')}` : ''}), columns ${r.task.inputColumns.join(', ')}, max length ${r.task.maxLength}`,
     `method ${r.provenance.method}, dev ${Object.entries(r.provenance.devMetrics).map(([k, v]) => `${k} ${v}`).join(', ') || '–'}, created ${r.task.createdAt}`,
+    ...(r.module ? [`kind ${r.kind}: ${r.module.description}, ${r.totals.moduleParameters} parameters in ${r.modules.length} module tensors, ${r.totals.moduleBytes} bytes`] : []),
     `${r.totals.nnz} nonzeros in ${r.diffs.length} tensors, ${r.totals.diffBytes} bytes (${r.totals.bytesPerNonzero?.toFixed(2) ?? '–'} per nonzero); head ${r.totals.denseBytes} bytes`,
+    ...r.modules.map((t) => `  ${t.name.padEnd(24)} [${t.dims.join(', ')}]  module  ${t.valueEncoding} ${t.valueBytes} B`),
     ...r.diffs.map((d) => `  ${d.name.padEnd(24)} [${d.dims.join(', ')}]  nnz ${d.nnz} (${(100 * d.density).toFixed(2)}%)  ${d.indexEncoding} ${d.indexBytes} B  ${d.valueEncoding} ${d.valueBytes} B`),
     ...r.dense.map((t) => `  ${t.name.padEnd(24)} [${t.dims.join(', ')}]  dense ${t.bytes} B`),
   ].join('\n');

@@ -1,7 +1,8 @@
 /**
  * `taskpack train --train FILE [--dev FILE] --method M [--sparsity S] [--epochs N]
  * [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] [--recipe default|reference] --out PACK`: finetune and
- * write a task pack. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
+ * write a task pack. Module methods take `--rank N --lora-alpha A --lora-targets qv|all` (lora) and
+ * `--bottleneck N` (adapters), defaults in train-config.ts. A recipe (recipes.ts) sets a group of options; options given explicitly override it.
  * Progress goes to stderr; the run keeps its job (job.json, for `taskpack explore`) and
  * checkpoints under <home>/runs/<run-id>/, and `--run-id ID` resumes a cancelled (or
  * killed) run from its last checkpoint.
@@ -20,7 +21,8 @@ import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../.
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
 import { MOMENT_TYPES } from '../../train/adamw.js';
-import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS } from '../../train/methods.js';
+import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf } from '../../train/methods.js';
+import { moduleParams, type ModuleSpec } from '../../model/modules.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
@@ -56,12 +58,13 @@ const positive = (x: number) => x > 0;
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'finetune a base on a labelled file and write a task pack',
-  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--base ID] --out PACK`,
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--rank N] [--lora-alpha A] [--lora-targets qv|all] [--bottleneck N] [--base ID] --out PACK`,
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
     epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
     'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, lambda: { type: 'string' }, 'lambda-schedule': { type: 'string' },
-    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' },
+    'lr-diff': { type: 'string' }, 'lr-gates': { type: 'string' }, 'lr-head': { type: 'string' }, 'lr-base': { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-module': { type: 'string' },
+    rank: { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-targets': { type: 'string' }, bottleneck: { type: 'string' },
     recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' }, moments: { type: 'string' },
     warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'layer-penalty': { type: 'string' },
     values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
@@ -98,7 +101,11 @@ export const trainCommand: CommandSpec = {
         diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
         head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
         ...(str(values['lr-mask']) !== undefined || d.lr.mask !== undefined ? { mask: num(values, 'lr-mask', d.lr.mask ?? 0, positive, 'positive') } : {}),
+        ...(str(values['lr-module']) !== undefined ? { module: num(values, 'lr-module', 0, positive, 'positive') } : {}),
       },
+      rank: num(values, 'rank', d.rank, positiveInt, 'a positive integer'), loraAlpha: num(values, 'lora-alpha', d.loraAlpha, positive, 'positive'),
+      loraTargets: choice(values, 'lora-targets', d.loraTargets, ['qv', 'all'] as const),
+      ...(str(values.bottleneck) !== undefined ? { bottleneck: num(values, 'bottleneck', 0, positiveInt, 'a positive integer') } : {}),
       warmup: num(values, 'warmup', d.warmup, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
       weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
       penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
@@ -119,6 +126,19 @@ export const trainCommand: CommandSpec = {
       } catch (e) {
         throw new UsageError(`--layer-penalty: ${e instanceof Error ? e.message : String(e)}`);
       }
+    }
+    // A module method's module on this base (sized from its shapes), refused before the run directory exists where the base cannot host it.
+    let module: { spec: ModuleSpec; parameters: number } | undefined;
+    try {
+      const shapes = Object.fromEntries(manifest.tensors.map((t) => [t.name, [...t.dims]]));
+      const spec = moduleSpecOf(method, config, shapes);
+      if (spec) module = { spec, parameters: moduleParams(spec, shapes) };
+    } catch (e) {
+      throw new UsageError(`--method ${method}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (module) {
+      const total = manifest.tensors.reduce((a, t) => a + t.dims.reduce((x, y) => x * y, 1), 0);
+      ctx.log(`module: ${JSON.stringify(module.spec)}, ${module.parameters} parameters per task (${(100 * module.parameters / total).toFixed(2)} % of the base)`);
     }
     const memory = { estimatedPeakBytes: estimateTrainingPeak({ tensors: manifest.tensors, method, batchSize: config.batchSize, maxLength: config.maxLength, moments: config.moments }), freeBytes: freemem() };
     const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
@@ -144,7 +164,7 @@ export const trainCommand: CommandSpec = {
     const bytes = result.packBytes;
     writeFileAtomic(out, bytes);
     const value = {
-      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros, memory,
+      pack: out, bytes: bytes.length, method, base: baseId, runId, metrics: result.devMetrics, nonzeros: result.nonzeros, memory, ...(module ? { module } : {}),
       ...(result.projection ? { projection: { ...result.projection, effectiveSparsityBefore: result.projection.nonzeroBefore / result.projection.total } } : {}),
       steps: result.steps, trainSeconds: result.seconds, totalSeconds: (Date.now() - started) / 1000, ...(warnings.length ? { warnings } : {}),
     };

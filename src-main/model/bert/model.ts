@@ -34,11 +34,11 @@ export interface BertInputs extends Record<string, Tensor> {
 }
 
 /** Q/K/V as one [h, 3h] projection, built from the separate canonical tensors. */
-const fuseQkv = (p: ParamFn): ParamFn => (name) => {
+const fuseQkv = (p: ParamFn): ParamFn => Object.assign((name: string) => {
   const m = /^(l\d+\.attn)\.qkv\.([wb])$/.exec(name);
   if (!m) return p(name);
   return g.concat(['q', 'k', 'v'].map((k) => p(`${m[1]}.${k}.${m[2]}`)), m[2] === 'w' ? 1 : 0);
-};
+}, { site: p.site });
 
 export class BertBase implements BaseModel {
   readonly architecture = 'bert' as const;
