@@ -75,9 +75,8 @@ test('grouped by task and base: measured points with budgets and metrics, the ne
   assert.deepEqual(reviews.points.filter((p) => p.method === 'full').map((p) => p.estimated), [false]);
   const fullCopy = paraphrase.points.find((p) => p.method === 'full')!;
   assert.deepEqual([fullCopy.estimated, fullCopy.metric, fullCopy.packId, fullCopy.totalBytes], [true, null, null, 2 * fullCopy.bytesPerTask]);
-  assert.deepEqual(reviews.points.filter((p) => p.estimated).map((p) => `${p.method} ${p.budget?.kind} ${p.budget?.value}`).sort(), [
-    'adapter-houlsby bottleneck 256', 'adapter-houlsby bottleneck 64', 'adapter-pfeiffer bottleneck 256', 'adapter-pfeiffer bottleneck 64', 'lora rank 16', 'lora rank 8',
-  ]);
+  // Hidden 8: bottlenecks of 64 and 256 and LoRA's rank 16 are wider than what they adapt, so they are left out.
+  assert.deepEqual(reviews.points.filter((p) => p.estimated).map((p) => `${p.method} ${p.budget?.kind} ${p.budget?.value}`).sort(), ['lora rank 8']);
   assert.equal(paraphrase.points.find((p) => !p.estimated)!.metric, 0.66, 'the task\'s primary metric (F1 before accuracy)');
   for (const g of r.groups) assert.deepEqual(g.points.map((p) => p.bytesPerTask), g.points.map((p) => p.bytesPerTask).sort((a, b) => a - b), 'by bytes');
 
@@ -103,9 +102,7 @@ test('estimates from a BERT base (separate q, k and v): sized by hand, not zero'
   const [g] = storageReport(home).groups;
   const bytes = (method: string, value: number) => g.points.find((p) => p.method === method && p.budget?.value === value)!.bytesPerTask;
   const h = 32, layers = 2;
-  for (const r of [8, 16]) assert.equal(bytes('lora', r), 4 * layers * 4 * r * (h + h));
-  for (const m of [64, 256]) {
-    assert.equal(bytes('adapter-houlsby', m), 4 * layers * (2 * (2 * h * m + h + m) + 4 * h));
-    assert.equal(bytes('adapter-pfeiffer', m), 4 * layers * (2 * h * m + h + m));
-  }
+  // LoRA on W_q and W_v (Hu et al.'s GLUE setting): r·(h + h) each; bottlenecks of 64 and 256 are wider than h = 32, so left out.
+  for (const r of [8, 16]) assert.equal(bytes('lora', r), 4 * layers * 2 * r * (h + h));
+  assert.equal(g.points.filter((p) => p.method.startsWith('adapter-')).length, 0);
 });
