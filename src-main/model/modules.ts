@@ -56,6 +56,8 @@ export function moduleShapes(spec: ModuleSpec, baseShapes: Record<string, number
     if (spec.kind === 'lora') {
       for (const t of LORA_TARGETS[spec.targets]) {
         const [dIn, dOut] = targetDims(baseShapes, `${l}.${t}`);
+        // A rank above min(d_in, d_out) is no low-rank update (the pack decoder refuses it through here too).
+        if (spec.rank > Math.min(dIn, dOut)) throw new Error(`LoRA rank ${spec.rank} is wider than the ${Math.min(dIn, dOut)} of '${l}.${t}' [${dIn}, ${dOut}]`);
         const n = loraNames(`${l}.${t}`);
         out[n.a] = [dIn, spec.rank];
         out[n.b] = [spec.rank, dOut];
@@ -65,26 +67,13 @@ export function moduleShapes(spec: ModuleSpec, baseShapes: Record<string, number
         const w = baseShapes[`${l}.${s}.w`];
         if (!w) throw new Error(`the base has no weight '${l}.${s}.w' to place an adapter after`);
         const [h, m] = [w[1], spec.bottleneck];
+        if (m > h) throw new Error(`adapter bottleneck ${m} is wider than the ${h} it adapts after '${l}.${s}'`);
         Object.assign(out, { [adapterName(`${l}.${s}`, 'down.w')]: [h, m], [adapterName(`${l}.${s}`, 'down.b')]: [m], [adapterName(`${l}.${s}`, 'up.w')]: [m, h], [adapterName(`${l}.${s}`, 'up.b')]: [h] });
       }
     }
   }
   if (Object.keys(out).length === 0) throw new Error('the base has no transformer layers (l<k>.attn.out.w) to host modules');
   return out;
-}
-
-/**
- * Why `spec` is no low-rank module on this base, or undefined: a LoRA rank above a target's
- * min(d_in, d_out), or a bottleneck wider than its site (the pack decoder refuses those too).
- */
-export function widthError(spec: ModuleSpec, baseShapes: Record<string, number[]>): string | undefined {
-  const shapes = moduleShapes(spec, baseShapes);
-  for (const [name, [dIn]] of Object.entries(shapes)) {
-    const width = spec.kind === 'lora' ? (name.endsWith('.a') ? Math.min(dIn, shapes[name.replace(/a$/, 'b')][1]) : Infinity) : name.endsWith('.down.w') ? dIn : Infinity;
-    const size = spec.kind === 'lora' ? spec.rank : spec.bottleneck;
-    if (size > width) return `${spec.kind === 'lora' ? 'LoRA rank' : 'adapter bottleneck'} ${size} is wider than the ${width} of '${name}'`;
-  }
-  return undefined;
 }
 
 export function checkSpec(spec: ModuleSpec): void {

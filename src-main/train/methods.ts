@@ -13,7 +13,7 @@ import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
 import type { BaseModel, TaskSpec } from '../model/base.js';
 import type { ParamFn } from '../model/layers.js';
-import { adapterBottleneck, initModules, moduleBaseTensors, moduleShapes, widthError, withModules, type ModuleSpec } from '../model/modules.js';
+import { adapterBottleneck, initModules, moduleBaseTensors, moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
 import type { Rng } from '../util/rng.js';
 import { DEFAULT_ADAMW, type MomentType } from './adamw.js';
 import { diffName, diffPruned, diffTrainables, type StructuredPenalty } from './diff-params.js';
@@ -36,8 +36,7 @@ export function moduleSpecOf(m: Method, c: ModuleSizes, baseShapes: Record<strin
   const variant = m === 'adapter-houlsby' ? 'houlsby' : 'pfeiffer';
   const spec: ModuleSpec = m === 'lora' ? { kind: 'lora', rank: c.rank, alpha: c.loraAlpha, targets: c.loraTargets }
     : { kind: 'adapter', variant, bottleneck: c.bottleneck ?? adapterBottleneck(variant, baseShapes, c.sparsity) };
-  const wide = widthError(spec, baseShapes);
-  if (wide) throw new Error(wide);
+  moduleShapes(spec, baseShapes); // throws where the base cannot host it (no such layers, too wide)
   return spec;
 }
 

@@ -76,7 +76,7 @@ test('CLI: bad train arguments are refused with a specific error and write nothi
     [['--method', 'lora', '--lora-targets', 'qkv'], /--lora-targets must be one of qv, all, got 'qkv'/],
     [['--method', 'lora', '--lora-alpha', '0'], /--lora-alpha must be positive, got '0'/],
     // The tiny BERT's hidden size is 32: a wider bottleneck is refused before the run directory exists.
-    [['--method', 'adapter-pfeiffer', '--bottleneck', '33'], /--method adapter-pfeiffer: adapter bottleneck 33 is wider than the 32 of 'adapter\.l0\.ffn\.out\.down\.w'/],
+    [['--method', 'adapter-pfeiffer', '--bottleneck', '33'], /--method adapter-pfeiffer: adapter bottleneck 33 is wider than the 32 it adapts after 'l0\.ffn\.out'/],
     [['--sparsity', '2'], /--sparsity must be in \(0, 1\]/],
     [['--epochs', '0'], /--epochs must be a positive integer/],
     [['--mask-epochs', 'many'], /--mask-epochs must be a positive integer/],
