@@ -5,7 +5,7 @@
  */
 import { listBaseIds, readBaseManifest, type BaseManifest } from '../model/base-store.js';
 import { defaultBaseId, ensureShippedBase } from '../model/registry.js';
-import { moduleParams, widthError, type ModuleSpec } from '../model/modules.js';
+import { moduleParams, type ModuleSpec } from '../model/modules.js';
 import { numelOf } from './format.js';
 import { PackStore, PackStoreError, type PackEntry } from './store.js';
 
@@ -21,11 +21,10 @@ type Shapes = ReadonlyMap<string, readonly number[]>;
  * such an option is left out rather than failing the whole comparison on a small base.
  */
 function modules(shapes: Shapes, spec: ModuleSpec): number | undefined {
-  const baseShapes = Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]]));
   try {
-    return widthError(spec, baseShapes) === undefined ? moduleParams(spec, baseShapes) : undefined;
+    return moduleParams(spec, Object.fromEntries([...shapes].map(([n, d]) => [n, [...d]])));
   } catch {
-    return undefined; // no layers, targets or sites for this method at all
+    return undefined;
   }
 }
 
