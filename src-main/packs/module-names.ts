@@ -48,9 +48,10 @@ const loraShapes = (dIn: number, dOut: number, r: number) => ({ a: [dIn, r], b: 
 const adapterShapes = (h: number, m: number) => ({ 'down.w': [h, m], 'down.b': [m], 'up.w': [m, h], 'up.b': [h] });
 
 /**
- * A module pack on this base: the base can host its spec (moduleShapes also refuses a rank or
- * bottleneck wider than what it adapts), its module tensors are exactly moduleShapes(spec,
- * base), and its diffs touch only the base tensors the method trains (Houlsby's LayerNorms).
+ * A module pack on this base: the base can host its spec (moduleShapes: its targets or sites
+ * exist, no rank or bottleneck wider than what it adapts), its module tensors are exactly
+ * moduleShapes(spec, base), and its diffs touch only the base tensors the method trains
+ * (Houlsby's LayerNorms).
  */
 export function checkModulesAgainstBase(content: Pick<PackContent, 'module' | 'modules' | 'diffs' | 'kind'>, shapes: ReadonlyMap<string, readonly number[]>): void {
   const spec = content.module!;

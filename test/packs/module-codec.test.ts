@@ -122,6 +122,8 @@ test('against a base: exactly moduleShapes(spec, base), widths that fit, diffs o
   expectBase({ ...wide, base: lora.base }, 'MODULE_MISMATCH', /module 'lora\.l0\.attn\.q\.a': shape \[12, 4\], this base needs \[8, 4\]/);
   const tooWide = { ...moduleContent({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 9 }, { base: syntheticBase({ ...TINY, hidden: 12 }) }), base: lora.base };
   expectBase(tooWide, 'CANNOT_HOST', /this base cannot host a Pfeiffer adapter \(bottleneck 9\) pack: adapter bottleneck 9 is wider than the 8 it adapts after 'l0\.ffn\.out'/);
+  const highRank = { ...moduleContent({ kind: 'lora', rank: 9, alpha: 9, targets: 'qv' }, { base: syntheticBase({ ...TINY, hidden: 12 }) }), base: lora.base };
+  expectBase(highRank, 'CANNOT_HOST', /LoRA r 9 α 9 \(qv\) pack: LoRA rank 9 is wider than the 8 of 'l0\.attn\.q' \[8, 8\]/);
   const houlsby = moduleContent(SPECS[2]), pfeiffer = moduleContent(SPECS[3]);
   expectBase({ ...pfeiffer, diffs: houlsby.diffs }, 'MODULE_MISMATCH', /diff 'l0\.ln1\.g': a Pfeiffer adapter \(bottleneck 2\) pack changes no base tensor/);
   const qkv = moduleContent(SPECS[0], { seed: 4 });
