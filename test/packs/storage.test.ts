@@ -12,7 +12,7 @@ import { saveBase } from '../../src-main/model/base-store.js';
 import { encodePack } from '../../src-main/packs/codec.js';
 import { markFrontier, storageReport, type StoragePoint } from '../../src-main/packs/storage.js';
 import { PackStore } from '../../src-main/packs/store.js';
-import { goldenContent, syntheticBase, TINY } from '../../support/pack-fixtures.js';
+import { goldenContent, moduleContent, syntheticBase, TINY } from '../../support/pack-fixtures.js';
 import { tinyBert } from '../../support/trainer-fixtures.js';
 
 const point = (bytesPerTask: number, metric: number | null): StoragePoint =>
@@ -105,4 +105,21 @@ test('estimates from a BERT base (separate q, k and v): sized by hand, not zero'
   // LoRA on W_q and W_v (Hu et al.'s GLUE setting): r·(h + h) each; bottlenecks of 64 and 256 are wider than h = 32, so left out.
   for (const r of [8, 16]) assert.equal(bytes('lora', r), 4 * layers * 2 * r * (h + h));
   assert.equal(g.points.filter((p) => p.method.startsWith('adapter-')).length, 0);
+});
+
+test('module packs: a LoRA pack at its rank and an adapter pack at its bottleneck, measured, in place of the estimate at that budget', (t) => {
+  const { home } = homeWith(t, []);
+  const store = new PackStore(home);
+  const named = (spec: Parameters<typeof moduleContent>[0], accuracy: number) => {
+    const c = moduleContent(spec);
+    return store.install(encodePack({ ...c, task: { ...c.task, name: 'reviews' }, provenance: { ...c.provenance, devMetrics: { accuracy } } })).entry;
+  };
+  const lora = named({ kind: 'lora', rank: 8, alpha: 8, targets: 'qv' }, 0.8);
+  const pfeiffer = named({ kind: 'adapter', variant: 'pfeiffer', bottleneck: 4 }, 0.7);
+  assert.deepEqual(lora.module, { kind: 'lora', rank: 8, alpha: 8, targets: 'qv' }, 'the store entry keeps the spec');
+  const [g] = storageReport(home).groups;
+  const byPack = (id: string) => g.points.find((p) => p.packId === id)!;
+  assert.deepEqual([byPack(lora.id).method, byPack(lora.id).budget, byPack(lora.id).metric], ['lora', { kind: 'rank', value: 8 }, 0.8]);
+  assert.deepEqual([byPack(pfeiffer.id).method, byPack(pfeiffer.id).budget, byPack(pfeiffer.id).bytesPerTask], ['adapter-pfeiffer', { kind: 'bottleneck', value: 4 }, pfeiffer.bytes]);
+  assert.equal(g.points.filter((p) => p.method === 'lora').length, 1, 'the measured rank-8 LoRA stands for the estimate at rank 8');
 });
