@@ -37,7 +37,8 @@ test('compare methods: three runs one after another, each pack installed, then t
   assert.equal(await start.isDisabled(), true, 'one method ticked: nothing to compare');
   await page.getByLabel('Diff pruning, structured (recommended): Nonzeros (% of the base)').fill('1');
   await page.getByLabel('BitFit (biases only)').check();
-  await page.getByLabel('Last layer only').check();
+  await page.getByLabel('LoRA on query and value', { exact: true }).check();
+  await page.getByLabel('LoRA on query and value: Rank').fill('4');
   assert.equal(await page.getByLabel('Diff pruning: Nonzeros (% of the base)').isDisabled(), true, 'an unticked method\'s budget');
   await start.click();
 
@@ -47,17 +48,19 @@ test('compare methods: three runs one after another, each pack installed, then t
   await snap(page, 'compare-1-running');
   await queue.getByText(/3 of 3 done/).waitFor({ timeout: 600_000 });
   const rows = (await queue.locator('tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
-  assert.deepEqual(rows.map((r) => r.split(' ').slice(0, 2).join(' ')), ['1 diff-structured', '2 bitfit', '3 last-layer']);
+  assert.deepEqual(rows.map((r) => r.split(' ').slice(0, 2).join(' ')), ['1 diff-structured', '2 lora', '3 bitfit']);
   assert.match(rows[0], /1 % nonzeros Done/);
+  assert.match(rows[1], /rank 4 Done/);
   assert.ok(rows.every((r) => /Done step \d+ of \d+ [\d.]+ (KiB|MiB) · accuracy [\d.]+/.test(r)), rows.join('\n'));
   await snap(page, 'compare-2-done');
 
   // Each run installed its pack, on the same data and seed.
   const entries = new PackStore(home).list().filter((p) => p.task.name === 'compare');
-  assert.deepEqual(entries.map((p) => p.method), ['diff-structured', 'bitfit', 'last-layer']);
+  assert.deepEqual(entries.map((p) => p.method), ['diff-structured', 'lora', 'bitfit']);
   const provenance = entries.map((p) => decodePack(new PackStore(home).read(p.id).bytes).provenance);
   assert.equal(new Set(provenance.map((p) => `${p.trainingData} ${p.hyperParameters.seed}`)).size, 1);
   assert.equal(provenance[0].hyperParameters.sparsity, 0.01);
+  assert.deepEqual(entries[1].module, { kind: 'lora', rank: 4, alpha: 8, targets: 'qv' }, 'the rank typed for LoRA; α and targets at their defaults');
 
   await page.getByRole('button', { name: 'Storage' }).click();
   const card = page.getByRole('article', { name: 'Task “compare”' });
@@ -81,20 +84,21 @@ test('compare methods: three runs one after another, each pack installed, then t
   // The frontier: exactly the packs no other beats with a metric at least as high for fewer or equal bytes.
   const dominated = (a: (typeof points)[number]) => points.some((b) => b !== a && b.bytes <= a.bytes && acc(b.method) >= acc(a.method) && (b.bytes < a.bytes || acc(b.method) > acc(a.method)));
   assert.deepEqual(points.map((p) => p.frontier), points.map((p) => !dominated(p)));
-  // Estimates: hollow, on the band under the plot, none for the methods trained.
+  // Estimates: hollow, on the band under the plot; LoRA at the ranks not trained; adapters of 64 and 256 are wider than this base (hidden 32).
   const estimated = await attrs(chart.locator('g.point.estimated'));
-  assert.deepEqual(estimated.map((p) => p.method).sort(), ['adapter-houlsby', 'adapter-houlsby', 'adapter-pfeiffer', 'adapter-pfeiffer', 'full', 'lora', 'lora']);
+  assert.deepEqual(estimated.map((p) => p.method).sort(), ['full', 'lora', 'lora']);
   assert.equal(new Set(estimated.map((p) => p.cy)).size, 1, 'one band');
   assert.ok(estimated[0].cy > Math.max(...points.map((p) => p.cy)), 'below the measured points');
   await chart.getByText('estimated — not trained (no metric)').waitFor();
 
   // The table: one row per point, the measured ones with their pack's accuracy ×100; N tasks' totals beside the chart.
   const table = (await card.locator('table.data tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
-  assert.equal(table.length, 10);
+  assert.equal(table.length, 6);
   for (const e of entries) assert.ok(table.some((r) => r.startsWith(`${e.method} `) && r.includes(` ${(100 * e.devMetrics.accuracy).toFixed(1)} measured`)), `${e.method} in ${table.join('\n')}`);
-  assert.equal(table.filter((r) => r.endsWith('estimated — not trained')).length, 7);
+  assert.equal(table.filter((r) => r.endsWith('estimated — not trained')).length, 3);
+  assert.match(table.find((r) => r.startsWith('lora') && r.includes('measured'))!, /^lora rank 4 /);
   assert.match(table.find((r) => r.startsWith('diff-structured'))!, /^diff-structured 1\.0 % /);
-  assert.equal(await card.getByLabel('10 tasks\' totals').locator('li').count(), 10);
+  assert.equal(await card.getByLabel('10 tasks\' totals').locator('li').count(), 6);
   await snap(page, 'compare-3-storage');
 
   assert.deepEqual(problems, []);
