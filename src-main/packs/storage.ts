@@ -116,7 +116,8 @@ export function storageReport(home: string, opts: { tasks?: number; baseId?: str
       if (!unsized.some((u) => u.name === p.task.name && u.baseId === p.base.id)) unsized.push({ name: p.task.name, baseId: p.base.id });
       continue;
     }
-    const key = JSON.stringify([p.task.name, manifest.fingerprint]);
+    // Same name, labels and type: one task (two tasks both named after a file `train.tsv` stay apart).
+    const key = JSON.stringify([p.task.name, p.task.type, p.task.labels, manifest.fingerprint]);
     const group = groups.get(key) ?? { manifest, packs: [] };
     group.packs.push(p);
     groups.set(key, group);

@@ -123,3 +123,13 @@ test('module packs: a LoRA pack at its rank and an adapter pack at its bottlenec
   assert.deepEqual([byPack(pfeiffer.id).method, byPack(pfeiffer.id).budget, byPack(pfeiffer.id).bytesPerTask], ['adapter-pfeiffer', { kind: 'bottleneck', value: 4 }, pfeiffer.bytes]);
   assert.equal(g.points.filter((p) => p.method === 'lora').length, 1, 'the measured rank-8 LoRA stands for the estimate at rank 8');
 });
+
+test('tasks that share a name but not their labels are two tasks', (t) => {
+  const { home } = homeWith(t, []);
+  const store = new PackStore(home);
+  const c = goldenContent();
+  for (const [labels, accuracy] of [[['negative', 'neutral', 'positive'], 0.6], [['contradiction', 'entailment', 'neutral'], 0.7]] as const) {
+    store.install(encodePack({ ...c, task: { ...c.task, name: 'train.tsv', labels: [...labels] }, provenance: { ...c.provenance, devMetrics: { accuracy } } }));
+  }
+  assert.deepEqual(storageReport(home).groups.map((g) => [g.name, g.points.find((p) => !p.estimated)!.metric]), [['train.tsv', 0.6], ['train.tsv', 0.7]]);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { defaultTaskName } from '../../src-main/cli/commands/train.js';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src-main/cli/run.js';
 import type { Services } from '../../src-main/ipc/services.js';
 import { readBaseManifest } from '../../src-main/model/base-store.js';
@@ -131,4 +132,11 @@ test('CLI: Adam moments default to float16 for full finetuning and magnitude (ba
   for (const method of ['full', 'magnitude']) assert.equal(await momentsOf(method, '--method', method), 'float16', method);
   assert.equal(await momentsOf('bitfit', '--method', 'bitfit'), 'float32');
   assert.equal(await momentsOf('full-32', '--method', 'full', '--moments', 'float32'), 'float32');
+});
+
+test('a task named after its folder when the file has a generic split name (GLUE\'s RTE/train.tsv is RTE), else after the file', () => {
+  assert.equal(defaultTaskName('/data/glue/RTE/train.tsv'), 'RTE');
+  assert.equal(defaultTaskName('reviews/TRAIN.csv'), 'reviews');
+  assert.equal(defaultTaskName('/data/my-reviews.tsv'), 'my-reviews.tsv');
+  assert.equal(defaultTaskName('/data/train-small.tsv'), 'train-small.tsv');
 });

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { freemem } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { readBaseManifest } from '../../model/base-store.js';
 import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
@@ -146,7 +146,7 @@ export const trainCommand: CommandSpec = {
     const runJob: RunJob = {
       baseId, trainPath, devPath: str(values.dev), config, provider, recipe,
       columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
-      taskName: str(values.name) ?? basename(trainPath),
+      taskName: str(values.name) ?? defaultTaskName(trainPath),
     };
     const dir = runDir(ctx.home, runId);
     refuseFinishedRun(dir, runId, 'see its result.json');
@@ -189,4 +189,11 @@ function logEvent(log: (line: string) => void, e: JobEvent, method: string, runI
   else if (e.kind === 'device') log(`  [${e.phase}] steps on ${e.provider}${e.fallback ? ` (${e.fallback})` : ''}, state on ${e.stateLocation}${e.fixedLocation ? `, frozen weights on ${e.fixedLocation}` : ''}, dev evaluation on ${e.evalProvider}`);
   else if (e.kind === 'checkpoint-damaged') log(`  ${e.checkpoint} is damaged (${e.error}); going on from the newest intact checkpoint`);
   else if (e.kind === 'projection') log(`  projection: ${e.nonzeroBefore} of ${e.total} nonzero before (effective sparsity ${(100 * e.effectiveSparsityBefore).toFixed(3)}%), kept ${e.nnz}${e.lambda !== undefined ? `, λ at the L0 phase's end ${e.lambda.toExponential(2)}` : ''}`);
+}
+
+/** A task's name when --name is left out: the file's name, or its folder's for a generic split name (GLUE's `RTE/train.tsv` is task RTE). */
+export function defaultTaskName(trainPath: string): string {
+  const file = basename(trainPath);
+  const folder = basename(dirname(resolve(trainPath)));
+  return /^(train|training|data)\.[a-z0-9]+$/i.test(file) && folder ? folder : file;
 }
