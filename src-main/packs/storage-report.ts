@@ -27,6 +27,8 @@ export interface StoragePoint {
 export interface StorageTask {
   /** null: no pack is installed on this base yet, so only estimates. */
   name: string | null;
+  /** The task's class names (empty for regression, or with no pack): tasks that share a name stay apart by them. */
+  labels: string[];
   base: { id: string; parameters: number; bytes: number };
   metric: (typeof PRIMARY_METRICS)[number] | null;
   /** By bytes per task, smallest first. */

@@ -99,7 +99,7 @@ function taskPoints(packs: PackEntry[], manifest: BaseManifest, tasks: number): 
   }
   const points = [...byKey.values()].sort((a, b) => a.bytesPerTask - b.bytesPerTask);
   markFrontier(points);
-  return { name: packs[0]?.task.name ?? null, base, metric, points };
+  return { name: packs[0]?.task.name ?? null, labels: packs[0]?.task.labels ?? [], base, metric, points };
 }
 
 export function storageReport(home: string, opts: { tasks?: number; baseId?: string } = {}): StorageReport {

@@ -51,7 +51,7 @@ export function fakeStorage(tasks: number, packs: PackSummary[]): StorageCompari
   const names = [...new Set(packs.map((p) => p.name))];
   const full = { method: 'full', budget: null, bytesPerTask: base.bytes + 2056, totalBytes: tasks * (base.bytes + 2056), metric: null, estimated: true, packId: null, frontier: false };
   const group = (name: string | null) => ({
-    name, base, metric: 'accuracy' as const,
+    name, labels: [], base, metric: 'accuracy' as const,
     points: [...packs.filter((p) => p.name === name).map((p) => ({
       method: p.method, budget: null, bytesPerTask: p.bytes, totalBytes: base.bytes + tasks * p.bytes, metric: p.devMetrics.accuracy ?? null, estimated: false, packId: p.id, frontier: true,
     })), full],
