@@ -66,7 +66,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
 /**
  * Parameters and zero moments of a phase's first step: the head carried in `prev` (or
  * initialised N(0, 0.02²) from the seed, biases 0), dense base tensors from the base, gate
- * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0.
+ * logits at α₀, diffs from `diffInit` (the projection's kept values, taken over, not copied) or 0.
  */
 export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number; moments: MomentType },
   prev?: RunState, diffInit?: TensorMap): RunState {
@@ -78,7 +78,7 @@ export function initialPhaseState(base: BaseModel, trainables: readonly Trainabl
     if (t.group === 'head') data = (prev?.has(paramInput(t.name)) ? f32Of(prev.get(paramInput(t.name))!).slice() : undefined) ?? (t.name.endsWith('.b') ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02) as Float32Array);
     else if (t.group === 'base') data = base.weights.get(t.name)!.data.slice();
     else if (t.group === 'gates') data = new Float32Array(n).fill(o.alphaInit);
-    else data = diffInit?.get(t.name.slice(diffName('').length))?.slice() ?? new Float32Array(n);
+    else data = diffInit?.get(t.name.slice(diffName('').length)) ?? new Float32Array(n);
     out.set(paramInput(t.name), { dims, data });
     for (const m of momentInputs(t.name)) out.set(m, { dims, data: o.moments === 'float16' ? new Uint16Array(n) : new Float32Array(n) });
   }
