@@ -18,9 +18,11 @@ export const projectedCount = (t: number, d: number) => Math.min(d, Math.max(d >
  */
 export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, rng: Rng): TensorMap {
   const out: TensorMap = new Map();
+  // One buffer for every tensor's noise: at BERT-base size a fresh one each was 418 MiB of garbage.
+  const scratch = new Float32Array(Math.max(0, ...[...w.values()].map((t) => t.length)));
   for (const [n, wn] of w) {
     const a = alpha.get(n)!;
-    const noise = fillGateNoise(new Float32Array(wn.length), rng);
+    const noise = fillGateNoise(scratch.subarray(0, wn.length), rng);
     const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoise(new Float32Array(1), rng)[0]) : 1;
     out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
   }
