@@ -12,6 +12,8 @@
  *   steady — VmRSS at the last step of the first phase (the trainer's working set), and
  *            VmHWM then (the first phase's steps, before its dev evaluation), and the JS
  *            ArrayBuffers then (the training state, the base and the gate noise)
+ *   evaluated / projected — VmHWM after the first phase's dev evaluation, and VmRSS and VmHWM
+ *            once the projection into the fixed-mask phase is done (two-phase methods)
  *   peak   — VmHWM at the end of the run (the whole run's high-water mark)
  * against the base's weight bytes, and the training state's bytes (parameters, moments).
  * The import child runs `taskpack base import`, the infer child `taskpack infer --pack`,
@@ -87,13 +89,16 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   const base = loadBase(home, s.base);
   const { train, dev, source } = trainingData(home, s.devRows);
   const loaded = procStatus().VmRSS;
-  let steady = 0, stepsPeak = 0, jsBuffers = 0, firstStep = 0, stepSeconds = 0;
+  let steady = 0, stepsPeak = 0, jsBuffers = 0, firstStep = 0, stepSeconds = 0, evaluatedPeak = 0, projectedRss = 0, projectedPeak = 0;
   const moments = momentsOf(method);
   const trainer: Trainer = new Trainer({
     base, train, dev, runDir: join(home, 'runs', `${method}-${Date.now()}`),
     config: { ...DEFAULT_CONFIG, method, maxSteps: s.steps, batchSize: BATCH, moments },
     ...(process.env.TRAIN_MEMORY_ARENA ? { cpuArena: process.env.TRAIN_MEMORY_ARENA === '1' } : {}),
     onEvent: (e) => {
+      // Where a peak after the steps falls: the first phase's dev evaluation, the projection, or the phase after.
+      if (e.kind === 'eval' && e.step === trainer.phaseSteps()) evaluatedPeak = procStatus().VmHWM;
+      if (e.kind === 'projection') ({ VmRSS: projectedRss, VmHWM: projectedPeak } = procStatus());
       if (e.kind !== 'step') return;
       // Step time: from the first step's end to the first phase's last (no compile, no evaluation).
       if (e.step === 1) firstStep = performance.now();
@@ -111,7 +116,8 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
     step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method, moments),
-    loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak, peak_bytes: end.VmHWM,
+    loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak,
+    ...(projectedPeak ? { evaluated_peak_bytes: evaluatedPeak, projected_rss_bytes: projectedRss, projected_peak_bytes: projectedPeak } : {}), peak_bytes: end.VmHWM,
   };
 }
 
@@ -160,7 +166,8 @@ function summarise(row: Row, r: Record<string, number | string>): object {
   const loaded = r.loaded_bytes as number, state = r.state_bytes as number;
   return {
     phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, moments: r.moments,
-    loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number), peak_mib: mib(peak),
+    loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number),
+    ...(r.projected_peak_bytes ? { evaluated_peak_mib: mib(r.evaluated_peak_bytes as number), projected_rss_mib: mib(r.projected_rss_bytes as number), projected_peak_mib: mib(r.projected_peak_bytes as number) } : {}), peak_mib: mib(peak),
     state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),
     peak_over_base: +(peak / base).toFixed(2), training_over_base: +((peak - loaded) / base).toFixed(2),
   };

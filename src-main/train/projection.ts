@@ -18,9 +18,11 @@ export const projectedCount = (t: number, d: number) => Math.min(d, Math.max(d >
  */
 export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, rng: Rng): TensorMap {
   const out: TensorMap = new Map();
+  // One buffer for every tensor's noise: at BERT-base size a fresh one each was 418 MiB of garbage.
+  const scratch = new Float32Array(Math.max(0, ...[...w.values()].map((t) => t.length)));
   for (const [n, wn] of w) {
     const a = alpha.get(n)!;
-    const noise = fillGateNoise(new Float32Array(wn.length), rng);
+    const noise = fillGateNoise(scratch.subarray(0, wn.length), rng);
     const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoise(new Float32Array(1), rng)[0]) : 1;
     out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
   }
@@ -40,7 +42,7 @@ export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorM
 export interface Projection {
   /** Per tensor: 1 where kept, else 0. */
   masks: TensorMap;
-  /** δ with everything outside the mask zeroed. */
+  /** δ with everything outside the mask zeroed: `delta` itself, zeroed in place. */
   kept: TensorMap;
   /** Kept positions (= ⌈t·d⌉). */
   nnz: number;
@@ -50,11 +52,32 @@ export interface Projection {
   nonzeroBefore: number;
 }
 
-/** The k-th largest of `values` (k ≥ 1): sort a copy ascending (typed-array sort is numeric). */
-const kthLargest = (values: Float32Array, k: number) => values.slice().sort()[values.length - k];
+const f32 = new Float32Array(1), bitsOf32 = new Uint32Array(f32.buffer);
 
 /**
- * Keep the ⌈t·d⌉ largest |δ|. Ties at the threshold go to the largest |tiebreak| (when given:
+ * The k-th largest (k ≥ 1) of the non-negative float32 values that `each` visits, as the
+ * k-th of an ascending sort of them all: non-negative floats order as their bit patterns,
+ * so two 16-bit histogram passes find its bits without copying the values (at BERT-base
+ * size a copy and its sorted copy were 2 × 418 MiB).
+ */
+function kthLargest(each: (visit: (v: number) => void) => void, k: number): number {
+  const select = (hist: Uint32Array) => { // the bin holding the k-th largest; k becomes its rank in that bin
+    let b = hist.length - 1;
+    for (; k > hist[b]; b--) k -= hist[b];
+    return b;
+  };
+  const hist = new Uint32Array(65536);
+  each((v) => { f32[0] = v; hist[bitsOf32[0] >>> 16]++; });
+  const high = select(hist);
+  hist.fill(0);
+  each((v) => { f32[0] = v; if (bitsOf32[0] >>> 16 === high) hist[bitsOf32[0] & 0xffff]++; });
+  bitsOf32[0] = ((high << 16) | select(hist)) >>> 0;
+  return f32[0];
+}
+
+/**
+ * Keep the ⌈t·d⌉ largest |δ|, zeroing `delta` elsewhere in place (it becomes `kept`). Ties
+ * at the threshold go to the largest |tiebreak| (when given:
  * the L0 phase's w, so that an L0 phase that pruned below the target hands the rest of the
  * budget to the positions it had trained most, not to the first positions of the first
  * tensor), then to the earliest positions (tensors in map order, then index): the result is
@@ -65,32 +88,29 @@ export function projectTopK(delta: TensorMap, target: number, tiebreak?: TensorM
   let total = 0, nonzeroBefore = 0;
   for (const d of delta.values()) { total += d.length; for (const v of d) if (v !== 0) nonzeroBefore++; }
   const k = projectedCount(target, total);
-  const mags = new Float32Array(total);
-  let o = 0;
-  for (const d of delta.values()) for (const v of d) mags[o++] = Math.abs(v);
-  const threshold = k > 0 ? kthLargest(mags, k) : Infinity;
-  let above = 0, tied = 0;
-  for (const m of mags) { if (m > threshold) above++; else if (m === threshold) tied++; }
+  const threshold = k > 0 ? kthLargest((visit) => { for (const d of delta.values()) for (const v of d) visit(Math.abs(v)); }, k) : Infinity;
+  let above = 0;
+  for (const d of delta.values()) for (const v of d) if (Math.abs(v) > threshold) above++;
   // Among the tied, the second key's threshold: keep those above it, then the earliest at it.
   const secondary = (n: string, i: number) => Math.abs(tiebreak?.get(n)?.[i] ?? 0);
   let tieThreshold = 0, tiesLeft = k - above;
   if (tiebreak && tiesLeft > 0) {
-    const keys = new Float32Array(tied);
-    let t = 0;
-    for (const [n, d] of delta) for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) === threshold) keys[t++] = secondary(n, i);
-    tieThreshold = kthLargest(keys, tiesLeft);
-    for (const key of keys) if (key > tieThreshold) tiesLeft--;
+    const eachTied = (visit: (key: number) => void) => {
+      for (const [n, d] of delta) for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) === threshold) visit(secondary(n, i));
+    };
+    tieThreshold = kthLargest(eachTied, tiesLeft);
+    eachTied((key) => { if (key > tieThreshold) tiesLeft--; });
   }
-  const masks: TensorMap = new Map(), kept: TensorMap = new Map();
+  const masks: TensorMap = new Map();
   for (const [n, d] of delta) {
-    const mask = new Float32Array(d.length), keep = new Float32Array(d.length);
+    const mask = new Float32Array(d.length);
     for (let i = 0; i < d.length; i++) {
       const m = Math.abs(d[i]);
       const key = m === threshold && tiebreak ? secondary(n, i) : 0;
-      if (m > threshold || (m === threshold && (key > tieThreshold || (key === tieThreshold && tiesLeft-- > 0)))) { mask[i] = 1; keep[i] = d[i]; }
+      if (m > threshold || (m === threshold && (key > tieThreshold || (key === tieThreshold && tiesLeft-- > 0)))) mask[i] = 1;
+      else d[i] = 0;
     }
     masks.set(n, mask);
-    kept.set(n, keep);
   }
-  return { masks, kept, nnz: k, total, nonzeroBefore };
+  return { masks, kept: delta, nnz: k, total, nonzeroBefore };
 }

@@ -68,8 +68,8 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
 /**
  * Parameters and zero moments of a phase's first step: the head carried in `prev` (or
  * initialised N(0, 0.02²) from the seed, biases 0), dense base tensors from the base, gate
- * logits at α₀, diffs from `diffInit` (the projection's kept values) or 0, module tensors
- * at their papers' initialisation (from the seed too).
+ * logits at α₀, diffs from `diffInit` (the projection's kept values, taken over, not copied)
+ * or 0, module tensors at their papers' initialisation (from the seed too).
  */
 export function initialPhaseState(base: BaseModel, trainables: readonly Trainable[], o: { seed: number; alphaInit: number; moments: MomentType; module?: ModuleSpec },
   prev?: RunState, diffInit?: TensorMap): RunState {
@@ -83,7 +83,7 @@ export function initialPhaseState(base: BaseModel, trainables: readonly Trainabl
     else if (base.weights.has(t.name)) data = base.weights.get(t.name)!.data.slice();
     else if (modules[t.name]) data = modules[t.name];
     else if (t.group === 'gates') data = new Float32Array(n).fill(o.alphaInit);
-    else data = diffInit?.get(t.name.slice(diffName('').length))?.slice() ?? new Float32Array(n);
+    else data = diffInit?.get(t.name.slice(diffName('').length)) ?? new Float32Array(n);
     out.set(paramInput(t.name), { dims, data });
     for (const m of momentInputs(t.name)) out.set(m, { dims, data: o.moments === 'float16' ? new Uint16Array(n) : new Float32Array(n) });
   }

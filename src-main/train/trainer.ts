@@ -342,7 +342,9 @@ export class Trainer {
     }
     const p = projectTopK(delta, c.sparsity, tiebreak);
     // The mask zeroes w elsewhere in the step, so the dense w (maskStart 'dense') differs from the kept δ on the mask's positions only.
-    const next = this.initialState('mask', state, kind === 'l0' && c.maskStart === 'dense' ? tiebreak : p.kept);
+    // The next phase takes its w over: a copy of the L0 w (explore.ts projects one L0 state to several targets), δ's own arrays.
+    const dense = kind === 'l0' && c.maskStart === 'dense' ? new Map([...tiebreak!].map(([n, t]) => [n, t.slice()])) : undefined;
+    const next = this.initialState('mask', state, dense ?? p.kept);
     for (const [n, m] of p.masks) next.set(maskName(n), { dims: [...base.weights.get(n)!.dims], data: m });
     return { state: next, projection: { nonzeroBefore: p.nonzeroBefore, total: p.total, nnz: p.nnz } };
   }

@@ -106,7 +106,7 @@ test('projection keeps exactly ⌈t·d⌉ entries, the largest |δ|, for any siz
     (tensors, t) => {
       const delta = new Map(tensors.map((v, i) => [`t${i}`, Float32Array.from(v)]));
       const d = tensors.reduce((a, v) => a + v.length, 0);
-      const p = projectTopK(delta, t);
+      const p = projectTopK(new Map([...delta].map(([n, v]) => [n, v.slice()])), t);
       const k = Math.ceil(t * d - 1e-9);
       assert.equal(p.nnz, Math.min(d, Math.max(1, k)));
       let kept = 0, minKept = Infinity, maxDropped = -Infinity;
@@ -122,6 +122,20 @@ test('projection keeps exactly ⌈t·d⌉ entries, the largest |δ|, for any siz
     },
   ), { numRuns: 200, seed: 5 });
   assert.equal(projectedCount(0.005, 6_975_744), 34_879);
+});
+
+test('projection: the threshold of a full sort, for magnitudes that share their high bits or span float32, and δ zeroed in place, not copied', () => {
+  // 1 + j·2⁻²³ differ in the low 16 bits only; subnormals, 0 and large values span the whole range.
+  const value = fc.oneof(fc.integer({ min: -40, max: 40 }).map((j) => Math.fround(1 + j * 2 ** -23)), fc.constant(0), fc.constant(1e-40), fc.constant(-3e38), fc.float({ noNaN: true }));
+  fc.assert(fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 3 }), fc.double({ min: 1e-4, max: 1, noNaN: true }), (tensors, t) => {
+    const delta = new Map(tensors.map((v, i) => [`t${i}`, Float32Array.from(v)]));
+    const sorted = tensors.flat().map((v) => Math.abs(Math.fround(v))).sort((a, b) => b - a);
+    const arrays = [...delta.values()];
+    const p = projectTopK(delta, t);
+    const kept = [...p.masks].flatMap(([n, m]) => [...m.keys()].filter((i) => m[i] === 1).map((i) => Math.abs(tensors[Number(n.slice(1))][i])));
+    assert.deepEqual(kept.map((v) => Math.fround(v)).sort((a, b) => b - a), sorted.slice(0, p.nnz));
+    [...p.kept.values()].forEach((k, i) => assert.equal(k, arrays[i], 'kept is δ itself'));
+  }), { numRuns: 300, seed: 7 });
 });
 
 test('projection with a tie-break: the first ⌈t·d⌉ positions by (|δ|, |w|, position), as a full sort orders them', () => {
