@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ProviderName } from '../../src-main/runtime/index.js';
-import { Trainer, type TrainEvent, type TrainResult } from '../../src-main/train/trainer.js';
+import { Trainer, type TrainEvent, type TrainInput, type TrainResult } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { MOMENT_TYPES } from '../../src-main/train/adamw.js';
 import { webgpuSkipReason } from '../runtime/support.js';
@@ -41,6 +41,21 @@ const norm = (xs: ArrayLike<number>, ys?: ArrayLike<number>) => {
   return Math.sqrt(s);
 };
 
+/** The same run on the CPU and on WebGPU, with each one's step and device events. */
+async function trainOnBoth(input: Pick<TrainInput, 'base' | 'train' | 'dev' | 'config'>, home: string) {
+  const runs = {} as Record<ProviderName, { result: TrainResult; steps: StepEvent[]; devices: DeviceEvent[] }>;
+  for (const provider of ['cpu', 'webgpu'] as const) {
+    const steps: StepEvent[] = [], devices: DeviceEvent[] = [];
+    const result = await new Trainer({
+      ...input, provider, runDir: join(home, 'runs', provider),
+      onEvent: (e) => { if (e.kind === 'step') steps.push(e); if (e.kind === 'device') devices.push(e); },
+    }).run();
+    if (result.status !== 'done') assert.fail(`the ${provider} run ended ${result.status}`);
+    runs[provider] = { result, steps, devices };
+  }
+  return runs;
+}
+
 for (const moments of MOMENT_TYPES) test(`diff-structured run on WebGPU (${moments} Adam moments): no CPU nodes, state on the GPU, the same training as on the CPU`, async (t) => {
   const skip = await webgpuSkipReason();
   if (skip) return t.skip(skip);
@@ -48,18 +63,7 @@ for (const moments of MOMENT_TYPES) test(`diff-structured run on WebGPU (${momen
   const train = syntheticSentiment(home, 48, 7), dev = syntheticSentiment(home, 16, 8);
   // 3 steps per phase: one epoch of 48 rows at batch 16, so each phase ends with a dev evaluation.
   const config: TrainConfig = { ...DEFAULT_CONFIG, method: 'diff-structured', moments, epochs: 1, batchSize: 16, maxLength: 16, seed: 7 };
-  const runs = {} as Record<ProviderName, { result: TrainResult; steps: StepEvent[]; devices: DeviceEvent[] }>;
-  for (const provider of ['cpu', 'webgpu'] as const) {
-    const steps: StepEvent[] = [], devices: DeviceEvent[] = [];
-    const result = await new Trainer({
-      base, train, dev, config, provider, runDir: join(home, 'runs', provider),
-      onEvent: (e) => { if (e.kind === 'step') steps.push(e); if (e.kind === 'device') devices.push(e); },
-    }).run();
-    assert.equal(result.status, 'done');
-    if (result.status !== 'done') return;
-    runs[provider] = { result, steps, devices };
-  }
-  const { cpu, webgpu: gpu } = runs;
+  const { cpu, webgpu: gpu } = await trainOnBoth({ base, train, dev, config }, home);
 
   // A session with no `fallback` was opened with disable_cpu_ep_fallback (the runtime tries
   // that first), so no node of the step graph ran on the CPU EP.
@@ -103,18 +107,7 @@ for (const method of ['lora', 'adapter-houlsby'] as const) test(`${method} run o
   const { home, base } = tinyBert();
   const train = syntheticSentiment(home, 48, 9), dev = syntheticSentiment(home, 16, 10);
   const config: TrainConfig = { ...DEFAULT_CONFIG, method, epochs: 1, batchSize: 16, maxLength: 16, seed: 9, rank: 4, bottleneck: 4 };
-  const runs = {} as Record<ProviderName, { result: TrainResult; steps: StepEvent[]; devices: DeviceEvent[] }>;
-  for (const provider of ['cpu', 'webgpu'] as const) {
-    const steps: StepEvent[] = [], devices: DeviceEvent[] = [];
-    const result = await new Trainer({
-      base, train, dev, config, provider, runDir: join(home, 'runs', provider),
-      onEvent: (e) => { if (e.kind === 'step') steps.push(e); if (e.kind === 'device') devices.push(e); },
-    }).run();
-    assert.equal(result.status, 'done');
-    if (result.status !== 'done') return;
-    runs[provider] = { result, steps, devices };
-  }
-  const { cpu, webgpu: gpu } = runs;
+  const { cpu, webgpu: gpu } = await trainOnBoth({ base, train, dev, config }, home);
   assert.equal(gpu.devices.length, 1);
   const [d] = gpu.devices;
   assert.equal(d.provider, 'webgpu', `the step ran on ${d.provider} (${d.fallback})`);
