@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { before, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createAppServices } from '../../src-main/app-services.js';
@@ -81,7 +81,7 @@ test('app services: install, swap and predict with real packs; bad files change 
   assert.equal(a.pack.bytes, packs[0].length);
   assert.equal((await services.installPack('again.taskpack', packs[0])).alreadyInstalled, true);
   const exported = await services.exportPack(b.pack.id);
-  assert.deepEqual([exported.fileName, Buffer.from(exported.bytes).equals(Buffer.from(packs[1]))], ['train.tsv.taskpack', true]);
+  assert.deepEqual([exported.fileName, Buffer.from(exported.bytes).equals(Buffer.from(packs[1]))], [`${basename(home)}.taskpack`, true], 'named after the task, which the CLI named after the folder of train.tsv');
 
   // A truncated copy and a file that is not a pack: specific errors, the store byte for byte as before.
   const before = snapshotDir(packsDir(home));
