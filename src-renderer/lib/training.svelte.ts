@@ -136,7 +136,7 @@ export class TrainingWizard {
     this.trainFile = file;
     this.trainUpload = null;
     this.textCol = this.pairCol = this.labelCol = this.taskType = '';
-    if (file && this.taskName.trim() === '') this.taskName = file.name.replace(/\.[^.]+$/, '');
+    if (file && this.taskName.trim() === '') this.taskName = suggestedTaskName(file.name);
     await this.inspect();
   }
 
@@ -297,4 +297,14 @@ export class TrainingWizard {
       this.schedule();
     }, POLL_MS);
   }
+}
+
+/**
+ * The task name a picked file suggests: its name without the extension, but nothing for a
+ * generic one (train.tsv, data.csv): runs and packs are grouped by task name, so two tasks
+ * both called "train" would be compared as one.
+ */
+export function suggestedTaskName(fileName: string): string {
+  const stem = fileName.replace(/\.[^.]+$/, '');
+  return /^(train|training|dev|test|data|dataset)$/i.test(stem) ? '' : stem;
 }

@@ -24,8 +24,14 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   const start = page.getByRole('button', { name: 'Start training' });
   assert.equal(await start.isDisabled(), true, 'no data picked yet');
 
-  // Refused data: the importer's reason, with the file and line, as soon as it is picked.
+  // A generic file name suggests no task name: the user names the task before starting.
   const trainPicker = page.getByLabel(/^Training data/);
+  await trainPicker.setInputFiles(tsv('train.tsv', REVIEWS));
+  await page.getByText('Name the task to start').waitFor();
+  assert.equal(await page.getByLabel('Task name').inputValue(), '');
+  assert.equal(await start.isDisabled(), true, 'no task name yet');
+
+  // Refused data: the importer's reason, with the file and line, as soon as it is picked.
   await trainPicker.setInputFiles(tsv('broken.tsv', 'sentence\tlabel\nbad\n'));
   assert.equal(await page.getByLabel('Task name').inputValue(), 'broken', 'named after the file');
   assert.match(await page.getByRole('alert').innerText(), /cannot be trained on[\s\S]*broken\.tsv, line 3: expected 2 tab-separated columns/);
