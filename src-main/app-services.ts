@@ -72,7 +72,7 @@ export function packSummary(p: PackEntry, trust: TrustSettings): PackSummary {
   const key = trust.keys.find((k) => k.publicKey === p.signer);
   return {
     id: p.id, name: p.task.name, type: p.task.type, labels: p.task.labels, inputColumns: p.task.inputColumns ?? null, method: p.method, bytes: p.bytes, nnz: p.nnz,
-    devMetrics: p.devMetrics, baseId: p.base.id, signed: p.signer !== null,
+    module: p.module ?? null, devMetrics: p.devMetrics, baseId: p.base.id, signed: p.signer !== null,
     signature: p.signer === null ? 'unsigned' : !trust.listed ? 'unchecked' : key ? 'trusted' : 'untrusted',
     signer: p.signer === null ? null : { fingerprint: keyFingerprint(p.signer), name: key?.name ?? null },
     installedAt: p.installedAt,
@@ -182,6 +182,7 @@ export function createAppServices(home: string = userDataDir(), options: { pickF
     cancelTraining: async (runId) => (await runs()).cancel(runId),
     resumeTraining: async (runId) => (await runs()).resume(runId),
     listTraining: async () => (await runs()).list(),
+    removeTraining: async (runId) => (await runs()).remove(runId),
     exploreSparsity: async (runId, targets, steps) => (await runs()).explore(runId, targets, steps),
     installExplored: async (runId, sparsity) => (await runs()).installExplored(runId, sparsity),
     async close() {

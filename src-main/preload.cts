@@ -13,7 +13,7 @@ import type { ArgsOf, Channel, IpcResult, ResultOf, TaskpackBridge } from './ipc
 const ALLOWED_CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
   'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
-  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
+  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:remove', 'train:explore', 'train:install-explored',
   'train:compare', 'train:compare-status', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 

@@ -39,6 +39,8 @@ export interface PackSummary {
   /** The pack file's size. */
   bytes: number;
   nnz: number;
+  /** A LoRA or adapter pack's size (model/modules.ts's ModuleSpec, what the UI shows of it); null for a diff pack. */
+  module: { kind: 'lora'; rank: number } | { kind: 'adapter'; bottleneck: number } | null;
   devMetrics: Record<string, number>;
   baseId: string;
   signed: boolean;
@@ -228,6 +230,8 @@ export interface IpcContract {
   'train:cancel': { args: { runId: string }; result: RunStatus };
   'train:resume': { args: { runId: string }; result: RunStatus };
   'train:list': { args: NoArgs; result: { runs: RunStatus[] } };
+  /** Delete a run that is not running: its data copy and checkpoints (its pack stays installed). */
+  'train:remove': { args: { runId: string }; result: { runId: string } };
   /** The sparsity explorer on a diff run's finished L0 phase; `steps` per target (default: an epoch, at most 200). */
   'train:explore': { args: { runId: string; targets: number[]; steps?: number }; result: RunStatus };
   'train:install-explored': { args: { runId: string; sparsity: number }; result: RunStatus };
@@ -264,7 +268,7 @@ export interface TaskpackBridge {
 export const CHANNELS = [
   'app:info', 'system:doctor', 'packs:list', 'packs:install', 'packs:uninstall', 'packs:activate', 'packs:predict', 'packs:evaluate',
   'packs:export', 'packs:export-model', 'storage:compare', 'bases:list', 'bases:import-upload', 'bases:import-folder', 'bases:remove',
-  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:explore', 'train:install-explored',
+  'data:inspect', 'train:start', 'train:status', 'train:cancel', 'train:resume', 'train:list', 'train:remove', 'train:explore', 'train:install-explored',
   'train:compare', 'train:compare-status', 'packs:anatomy', 'packs:compare', 'trust:get', 'trust:add-key', 'trust:remove-key', 'trust:require-signature',
 ] as const satisfies readonly Channel[];
 

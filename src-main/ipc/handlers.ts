@@ -54,6 +54,7 @@ const IMPLEMENTATIONS: Implementations = {
   'train:cancel': (args, services) => services.cancelTraining(args.runId),
   'train:resume': (args, services) => services.resumeTraining(args.runId),
   'train:list': async (_args, services) => ({ runs: await services.listTraining() }),
+  'train:remove': async (args, services) => { await services.removeTraining(args.runId); return { runId: args.runId }; },
   'train:explore': (args, services) => services.exploreSparsity(args.runId, args.targets, args.steps),
   'train:install-explored': (args, services) => services.installExplored(args.runId, args.sparsity),
 };

@@ -80,6 +80,7 @@ export const ARG_SCHEMAS: { readonly [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'train:status': z.strictObject({ runId, cursor: z.number().int().min(0).optional() }),
   'train:cancel': z.strictObject({ runId }),
   'train:resume': z.strictObject({ runId }),
+  'train:remove': z.strictObject({ runId }),
   'train:list': noArgs,
   'train:explore': z.strictObject({
     runId,

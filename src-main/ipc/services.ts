@@ -57,6 +57,7 @@ export interface Services {
   cancelTraining(runId: string): Promise<RunStatus>;
   resumeTraining(runId: string): Promise<RunStatus>;
   listTraining(): Promise<RunStatus[]>;
+  removeTraining(runId: string): Promise<void>;
   exploreSparsity(runId: string, targets: number[], steps?: number): Promise<RunStatus>;
   installExplored(runId: string, sparsity: number): Promise<RunStatus>;
   /** Before the process exits: running trainings checkpoint and stop, workers end. */

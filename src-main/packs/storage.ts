@@ -49,16 +49,23 @@ export const PACK_BUDGETS: Readonly<Record<string, (pack: PackEntry, baseParamet
 const adapter = (variant: 'houlsby' | 'pfeiffer', bottleneck: number) =>
   ({ method: `adapter-${variant}`, budget: { kind: 'bottleneck' as const, value: bottleneck }, spec: { kind: 'adapter' as const, variant, bottleneck } });
 
-/** Ways to hold a task that are sized, not trained here: float32 parameters from the base's shapes (plus the task's head). */
-export const ESTIMATES: readonly { method: string; budget: Budget | null; parameters: (shapes: Shapes, baseParameters: number) => number | undefined; sharesBase: boolean }[] = [
+/** The diff pruning budget the wizard and the CLI default to (0.5 % of the base, as the paper). */
+export const DEFAULT_DIFF_SPARSITY = 0.005;
+
+/**
+ * Ways to hold a task that are sized, not trained here: bytes of float32 parameters from the
+ * base's shapes (plus the task's head); a diff also keeps an int32 position per value.
+ */
+export const ESTIMATES: readonly { method: string; budget: Budget | null; bytes: (shapes: Shapes, baseParameters: number) => number | undefined; sharesBase: boolean }[] = [
   // A full copy is the whole base per task, not on top of a shared one.
-  { method: 'full', budget: null, parameters: (_s, n) => n, sharesBase: false },
+  { method: 'full', budget: null, bytes: (_s, n) => 4 * n, sharesBase: false },
+  { method: 'diff-structured', budget: { kind: 'sparsity', value: DEFAULT_DIFF_SPARSITY }, bytes: (_s, n) => 8 * Math.ceil(DEFAULT_DIFF_SPARSITY * n), sharesBase: true },
   ...[
     ...ADAPTER_BOTTLENECKS.map((m) => adapter('houlsby', m)),
     ...ADAPTER_BOTTLENECKS.map((m) => adapter('pfeiffer', m)),
     // Hu et al.'s GLUE setting: W_q and W_v, α = r.
     ...LORA_RANKS.map((r) => ({ method: 'lora', budget: { kind: 'rank' as const, value: r }, spec: { kind: 'lora' as const, rank: r, alpha: r, targets: 'qv' as const } })),
-  ].map(({ method, budget, spec }) => ({ method, budget, parameters: (s: Shapes) => moduleSize(s, spec), sharesBase: true })),
+  ].map(({ method, budget, spec }) => ({ method, budget, bytes: (s: Shapes) => { const n = moduleSize(s, spec); return n === undefined ? undefined : 4 * n; }, sharesBase: true })),
 ];
 
 const budgetKey = (method: string, b: Budget | null) => `${method}|${b ? `${b.kind}:${b.value.toPrecision(4)}` : ''}`;
@@ -89,9 +96,9 @@ function taskPoints(packs: PackEntry[], manifest: BaseManifest, tasks: number): 
   }
   const head = packs.length ? packs.reduce((a, p) => a + p.denseBytes, 0) / packs.length : 0;
   for (const e of ESTIMATES) {
-    const n = e.parameters(shapes, parameters);
-    if (n === undefined || byKey.has(budgetKey(e.method, e.budget))) continue;
-    const bytesPerTask = 4 * n + head;
+    const bytes = e.bytes(shapes, parameters);
+    if (bytes === undefined || byKey.has(budgetKey(e.method, e.budget))) continue;
+    const bytesPerTask = bytes + head;
     byKey.set(budgetKey(e.method, e.budget), {
       method: e.method, budget: e.budget, bytesPerTask, totalBytes: (e.sharesBase ? base.bytes : 0) + tasks * bytesPerTask,
       metric: null, estimated: true, packId: null, frontier: false,

@@ -8,14 +8,14 @@
  * from the last checkpoint (at most 5 minutes back).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
 import { readBaseManifest } from '../model/base-store.js';
 import { defaultBaseId, shippedBases } from '../model/registry.js';
 import type { PackEntry } from '../packs/store.js';
 import { writeFileAtomic } from '../durable/atomic.js';
-import { hasCheckpoint, runDir, runsDir } from './checkpoint.js';
+import { hasCheckpoint, isRunId, lockRun, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';
 import { defaultMoments, methodPhases } from './methods.js';
@@ -196,14 +196,38 @@ export class TrainingRuns {
     return { ...live.status, explore, evals: [...live.status.evals], warnings: [...live.status.warnings], losses, nextCursor: Math.min(live.losses.length, cursor + losses.length) };
   }
 
-  /** Runs of this session, then the resumable runs an earlier session left (newest first). */
+  /** Runs of this session, then the resumable runs an earlier session left (newest first), each with its disk use. */
   list(): RunStatus[] {
-    const ids = existsSync(runsDir(this.home)) ? readdirSync(runsDir(this.home)).filter((id) => !this.runs.has(id)) : [];
+    const names = existsSync(runsDir(this.home)) ? readdirSync(runsDir(this.home)) : [];
+    for (const n of names.filter((n) => n.startsWith(REMOVING))) rmSync(join(runsDir(this.home), n), { recursive: true, force: true });
+    const ids = names.filter((id) => isRunId(id) && !this.runs.has(id));
     // Runs the app started (their data copied in), cut short or finished.
     const earlier = ids.sort().reverse()
       .filter((id) => hasCheckpoint(runDir(this.home, id)) && existsSync(join(runDir(this.home, id), 'data')))
       .map((id) => this.onDisk(id));
-    return [...[...this.runs.keys()].reverse().map((id) => this.status(id, Number.MAX_SAFE_INTEGER)), ...earlier];
+    return [...[...this.runs.keys()].reverse().map((id) => this.status(id, Number.MAX_SAFE_INTEGER)), ...earlier]
+      .map((r) => ({ ...r, diskBytes: bytesUnder(runDir(this.home, r.runId)) }));
+  }
+
+  /**
+   * Delete a run that is not running (here or in another process): its data copy,
+   * checkpoints and L0 state, gigabytes for a large base. Its pack, if it made one, stays
+   * installed. The directory is first renamed aside, so a crash mid-delete leaves no half
+   * run to resume (list() finishes the delete).
+   */
+  remove(runId: string): void {
+    if (this.runs.get(runId)?.worker) throw new Error(`run ${runId} is running: cancel it first`);
+    const dir = runDir(this.home, runId);
+    if (!isRunId(runId) || !existsSync(dir)) throw new Error(`no run '${runId}'`);
+    const lock = lockRun(dir); // refused while a CLI run of the same directory holds it
+    const aside = join(runsDir(this.home), `${REMOVING}${runId}`);
+    try {
+      renameSync(dir, aside);
+    } finally {
+      lock.release();
+    }
+    rmSync(aside, { recursive: true, force: true });
+    this.runs.delete(runId);
   }
 
   private onDisk(runId: string): RunStatus {
@@ -276,6 +300,17 @@ export class TrainingRuns {
       default: break;
     }
   }
+}
+
+/** The prefix of a run directory being deleted (never a run id: those do not start with a dot). */
+const REMOVING = '.removing-';
+
+/** Bytes of the files under `dir` (0 where it is gone). */
+function bytesUnder(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 }
 
 /** `<runDir>/result.json`: written when the run's pack is installed, so a later session lists the run as done. */

@@ -45,6 +45,8 @@ export interface RunStatus {
   warnings: string[];
   /** The sparsity explorer on this run's L0 state, once started. */
   explore: ExploreStatus | null;
+  /** Bytes the run keeps on disk (its data copy, checkpoints, L0 state); in train:list's answers. */
+  diskBytes?: number;
 }
 
 /** Re-projections of a finished L0 phase to other sparsities, each with a short fixed-mask finetune. */

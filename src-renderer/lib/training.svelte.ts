@@ -232,6 +232,17 @@ export class TrainingWizard {
     this.onPackInstalled();
   }
 
+  /** Delete an earlier run's data copy and checkpoints (its pack, if any, stays installed). */
+  async remove(runId: string): Promise<void> {
+    this.error = null;
+    try {
+      await call('train:remove', { runId });
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+    await this.loadRuns();
+  }
+
   /** Show an earlier run (its whole loss curve is fetched again). */
   async show(runId: string): Promise<void> {
     await this.act(() => call('train:status', { runId }));

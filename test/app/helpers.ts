@@ -32,7 +32,7 @@ export const FAKE_APP_INFO: AppInfo = {
 
 export const FAKE_PACK: PackSummary = {
   id: '0123456789abcdef', name: 'sst2 sentiment', type: 'classification', labels: ['negative', 'positive'], inputColumns: ['sentence'], method: 'diff-structured',
-  bytes: 107_317, nnz: 34_879, devMetrics: { accuracy: 0.852 }, baseId: 'use-lite-en', signed: false,
+  bytes: 107_317, nnz: 34_879, module: null, devMetrics: { accuracy: 0.852 }, baseId: 'use-lite-en', signed: false,
   signature: 'unsigned', signer: null, installedAt: '2026-12-06T10:00:00.000Z',
 };
 
@@ -241,7 +241,11 @@ export function fakeServices(overrides: Partial<Services> = {}): FakeServices {
       return resumed;
     },
     async listTraining() {
-      return [...services.runs.values()].reverse();
+      return [...services.runs.values()].reverse().map((r) => ({ ...r, diskBytes: 1_234_567 }));
+    },
+    async removeTraining(runId: string) {
+      if (fakeRun(services, runId).state === 'running') throw new Error(`run ${runId} is running: cancel it first`);
+      services.runs.delete(runId);
     },
     /** Explores at once: a point per target, accuracy rising with the budget. */
     async exploreSparsity(runId: string, targets: number[]) {

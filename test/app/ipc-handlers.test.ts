@@ -100,6 +100,7 @@ test('pack channels: untrusted arguments refused before any service runs; valid 
     ['train:start', { ...TRAIN, glue: 'IMDB' }, /glue: not a GLUE task name/],
     ['train:start', { ...TRAIN, taskName: '   ' }, /taskName: name the task/],
     ['train:status', { runId: '../../etc' }, /runId: expected a run id/],
+    ['train:remove', { runId: '../packs' }, /runId: expected a run id/],
     ['storage:compare', { tasks: 2.5 }, /tasks: Invalid input: expected int/],
     ['storage:compare', { tasks: '5' }, /tasks: Invalid input: expected number/],
   ];

@@ -84,21 +84,23 @@ test('compare methods: three runs one after another, each pack installed, then t
   // The frontier: exactly the packs no other beats with a metric at least as high for fewer or equal bytes.
   const dominated = (a: (typeof points)[number]) => points.some((b) => b !== a && b.bytes <= a.bytes && acc(b.method) >= acc(a.method) && (b.bytes < a.bytes || acc(b.method) > acc(a.method)));
   assert.deepEqual(points.map((p) => p.frontier), points.map((p) => !dominated(p)));
-  // Estimates: hollow, on the band under the plot; LoRA at the ranks not trained; adapters of 64 and 256 are wider than this base (hidden 32).
+  // Estimates: hollow, on the band under the plot; LoRA at the ranks not trained, diff pruning at the default 0.5 %
+  // (trained here at 1 %); adapters of 64 and 256 are wider than this base (hidden 32).
   const estimated = await attrs(chart.locator('g.point.estimated'));
-  assert.deepEqual(estimated.map((p) => p.method).sort(), ['full', 'lora', 'lora']);
+  assert.deepEqual(estimated.map((p) => p.method).sort(), ['diff-structured', 'full', 'lora', 'lora']);
   assert.equal(new Set(estimated.map((p) => p.cy)).size, 1, 'one band');
   assert.ok(estimated[0].cy > Math.max(...points.map((p) => p.cy)), 'below the measured points');
   await chart.getByText('estimated — not trained (no metric)').waitFor();
 
   // The table: one row per point, the measured ones with their pack's accuracy ×100; N tasks' totals beside the chart.
   const table = (await card.locator('table.data tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
-  assert.equal(table.length, 6);
+  assert.equal(table.length, 7);
   for (const e of entries) assert.ok(table.some((r) => r.startsWith(`${e.method} `) && r.includes(` ${(100 * e.devMetrics.accuracy).toFixed(1)} measured`)), `${e.method} in ${table.join('\n')}`);
-  assert.equal(table.filter((r) => r.endsWith('estimated — not trained')).length, 3);
+  assert.equal(table.filter((r) => r.endsWith('estimated — not trained')).length, 4);
   assert.match(table.find((r) => r.startsWith('lora') && r.includes('measured'))!, /^lora rank 4 /);
-  assert.match(table.find((r) => r.startsWith('diff-structured'))!, /^diff-structured 1\.0 % /);
-  assert.equal(await card.getByLabel('10 tasks\' totals').locator('li').count(), 6);
+  assert.match(table.find((r) => r.startsWith('diff-structured') && r.includes('measured'))!, /^diff-structured 1\.0 % /);
+  assert.match(table.find((r) => r.startsWith('diff-structured') && r.includes('estimated'))!, /^diff-structured 0\.50 % /);
+  assert.equal(await card.getByLabel('10 tasks\' totals').locator('li').count(), 7);
   await snap(page, 'compare-3-storage');
 
   assert.deepEqual(problems, []);

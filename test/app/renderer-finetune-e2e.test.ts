@@ -123,6 +123,13 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   await run.getByText(/^reviews/).first().waitFor();
   await snap(page, 'finetune-2-earlier');
 
+  // The other run, now listed, shows its bytes on disk and can be removed, after a confirmation.
+  assert.match(await earlier.innerText(), /reviews again[\s\S]*1\.18 MiB/);
+  page.once('dialog', (d) => void d.accept());
+  await earlier.getByRole('button', { name: 'Remove' }).click();
+  await page.locator('.earlier').waitFor({ state: 'detached' });
+  assert.equal(services.runs.size, 1, 'the removed run is gone from the services');
+
   assert.deepEqual(await violations(), [], 'no CSP violation');
   assert.deepEqual(problems.filter((p) => !/status of 500/.test(p)), []);
   assert.deepEqual(requests.filter((url) => new URL(url).hostname !== '127.0.0.1'), [], 'no request left loopback');

@@ -40,7 +40,7 @@ test('task packs in Chromium: install, activate, predict a text, a pair and a fi
   await page.getByText('Installed “sts-b similarity”.').waitFor();
   const rows = page.locator('table.data tbody tr');
   assert.equal(await rows.count(), 2);
-  assert.match(await rows.nth(0).innerText(), /sst2 sentiment[\s\S]*0123456789abcdef · negative \/ positive[\s\S]*diff-structured\s+34,879\s+104\.8 KiB\s+accuracy 85\.2/);
+  assert.match(await rows.nth(0).innerText(), /sst2 sentiment[\s\S]*0123456789abcdef · negative \/ positive[\s\S]*diff-structured\s+34,879 nonzeros\s+104\.8 KiB\s+accuracy 85\.2/);
   assert.match(await rows.nth(1).innerText(), /sts-b similarity[\s\S]*regression[\s\S]*pearson 81\.6/);
 
   await rows.nth(0).getByRole('button', { name: 'Activate' }).click();

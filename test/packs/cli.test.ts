@@ -86,8 +86,10 @@ test('storage: per task, the measured pack and the estimates sized by hand from 
   // Hidden h = 8: adapters of bottleneck 64 or 256 and LoRA of rank 16 are wider than the layers they adapt, so they are left out;
   // LoRA of rank 8 on W_q and W_v (the fused QKV's thirds, Hu et al.'s GLUE targets): r·(h + h) each.
   const h = TINY.hidden;
-  assert.deepEqual(g.points.filter((p: { estimated: boolean }) => p.estimated).map((p: { method: string }) => p.method).sort(), ['full', 'lora']);
+  // Diff pruning at the default 0.5 % (the pack here has another budget): an int32 position and a float32 value per nonzero.
+  assert.deepEqual(g.points.filter((p: { estimated: boolean }) => p.estimated).map((p: { method: string }) => p.method).sort(), ['diff-structured', 'full', 'lora']);
   assert.equal(byKey['lora 8'].bytesPerTask, 4 * (2 * 8 * 2 * h) + head);
+  assert.equal(byKey['diff-structured 0.005'].bytesPerTask, 8 * Math.ceil(0.005 * params) + head);
   assert.ok(g.points.filter((p: { estimated: boolean }) => p.estimated).every((p: { metric: null; frontier: boolean }) => p.metric === null && !p.frontier));
   const human = (await cli(home, 'storage')).stdout;
   assert.match(human, /task "task 0" on base synthetic-tiny \(0\.00 M parameters, [\d.]+ MiB\); totals for 2 tasks/);

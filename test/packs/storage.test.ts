@@ -75,8 +75,10 @@ test('grouped by task and base: measured points with budgets and metrics, the ne
   assert.deepEqual(reviews.points.filter((p) => p.method === 'full').map((p) => p.estimated), [false]);
   const fullCopy = paraphrase.points.find((p) => p.method === 'full')!;
   assert.deepEqual([fullCopy.estimated, fullCopy.metric, fullCopy.packId, fullCopy.totalBytes], [true, null, null, 2 * fullCopy.bytesPerTask]);
-  // Hidden 8: bottlenecks of 64 and 256 and LoRA's rank 16 are wider than what they adapt, so they are left out.
-  assert.deepEqual(reviews.points.filter((p) => p.estimated).map((p) => `${p.method} ${p.budget?.kind} ${p.budget?.value}`).sort(), ['lora rank 8']);
+  // Hidden 8: bottlenecks of 64 and 256 and LoRA's rank 16 are wider than what they adapt, so they are left out;
+  // diff pruning at the default 0.5 % (this pack's budget differs) is sized as int32 positions and float32 values.
+  assert.deepEqual(reviews.points.filter((p) => p.estimated).map((p) => `${p.method} ${p.budget?.kind} ${p.budget?.value}`).sort(), ['diff-structured sparsity 0.005', 'lora rank 8']);
+  assert.ok(reviews.points.find((p) => p.method === 'diff-structured' && p.estimated)!.bytesPerTask > 8 * Math.ceil(0.005 * parameters), 'plus the head');
   assert.equal(paraphrase.points.find((p) => !p.estimated)!.metric, 0.66, 'the task\'s primary metric (F1 before accuracy)');
   for (const g of r.groups) assert.deepEqual(g.points.map((p) => p.bytesPerTask), g.points.map((p) => p.bytesPerTask).sort((a, b) => a - b), 'by bytes');
 
@@ -104,6 +106,7 @@ test('estimates from a BERT base (separate q, k and v): sized by hand, not zero'
   const h = 32, layers = 2;
   // LoRA on W_q and W_v (Hu et al.'s GLUE setting): r·(h + h) each; bottlenecks of 64 and 256 are wider than h = 32, so left out.
   for (const r of [8, 16]) assert.equal(bytes('lora', r), 4 * layers * 2 * r * (h + h));
+  assert.equal(bytes('diff-structured', 0.005), 8 * Math.ceil(0.005 * g.base.parameters));
   assert.equal(g.points.filter((p) => p.method.startsWith('adapter-')).length, 0);
 });
 

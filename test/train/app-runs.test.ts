@@ -5,7 +5,8 @@
  * cancel, then resume, ends with the weights of an uninterrupted run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodePack } from '../../src-main/packs/codec.js';
 import { PackStore } from '../../src-main/packs/store.js';
@@ -14,7 +15,7 @@ import { runsDir } from '../../src-main/train/checkpoint.js';
 import type { RunStatus } from '../../src-main/train/run-status.js';
 import { tinyBert, writeSyntheticSentiment } from '../../support/trainer-fixtures.js';
 
-async function until(runs: TrainingRuns, runId: string, done: (s: RunStatus) => boolean, timeoutMs = 120_000): Promise<RunStatus> {
+async function until(runs: TrainingRuns, runId: string, done: (s: RunStatus) => boolean, timeoutMs = 300_000): Promise<RunStatus> {
   const started = Date.now();
   for (;;) {
     const s = runs.status(runId);
@@ -38,7 +39,7 @@ function setup() {
   return { home, store, runs, request };
 }
 
-test('a wizard run reports progress and installs its pack', { timeout: 300_000 }, async () => {
+test('a wizard run reports progress and installs its pack', { timeout: 900_000 }, async () => {
   const { home, store, runs, request } = setup();
   const started = runs.start(request);
   assert.equal(started.state, 'running');
@@ -92,7 +93,7 @@ test('refused data: the reason with its line, the run failed, nothing left in ru
   assert.throws(() => runs.explore(full.runId, [0.01]), /trained with full, which has no L0 phase to explore/);
 });
 
-test('cancel, then resume: the pack holds the same diff as an uninterrupted run', { timeout: 300_000 }, async () => {
+test('cancel, then resume: the pack holds the same diff as an uninterrupted run', { timeout: 900_000 }, async () => {
   const { home, store, runs, request } = setup();
   const whole = await until(runs, runs.start(request).runId, settled);
   const cut = runs.start(request);
@@ -124,4 +125,23 @@ test('cancel, then resume: the pack holds the same diff as an uninterrupted run'
   await runs.stopAll(0);
   assert.equal(runs.status(fourth.runId).state, 'cancelling', 'returned before the checkpoint');
   assert.equal((await until(runs, fourth.runId, settled)).state, 'cancelled');
+
+  // Removing runs: refused while one runs; a cancelled or finished one leaves disk and list, its pack stays.
+  const fifth = runs.start(request);
+  assert.throws(() => runs.remove(fifth.runId), /is running: cancel it first/);
+  const listed = runs.list();
+  assert.ok(listed.every((r) => r.diskBytes! > 0), 'each run reports its bytes on disk');
+  const packs = store.list().length;
+  for (const id of [third.runId, whole.runId]) runs.remove(id);
+  assert.ok(!existsSync(join(runsDir(home), third.runId)) && !existsSync(join(runsDir(home), whole.runId)));
+  assert.deepEqual(new TrainingRuns(home, () => assert.fail()).list().map((r) => r.runId).filter((id) => id === third.runId || id === whole.runId), []);
+  assert.equal(store.list().length, packs, 'the finished run\'s pack stays installed');
+  assert.throws(() => runs.remove(third.runId), /no run/);
+  assert.throws(() => runs.remove('../packs'), /no run/);
+  // A delete cut short by a crash (the directory renamed aside) is finished by the next listing.
+  mkdirSync(join(runsDir(home), '.removing-x', 'data'), { recursive: true });
+  runs.list();
+  assert.ok(!existsSync(join(runsDir(home), '.removing-x')));
+  runs.cancel(fifth.runId);
+  await until(runs, fifth.runId, settled);
 });
