@@ -6,8 +6,7 @@
  */
 import { utilityProcess } from 'electron';
 import { fileURLToPath } from 'node:url';
-import { JOB_ARG, type JobLauncher } from '../train/job-process.js';
-import type { JobMessage } from '../train/training-worker.js';
+import { JOB_ARG, type JobLauncher, type JobMessage } from '../train/job-process.js';
 
 export const utilityProcessJob: JobLauncher = (entry, listener) => {
   const child = utilityProcess.fork(fileURLToPath(entry), [JOB_ARG], { serviceName: 'TaskPack training', stdio: 'inherit' });

@@ -1,12 +1,36 @@
 /**
- * How a training job's process starts: `child_process.fork` of the entry by default. A
+ * A training job's process: what it and its host say to each other, and how it starts
+ * (`child_process.fork` of the entry by default). A
  * packaged Electron app cannot fork (its runAsNode fuse is off, and fork runs Electron's
  * binary as Node through ELECTRON_RUN_AS_NODE), so its main process installs a launcher on
  * Electron's utilityProcess instead (setJobLauncher); the entry speaks to either.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { JobMessage, TrainingJob } from './training-worker.js';
+import type { Metrics } from '../data/metrics.js';
+import type { ExploreEvent, ExploredPoint } from './explore.js';
+import type { RunJob } from './run-job.js';
+import type { TrainEvent } from './trainer.js';
+
+export interface TrainingJob extends RunJob {
+  home: string;
+  /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. Locked while the job runs. */
+  runDir: string;
+  /** Instead of training: explore other sparsities from the run's saved L0 state (explore.ts). */
+  explore?: { targets: number[]; steps?: number };
+}
+
+/** What the job reports besides the trainer's (or explorer's) own events. */
+export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number; warnings: string[] };
+
+export type JobOutcome =
+  | { status: 'done'; packBytes: Uint8Array; devMetrics: Metrics; nonzeros: number; steps: number; seconds: number;
+    projection?: { nonzeroBefore: number; total: number; nnz: number } }
+  | { status: 'explored'; steps: number; points: ExploredPoint[] }
+  | { status: 'cancelled'; checkpoint: string; step: number };
+
+/** Job → host messages. */
+export type JobMessage = { event: JobEvent } | { outcome: JobOutcome } | { error: { message: string; stack?: string } };
 
 /** Host → job messages: the job first, then perhaps a cancel. */
 export type HostMessage = { job: TrainingJob } | 'cancel';

@@ -6,9 +6,8 @@ import { loadTrainDev, readingWarnings } from '../data/index.js';
 import { loadBase } from '../model/registry.js';
 import { encodePack } from '../packs/codec.js';
 import { Explorer } from './explore.js';
-import { JOB_ARG, type HostMessage } from './job-process.js';
+import { JOB_ARG, type HostMessage, type JobMessage, type JobOutcome, type TrainingJob } from './job-process.js';
 import { Trainer } from './trainer.js';
-import type { JobMessage, JobOutcome, TrainingJob } from './training-worker.js';
 
 /** The host's end: Node's IPC channel (child_process.fork), or Electron's parentPort (utilityProcess). */
 interface Host {

@@ -10,34 +10,12 @@
  */
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
 import { lockRun } from './checkpoint.js';
-import { launchJob, type JobProcess } from './job-process.js';
-import type { ExploreEvent, ExploredPoint } from './explore.js';
-import type { Metrics } from '../data/metrics.js';
-import type { RunJob } from './run-job.js';
-import type { TrainEvent } from './trainer.js';
+import { launchJob, type JobEvent, type JobOutcome, type JobProcess, type TrainingJob } from './job-process.js';
+
+export type { JobEvent, JobMessage, JobOutcome, TrainingJob } from './job-process.js';
 
 /** How long a child that sent its outcome may take to exit before it is killed. */
 const EXIT_GRACE_MS = 10_000;
-
-export interface TrainingJob extends RunJob {
-  home: string;
-  /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. Locked while the job runs. */
-  runDir: string;
-  /** Instead of training: explore other sparsities from the run's saved L0 state (explore.ts). */
-  explore?: { targets: number[]; steps?: number };
-}
-
-/** What the worker reports besides the trainer's (or explorer's) own events. */
-export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number; warnings: string[] };
-
-export type JobOutcome =
-  | { status: 'done'; packBytes: Uint8Array; devMetrics: Metrics; nonzeros: number; steps: number; seconds: number;
-    projection?: { nonzeroBefore: number; total: number; nnz: number } }
-  | { status: 'explored'; steps: number; points: ExploredPoint[] }
-  | { status: 'cancelled'; checkpoint: string; step: number };
-
-/** Job → host messages. */
-export type JobMessage = { event: JobEvent } | { outcome: JobOutcome } | { error: { message: string; stack?: string } };
 
 export class TrainingWorker {
   private readonly child: JobProcess;
@@ -57,7 +35,7 @@ export class TrainingWorker {
         clearTimeout(grace);
         lock.release();
         if (answer && 'outcome' in answer) resolve(answer.outcome);
-        else reject(answer?.error ?? new Error(`the training process ${why ?? 'exited'} before the run ended (a crash in the runtime, or the system stopped it); the run resumes from its last checkpoint`));
+        else reject(answer?.error ?? new Error(`the training process ${why ?? 'exited'} before the run ended (a crash in the runtime, or the system stopped it, e.g. short of memory); a resume goes on from the run's last checkpoint`));
       };
     });
     try {
