@@ -1,9 +1,9 @@
 /**
  * A training job's process: what it and its host say to each other, and how it starts
- * (`child_process.fork` of the entry by default). A
- * packaged Electron app cannot fork (its runAsNode fuse is off, and fork runs Electron's
- * binary as Node through ELECTRON_RUN_AS_NODE), so its main process installs a launcher on
- * Electron's utilityProcess instead (setJobLauncher); the entry speaks to either.
+ * (`child_process.fork` of the entry by default). A packaged Electron app cannot fork (its
+ * runAsNode fuse is off, and fork runs Electron's binary as Node through
+ * ELECTRON_RUN_AS_NODE), so its main process installs a launcher on Electron's
+ * utilityProcess instead (setJobLauncher); the entry speaks to either.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

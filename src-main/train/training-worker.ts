@@ -42,7 +42,7 @@ export class TrainingWorker {
       this.child = launchJob(workerEntry(import.meta.url, 'training-worker-entry').url, {
         message: (m) => {
           if ('event' in m) return onEvent(m.event);
-          answer ??= 'outcome' in m ? { outcome: m.outcome } : { error: Object.assign(new Error(m.error.message), { stack: m.error.stack }) };
+          answer ??= 'outcome' in m ? { outcome: m.outcome } : { error: Object.assign(new Error(m.error.message), m.error.stack ? { stack: m.error.stack } : {}) };
           grace ??= setTimeout(() => this.child.kill(), EXIT_GRACE_MS);
         },
         exit: (why) => ended(why),
