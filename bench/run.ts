@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'pack-decode': () => import('./pack-decode.js'),
   'checkpoint-save': () => import('./checkpoint-save.js'),
   'export-model': () => import('./export-model.js'),
+  'app-memory-after-run': () => import('./app-memory-after-run.js'),
 };
 
 const wanted = process.argv.slice(2);

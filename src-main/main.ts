@@ -13,12 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { createAppServices } from './app-services.js';
 import { attachment, DOWNLOAD_PREFIX } from './export/downloads.js';
 import { registerIpcHandlers } from './ipc/electron-bridge.js';
+import { utilityProcessJob } from './ipc/electron-job-process.js';
 import { createHandlers } from './ipc/handlers.js';
 import type { Services } from './ipc/services.js';
 import { rendererDistDir, userDataDir } from './paths.js';
 import { resolveRendererFile } from './renderer-files.js';
 import { rendererSecurityHeaders } from './security/csp.js';
 import { windowPreferences } from './security/web-preferences.js';
+import { setJobLauncher } from './train/job-process.js';
 
 const SCHEME = 'app';
 const HOST = 'renderer';
@@ -123,6 +125,8 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   await app.whenReady();
+  // Training runs in utility processes: the packaged binary cannot fork itself as Node (runAsNode fuse off).
+  setJobLauncher(utilityProcessJob);
   // Importing a base: the folder is chosen here, in the main process; the renderer never names a path.
   services = createAppServices(undefined, {
     async pickFolder() {

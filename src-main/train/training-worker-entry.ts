@@ -1,18 +1,55 @@
-/** The worker side of TrainingWorker: loads the job's data and base, runs the Trainer (or, for an explore job, the Explorer). */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * The process side of TrainingWorker: receives the job, loads its data and base, runs the
+ * Trainer (or, for an explore job, the Explorer), and exits once its answer is sent.
+ */
 import { loadTrainDev, readingWarnings } from '../data/index.js';
 import { loadBase } from '../model/registry.js';
 import { encodePack } from '../packs/codec.js';
 import { Explorer } from './explore.js';
+import { JOB_ARG, type HostMessage, type JobMessage, type JobOutcome, type TrainingJob } from './job-process.js';
 import { Trainer } from './trainer.js';
-import type { JobMessage, JobOutcome, TrainingJob } from './training-worker.js';
 
-const port = parentPort;
-// node --test scans every file under dist/: outside a worker there is nothing to do.
-if (port) {
-  const post = (m: JobMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+/** The host's end: Node's IPC channel (child_process.fork), or Electron's parentPort (utilityProcess). */
+interface Host {
+  on(listener: (m: HostMessage) => void): void;
+  post(m: JobMessage): void;
+  /** Post the job's answer, its last message, and end. */
+  answer(m: JobMessage): void;
+}
+
+interface ParentPort { on(e: 'message', f: (e: { data: HostMessage }) => void): void; postMessage(m: JobMessage): void }
+
+function host(): Host | undefined {
+  const port = (process as { parentPort?: ParentPort }).parentPort;
+  // Electron's host ends this process once it has the answer.
+  if (port) return { on: (f) => port.on('message', (e) => f(e.data)), post: (m) => port.postMessage(m), answer: (m) => port.postMessage(m) };
+  if (!process.send) return undefined;
+  const send: NonNullable<typeof process.send> = process.send.bind(process);
+  // A host that is gone (crashed, killed, or done with this run) takes the run with it:
+  // its lock on the run directory went with it, so nothing more may be written there.
+  process.on('disconnect', () => process.exit(0));
+  return { on: (f) => process.on('message', f), post: (m) => send(m), answer: (m) => send(m, undefined, undefined, () => process.disconnect?.()) };
+}
+
+/** Cancel the run: before the trainer exists (the data or the base still loading), when it does. */
+let cancelled = false;
+let cancel = () => { cancelled = true; };
+function cancellable(job: { cancel(): void }): void {
+  cancel = () => job.cancel();
+  if (cancelled) job.cancel();
+}
+
+const parent = process.argv.includes(JOB_ARG) ? host() : undefined;
+if (parent) {
+  // Ctrl-C in a terminal reaches every process of its group: the host decides (it cancels, and the run checkpoints).
+  process.on('SIGINT', () => {});
+  parent.on((m) => { if (m === 'cancel') cancel(); else void run(m.job, parent); });
+}
+
+async function run(job: TrainingJob, parent: Host): Promise<void> {
+  const post = (m: JobMessage) => parent.post(m);
+  let answer: JobMessage;
   try {
-    const job = workerData as TrainingJob;
     const { train, dev } = loadTrainDev(job.trainPath, job.devPath, { seed: job.config.seed, ...job.columns });
     const base = loadBase(job.home, job.baseId);
     post({ event: { kind: 'loaded', baseId: base.id, trainRows: train.rows.length, devRows: dev.rows.length, warnings: readingWarnings(train, dev) } });
@@ -20,12 +57,12 @@ if (port) {
     let outcome: JobOutcome;
     if (job.explore) {
       const explorer = new Explorer({ ...common, ...job.explore, onEvent: (event) => post({ event }) });
-      port.on('message', (m) => { if (m === 'cancel') explorer.cancel(); });
+      cancellable(explorer);
       const result = await explorer.run();
       outcome = result.status === 'cancelled' ? result : { status: 'explored', steps: result.steps, points: result.points };
     } else {
       const trainer = new Trainer({ ...common, onEvent: (event) => post({ event }) });
-      port.on('message', (m) => { if (m === 'cancel') trainer.cancel(); });
+      cancellable(trainer);
       const result = await trainer.run();
       outcome = result.status === 'cancelled' ? result : {
         status: 'done', packBytes: encodePack(result.pack), devMetrics: result.devMetrics, steps: result.steps, seconds: result.seconds,
@@ -33,16 +70,9 @@ if (port) {
         ...(result.projection ? { projection: result.projection } : {}),
       };
     }
-    post({ outcome }, packBuffers(outcome));
+    answer = { outcome };
   } catch (e) {
-    post({ error: { message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } });
+    answer = { error: { message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } };
   }
-  port.unref();
-}
-
-/** The outcome's pack bytes, moved to the host rather than copied. */
-function packBuffers(outcome: JobOutcome): ArrayBuffer[] {
-  if (outcome.status === 'done') return [outcome.packBytes.buffer as ArrayBuffer];
-  if (outcome.status === 'explored') return outcome.points.map((p) => p.pack.buffer as ArrayBuffer);
-  return [];
+  parent.answer(answer);
 }

@@ -1,77 +1,69 @@
 /**
- * A training run in a worker thread, so that session.run (synchronous inside ONNX Runtime,
- * a second or more per step) never blocks the caller's event loop (the Electron main
- * process, the CLI's signal handling). Only paths, the config and small results cross the
- * thread boundary: the worker loads the data and the base itself, and sends back progress
- * events and the encoded pack (an explore job: each explored point and its pack).
+ * A training run in a child process of its own, so that session.run (synchronous inside
+ * ONNX Runtime, a second or more per step) never blocks the caller's event loop (the
+ * Electron main process, the CLI's signal handling), all of a run's memory goes back to the
+ * system when the run ends (freed native memory would stay in this process's malloc arenas),
+ * and a crash of the runtime fails the run instead of the app. Only paths, the config and
+ * small results cross the process boundary: the child loads the data and the base itself,
+ * and sends back progress events and the encoded pack (an explore job: each explored point
+ * and its pack).
  */
-import { Worker } from 'node:worker_threads';
 import { ensureXdgRuntimeDir, workerEntry } from '../runtime/index.js';
 import { lockRun } from './checkpoint.js';
-import type { ExploreEvent, ExploredPoint } from './explore.js';
-import type { Metrics } from '../data/metrics.js';
-import type { RunJob } from './run-job.js';
-import type { TrainEvent } from './trainer.js';
+import { launchJob, type JobEvent, type JobOutcome, type JobProcess, type TrainingJob } from './job-process.js';
 
-export interface TrainingJob extends RunJob {
-  home: string;
-  /** `<home>/runs/<runId>`: checkpoints; an existing checkpoint is resumed. Locked while the job runs. */
-  runDir: string;
-  /** Instead of training: explore other sparsities from the run's saved L0 state (explore.ts). */
-  explore?: { targets: number[]; steps?: number };
-}
+export type { JobEvent, JobMessage, JobOutcome, TrainingJob } from './job-process.js';
 
-/** What the worker reports besides the trainer's (or explorer's) own events. */
-export type JobEvent = TrainEvent | ExploreEvent | { kind: 'loaded'; baseId: string; trainRows: number; devRows: number; warnings: string[] };
-
-export type JobOutcome =
-  | { status: 'done'; packBytes: Uint8Array; devMetrics: Metrics; nonzeros: number; steps: number; seconds: number;
-    projection?: { nonzeroBefore: number; total: number; nnz: number } }
-  | { status: 'explored'; steps: number; points: ExploredPoint[] }
-  | { status: 'cancelled'; checkpoint: string; step: number };
-
-/** Worker → host messages. */
-export type JobMessage = { event: JobEvent } | { outcome: JobOutcome } | { error: { message: string; stack?: string } };
+/** How long a child that sent its outcome may take to exit before it is killed. */
+const EXIT_GRACE_MS = 10_000;
 
 export class TrainingWorker {
-  private readonly worker: Worker;
-  /** Settles when the run ends: done, cancelled (with a checkpoint to resume), or failed. */
+  private readonly child: JobProcess;
+  /** Settles when the run has ended and its process is gone: done, cancelled (with a checkpoint to resume), or failed. */
   readonly outcome: Promise<JobOutcome>;
 
   constructor(job: TrainingJob, onEvent: (e: JobEvent) => void = () => {}) {
-    ensureXdgRuntimeDir();
-    const entry = workerEntry(import.meta.url, 'training-worker-entry');
+    ensureXdgRuntimeDir(); // in this process's environment, which the child inherits
     const lock = lockRun(job.runDir); // held until the run ends; another process's run of this directory is refused
+    let answer: { outcome: JobOutcome } | { error: Error } | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let ended = (_why: string | null) => {};
+    // The run's answer stands once its process is gone (its memory with it).
+    this.outcome = new Promise<JobOutcome>((resolve, reject) => {
+      ended = (why) => {
+        ended = () => {};
+        clearTimeout(grace);
+        lock.release();
+        if (answer && 'outcome' in answer) resolve(answer.outcome);
+        else reject(answer?.error ?? new Error(`the training process ${why ?? 'exited'} before the run ended (a crash in the runtime, or the system stopped it, e.g. short of memory); a resume goes on from the run's last checkpoint`));
+      };
+    });
     try {
-      this.worker = new Worker(entry.start, { eval: entry.eval, workerData: job, name: 'taskpack-training' });
+      this.child = launchJob(workerEntry(import.meta.url, 'training-worker-entry').url, {
+        message: (m) => {
+          if ('event' in m) return onEvent(m.event);
+          answer ??= 'outcome' in m ? { outcome: m.outcome } : { error: Object.assign(new Error(m.error.message), m.error.stack ? { stack: m.error.stack } : {}) };
+          grace ??= setTimeout(() => this.child.kill(), EXIT_GRACE_MS);
+        },
+        exit: (why) => ended(why),
+      });
     } catch (e) {
       lock.release();
       throw e;
     }
-    this.outcome = new Promise<JobOutcome>((resolve, reject) => {
-      let settled = false;
-      const settle = (f: () => void) => { if (!settled) { settled = true; f(); lock.release(); void this.worker.terminate(); } };
-      this.worker.on('message', (m: JobMessage) => {
-        if ('event' in m) onEvent(m.event);
-        else if ('outcome' in m) settle(() => resolve(m.outcome));
-        else settle(() => reject(Object.assign(new Error(m.error.message), { stack: m.error.stack })));
-      });
-      this.worker.on('error', (e) => settle(() => reject(e)));
-      this.worker.on('exit', (code) => settle(() => reject(new Error(`training worker exited (code ${code}) before the run ended`))));
-    });
+    this.child.send({ job });
   }
 
   /** Stop after the current step; the outcome is then 'cancelled' with a checkpoint. */
   cancel(): void {
-    this.worker.postMessage('cancel');
+    this.child.send('cancel');
   }
 
   /**
-   * Let the process exit without waiting for this worker (it still checkpoints if it gets
-   * the time). Not terminate(): stopping a thread inside an ONNX Runtime call aborts the
-   * whole process.
+   * Let this process exit without waiting for the run, whose process then ends too (the run
+   * resumes from its last checkpoint).
    */
   release(): void {
-    this.worker.unref();
+    this.child.unref();
   }
 }
