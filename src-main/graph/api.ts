@@ -105,6 +105,9 @@ const axesOf = (x: Tensor, axes: number | readonly number[] | undefined, op: str
     .map((a) => normAxis(a, x.rank, op)).sort((p, q) => p - q);
 export const reduceSum = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
   apply('ReduceSum', [x], { axes: axesOf(x, axes, 'ReduceSum'), keepdims });
+/** Σ x² over the axes in one op: no x²-sized intermediate (AdamW's norms, adamw.ts). */
+export const reduceSumSquare = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
+  apply('ReduceSumSquare', [x], { axes: axesOf(x, axes, 'ReduceSumSquare'), keepdims });
 export const reduceMean = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
   apply('ReduceMean', [x], { axes: axesOf(x, axes, 'ReduceMean'), keepdims });
 export const reduceMax = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>

@@ -24,7 +24,7 @@ export interface OpAttrs {
   ScatterAddRows: { rows: number };
   GatherElements: Axis;
   ScatterAddElements: Axis & { shape: Dim[] };
-  ReduceSum: Axes; ReduceMean: Axes; ReduceMax: Axes;
+  ReduceSum: Axes; ReduceSumSquare: Axes; ReduceMean: Axes; ReduceMax: Axes;
   Softmax: Axis; LogSoftmax: Axis;
   LayerNorm: { eps: number };
   TopK: { k: number }; TopKIndices: { k: number };

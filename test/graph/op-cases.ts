@@ -100,6 +100,7 @@ export const OP_CASES: OpCase[] = [
   } },
   single('ReduceSum', [2, 3, 4], (x) => g.reduceSum(x, [1])),
   single('ReduceSum/keepdims', [2, 3, 4], (x) => g.reduceSum(x, [0, 2], true)),
+  single('ReduceSumSquare', [2, 3, 4], (x) => g.reduceSumSquare(x, [0, 2])),
   single('ReduceMean', [2, 3, 4], (x) => g.reduceMean(x, [2])),
   single('ReduceMax', [2, 3, 4], (x) => g.reduceMax(x, [1]), 'distinct'),
   // Ties moved together (every value twice, or three times over two axes): differentiable
