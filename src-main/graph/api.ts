@@ -81,6 +81,8 @@ export const abs = (x: Tensor) => apply('Abs', [x]);
 export const square = (x: Tensor) => mul(x, x);
 export const cast = (x: Tensor, to: DType) => (x.dtype === to ? x : apply('Cast', [x], { to }));
 export const clip = (x: Tensor, min: number, max: number) => apply('Clip', [x], { min, max });
+/** clip(σ(x) + shift, min, max) as one op, which keeps only its output for the gradient (ops/elementwise.ts). */
+export const clippedSigmoid = (x: Tensor, shift: number, min: number, max: number) => apply('ClippedSigmoid', [x], { shift, min, max });
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const like = typeof a === 'number' ? (b as Tensor) : a;
   return apply('Where', [cond, lift(a, like), lift(b, like)]);
