@@ -81,6 +81,8 @@ export const abs = (x: Tensor) => apply('Abs', [x]);
 export const square = (x: Tensor) => mul(x, x);
 export const cast = (x: Tensor, to: DType) => (x.dtype === to ? x : apply('Cast', [x], { to }));
 export const clip = (x: Tensor, min: number, max: number) => apply('Clip', [x], { min, max });
+/** clip(σ(x) + shift, min, max) as one op, which keeps only its output for the gradient (ops/elementwise.ts). */
+export const clippedSigmoid = (x: Tensor, shift: number, min: number, max: number) => apply('ClippedSigmoid', [x], { shift, min, max });
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const like = typeof a === 'number' ? (b as Tensor) : a;
   return apply('Where', [cond, lift(a, like), lift(b, like)]);
@@ -105,6 +107,9 @@ const axesOf = (x: Tensor, axes: number | readonly number[] | undefined, op: str
     .map((a) => normAxis(a, x.rank, op)).sort((p, q) => p - q);
 export const reduceSum = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
   apply('ReduceSum', [x], { axes: axesOf(x, axes, 'ReduceSum'), keepdims });
+/** Σ x² over the axes in one op: no x²-sized intermediate (AdamW's norms, adamw.ts). */
+export const reduceSumSquare = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
+  apply('ReduceSumSquare', [x], { axes: axesOf(x, axes, 'ReduceSumSquare'), keepdims });
 export const reduceMean = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>
   apply('ReduceMean', [x], { axes: axesOf(x, axes, 'ReduceMean'), keepdims });
 export const reduceMax = (x: Tensor, axes?: number | readonly number[], keepdims = false) =>

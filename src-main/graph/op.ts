@@ -17,6 +17,7 @@ export interface OpAttrs {
   Add: NoAttrs; Sub: NoAttrs; Mul: NoAttrs; Div: NoAttrs; Pow: NoAttrs; Min: NoAttrs; Max: NoAttrs;
   Equal: NoAttrs; Less: NoAttrs; Greater: NoAttrs; Where: NoAttrs;
   Clip: { min: number; max: number };
+  ClippedSigmoid: { shift: number; min: number; max: number };
   Cast: { to: DType };
   MatMul: NoAttrs;
   Gemm: { transA: boolean; transB: boolean; alpha: number };
@@ -24,7 +25,7 @@ export interface OpAttrs {
   ScatterAddRows: { rows: number };
   GatherElements: Axis;
   ScatterAddElements: Axis & { shape: Dim[] };
-  ReduceSum: Axes; ReduceMean: Axes; ReduceMax: Axes;
+  ReduceSum: Axes; ReduceSumSquare: Axes; ReduceMean: Axes; ReduceMax: Axes;
   Softmax: Axis; LogSoftmax: Axis;
   LayerNorm: { eps: number };
   TopK: { k: number }; TopKIndices: { k: number };

@@ -66,8 +66,9 @@ export interface AdamUpdate { param: Tensor; m: Tensor; v: Tensor }
  * tensor costs a dozen elementwise passes instead of sixteen (they dominate the diff step).
  */
 export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig): { updates: AdamUpdate[]; gradNorm: Tensor } {
-  const gradSq = slots.map((s) => g.square(s.grad));
-  const sumSq = gradSq.map((sq) => g.reduceSum(sq));
+  // Σĝ² in one op, and ĝ² again at each update: a g²-sized tensor kept from the norm to the
+  // update would hold every gradient's square at once (BERT-base diff: 836 MiB).
+  const sumSq = slots.map((s) => g.reduceSumSquare(s.grad));
   const normOf = (idx: number[]) => g.sqrt(idx.map((i) => sumSq[i]).reduce((a, b) => g.add(a, b)));
   const sets = new Map<string, number[]>();
   slots.forEach((s, i) => { const set = s.clipSet ?? ''; sets.set(set, [...(sets.get(set) ?? []), i]); });
@@ -87,7 +88,7 @@ export function adamw(slots: readonly AdamSlot[], step: Tensor, cfg: AdamWConfig
   const updates = slots.map((s, i) => {
     const k = toMoments.get(s.clipSet ?? '')!;
     const m = g.add(g.mul(half ? g.cast(s.m, s.grad.dtype) : s.m, cfg.beta1), g.mul(s.grad, half ? g.mul(k.m, scale) : k.m));
-    const v = g.add(g.mul(half ? g.square(g.cast(s.v, s.grad.dtype)) : s.v, cfg.beta2), g.mul(gradSq[i], half ? g.mul(k.v, scale * scale) : k.v));
+    const v = g.add(g.mul(half ? g.square(g.cast(s.v, s.grad.dtype)) : s.v, cfg.beta2), g.mul(g.square(s.grad), half ? g.mul(k.v, scale * scale) : k.v));
     const rootV = g.sqrt(v);
     const move = g.div(g.mul(m, g.mul(s.lr, stepSize)), g.add(rootV, eps));
     const kept = s.decay && cfg.weightDecay > 0 ? g.mul(s.param, g.sub(1, g.mul(s.lr, cfg.weightDecay))) : s.param;

@@ -19,11 +19,10 @@ export const GATE_STRETCH = STRETCH_RIGHT - STRETCH_LEFT;
  * the stretch (r − l) becomes a scalar factor the caller folds into another one (the group
  * gate, or its own scale), so a gate costs two fewer parameter-sized passes. L comes in
  * drawn from a table (fillGateNoise), not as u: ORT's Log was the dearest pass of the step.
- * Returns c; z = GATE_STRETCH·c.
+ * One op (graph's ClippedSigmoid), which keeps only c for the gradient. Returns c; z = GATE_STRETCH·c.
  */
 export function hardConcreteGate(alpha: Tensor, noise: Tensor): Tensor {
-  const s = g.sigmoid(g.add(noise, alpha));
-  return g.clip(g.add(s, STRETCH_LEFT / GATE_STRETCH), 0, 1 / GATE_STRETCH);
+  return g.clippedSigmoid(g.add(noise, alpha), STRETCH_LEFT / GATE_STRETCH, 0, 1 / GATE_STRETCH);
 }
 
 /** P(z ≠ 0) per gate: σ(α − log(−l/r)) (no subtraction where the shift is 0: l = −r). Summed, it is the expected L0 norm. */

@@ -51,10 +51,14 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
     deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
   }
   if (deltas) {
+    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB at each dev evaluation).
     for (const [n, d] of deltas) {
       const b = base.weights.get(n)!;
-      for (const v of d) if (v !== 0) nonzeros++;
-      weights.set(n, { dims: b.dims, data: Float32Array.from(b.data, (x, i) => x + d[i]) });
+      for (let i = 0; i < d.length; i++) {
+        if (d[i] !== 0) nonzeros++;
+        d[i] += b.data[i];
+      }
+      weights.set(n, { dims: b.dims, data: d });
     }
   } else {
     for (const [n, t] of tensorsOf(base, state, '')) weights.set(n, { dims: base.weights.get(n)!.dims, data: t });

@@ -76,6 +76,8 @@ export const OP_CASES: OpCase[] = [
     return { y: g.where(g.greater(c, 0), x, y), wrt: [x, y], feeds: a.feeds };
   } },
   single('Clip', [3, 4], (x) => g.clip(x, -0.55, 0.45), 'distinct'),
+  // The Hard-Concrete gate's bounds (σ(x) − ½ clipped to [0, ⅓]: kinks at x = 0 and log 5), inputs ≥ 0.04 from both.
+  single('ClippedSigmoid', [3, 4], (x) => g.clippedSigmoid(g.add(g.mul(x, 1.2), 0.15), -0.5, 0, 1 / 3), 'distinct'),
   single('Cast', [3, 4], (x) => g.mul(g.cast(x, 'float64'), g.constant(2, 'float64'))),
   single('Cast/to-int', [3, 4], (x) => g.cast(g.mul(x, 10), 'int32')),
   binary('MatMul', g.matmul, 'signed', 'signed', [4, 5]),
@@ -100,6 +102,7 @@ export const OP_CASES: OpCase[] = [
   } },
   single('ReduceSum', [2, 3, 4], (x) => g.reduceSum(x, [1])),
   single('ReduceSum/keepdims', [2, 3, 4], (x) => g.reduceSum(x, [0, 2], true)),
+  single('ReduceSumSquare', [2, 3, 4], (x) => g.reduceSumSquare(x, [0, 2])),
   single('ReduceMean', [2, 3, 4], (x) => g.reduceMean(x, [2])),
   single('ReduceMax', [2, 3, 4], (x) => g.reduceMax(x, [1]), 'distinct'),
   // Ties moved together (every value twice, or three times over two axes): differentiable

@@ -5,6 +5,7 @@ import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
 import { fromHalf, toHalf } from '../../src-main/onnx/float16.js';
 import { adamw, DEFAULT_ADAMW, halfScale, type AdamWConfig } from '../../src-main/train/adamw.js';
+import { topoSort } from '../../src-main/graph/topo.js';
 import { Rng } from '../../src-main/util/rng.js';
 
 const f64 = (shape: number[], data: Float64Array): NDArray => ({ dtype: 'float64', shape, data });
@@ -104,4 +105,16 @@ test('float16 moments refuse a run without gradient clipping (their range is set
   const x = g.input('x', 'float32', [2]);
   assert.throws(() => adamw([{ param: x, grad: x, m: g.input('m', 'float16', [2]), v: g.input('v', 'float16', [2]), lr: g.input('lr', 'float32', []), decay: false }],
     g.input('step', 'float32', []), { ...DEFAULT_ADAMW, clipNorm: 0, moments: 'float16' }), /need gradient clipping/);
+});
+
+test('the gradient norm reads each gradient directly (ReduceSumSquare): no gradient-sized square is kept from the norm to the updates', () => {
+  const slots = [[4, 3], [7]].map((shape, i) => ({
+    param: g.input(`p${i}`, 'float32', shape), grad: g.input(`g${i}`, 'float32', shape),
+    m: g.input(`m${i}`, 'float16', shape), v: g.input(`v${i}`, 'float16', shape), lr: g.input(`lr${i}`, 'float32', []), decay: i === 0,
+  }));
+  const { gradNorm } = adamw(slots, g.input('step', 'float32', []), { ...DEFAULT_ADAMW, moments: 'float16' });
+  // Everything the norm is computed from, outside the inputs: scalars only (a [4, 3] or [7]
+  // tensor here would live until its slot's update, every slot's at once).
+  const sized = topoSort([gradNorm]).filter((t) => t.op !== 'Input' && t.rank > 0);
+  assert.deepEqual(sized.map((t) => `${t.op} [${t.shape}]`), []);
 });

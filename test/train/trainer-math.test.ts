@@ -9,7 +9,11 @@ import * as g from '../../src-main/graph/index.js';
 import type { NDArray } from '../../src-main/graph/index.js';
 import { diffName, diffPruned, diffTrainables, gateName, groupGateName, groupNoiseName, noiseName, type DiffPruningOptions } from '../../src-main/train/diff-params.js';
 import { L0_SHIFT, STRETCH_LEFT, STRETCH_RIGHT } from '../../src-main/train/hard-concrete.js';
-import { projectedCount, projectTopK } from '../../src-main/train/projection.js';
+import { expectedDiff, projectedCount, projectTopK } from '../../src-main/train/projection.js';
+import { maskName } from '../../src-main/train/methods.js';
+import { currentWeights, f32Of, tensorsOf, type RunState } from '../../src-main/train/run-state.js';
+import { paramInput } from '../../src-main/train/step-graph.js';
+import { tinyBert } from '../../support/trainer-fixtures.js';
 import { Rng } from '../../src-main/util/rng.js';
 
 // 'emb.tok' is a lookup table (its row 2 of w starts all zero: a row no batch looked up).
@@ -154,4 +158,28 @@ test('projection with a tie-break: the first ⌈t·d⌉ positions by (|δ|, |w|,
       assert.deepEqual(got, want);
     },
   ), { numRuns: 300, seed: 6 });
+});
+
+test('currentWeights: θ + δ of an L0 state (deterministic gates) and of a fixed-mask state, δ\'s nonzeros counted, the base untouched', () => {
+  const { base } = tinyBert();
+  const rng = new Rng(23), state: RunState = new Map();
+  const baseBefore = new Map([...base.weights].map(([n, t]) => [n, t.data.slice()]));
+  for (const [n, t] of base.weights) {
+    const w = Float32Array.from(t.data, () => (rng.uniform() < 0.3 ? 0 : rng.normal()));
+    state.set(paramInput(diffName(n)), { dims: [...t.dims], data: w });
+    state.set(paramInput(gateName(n)), { dims: [...t.dims], data: Float32Array.from(t.data, () => 4 * rng.normal()) });
+    state.set(maskName(n), { dims: [...t.dims], data: Float32Array.from(t.data, () => +(rng.uniform() < 0.5)) });
+  }
+  const l0 = expectedDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')), undefined);
+  const mask = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, w.map((v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
+  for (const [kind, deltas] of [['l0', l0], ['mask', mask]] as const) {
+    const { weights, nonzeros } = currentWeights(base, 'diff', kind, state);
+    let want = 0;
+    for (const [n, d] of deltas) {
+      want += d.filter((v) => v !== 0).length;
+      assert.deepEqual(weights.get(n)!.data, Float32Array.from(base.weights.get(n)!.data, (x, i) => x + d[i]), `${kind} ${n}`);
+    }
+    assert.equal(nonzeros, want, kind);
+  }
+  for (const [n, t] of base.weights) assert.deepEqual(t.data, baseBefore.get(n), n);
 });

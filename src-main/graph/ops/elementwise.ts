@@ -125,6 +125,37 @@ export const elementwiseOps = {
     vjp: (gy, n) => [g.mul(gy, g.cast(g.equal(n, n.inputs[0]), gy.dtype))],
   },
 
+  // y = clip(σ(x) + shift, min, max);  x̄ = ȳ·[min < y < max]·s·(1 − s) with s = y − shift.
+  // The Hard-Concrete gate's unstretched value (train/hard-concrete.ts), one per gated weight:
+  // as Sigmoid, Add and Clip, the backward pass would keep σ(x) and σ(x) + shift from the
+  // forward pass as well as y, two parameter-sized tensors per gated weight (BERT-base: 836
+  // MiB). Here σ(x) is read back from y: inside (min, max), y − shift is σ(x) exactly (the
+  // forward's subtraction and this addition are exact by Sterbenz's lemma under the bounds
+  // infer checks), so x̄ is the three ops' chain rule bit for bit; at the bounds themselves it
+  // takes the outer one-sided derivative, 0 (Clip's takes the inner one; both are subgradients).
+  ClippedSigmoid: {
+    infer: ([x], { shift, min, max }) => {
+      g.requireFloat(x, 'ClippedSigmoid');
+      if (!(shift <= 0 && 2 * min >= shift && min < max && max <= -shift)) throw new ShapeError(`ClippedSigmoid: σ(x) is read back exactly only for shift ≤ 0 and shift/2 ≤ min < max ≤ −shift, got shift ${shift}, [${min}, ${max}]`);
+      return { dtype: x.dtype, shape: x.shape };
+    },
+    emit: (c) => {
+      const { shift, min, max } = c.node.attrs, t = c.node.dtype;
+      const shifted = c.emit('Add', [c.emit('Sigmoid', [c.input(0)]), c.scalar(shift, t)]);
+      c.emit('Clip', [shifted, c.scalar(min, t), c.scalar(max, t)], {}, c.output);
+    },
+    eval: ([x], n) => {
+      const { shift, min, max } = n.attrs;
+      return mapN(x.dtype, [x], (v) => Math.min(max, Math.max(min, 1 / (1 + Math.exp(-v)) + shift)));
+    },
+    vjp: (gy, n) => {
+      const { shift, min, max } = n.attrs;
+      const inside = g.mul(g.cast(g.greater(n, min), gy.dtype), g.cast(g.less(n, max), gy.dtype));
+      const s = g.sub(n, shift);
+      return [g.mul(g.mul(gy, inside), g.mul(s, g.sub(1, s)))];
+    },
+  },
+
   // y = cast(x);  between float types x̄ = cast(ȳ) back; an integer output carries no cotangent.
   // A float16 value is held in float64, rounded to binary16.
   Cast: {

@@ -72,6 +72,8 @@ function topkLane(get: (i: number) => number, n: number, k: number): number[] {
 export const reduceOps = {
   // y = Σ_axes x;  x̄ = ȳ broadcast back
   ReduceSum: reduction('ReduceSum', 0, (a, v) => a + v, undefined, spread),
+  // y = Σ_axes x²;  x̄ = 2x·ȳ broadcast back
+  ReduceSumSquare: reduction('ReduceSumSquare', 0, (a, v) => a + v * v, undefined, (gy, n) => g.mul(spread(gy, n), g.mul(n.inputs[0], 2))),
   // y = (1/n)·Σ_axes x;  x̄ = ȳ/n broadcast back
   ReduceMean: reduction('ReduceMean', 0, (a, v) => a + v, (a, n) => a / n, (gy, n) => {
     const count = n.attrs.axes.reduce((p, ax) => p * (n.inputs[0].shape[ax] as number), 1);
