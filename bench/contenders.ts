@@ -45,8 +45,8 @@ export async function serveIfChild(moduleUrl: string, make: (name: string, arg: 
 
 interface Child { name: string; child: ChildProcess; info: Record<string, unknown>; next(): Promise<Record<string, unknown>> }
 
-async function spawn(moduleUrl: string, name: string, arg: string): Promise<Child> {
-  const child = fork(fileURLToPath(moduleUrl), [CHILD_FLAG, name, arg], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function spawn(moduleUrl: string, name: string, arg: string, env: NodeJS.ProcessEnv): Promise<Child> {
+  const child = fork(fileURLToPath(moduleUrl), [CHILD_FLAG, name, arg], { execArgv: process.execArgv, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let pending: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
   child.on('message', (m: Record<string, unknown>) => pending?.resolve(m));
   child.on('exit', (code) => pending?.reject(new Error(`bench contender '${name}' exited with ${code}`)));
@@ -55,17 +55,24 @@ async function spawn(moduleUrl: string, name: string, arg: string): Promise<Chil
   return { name, child, info, next };
 }
 
+export interface TimingOptions {
+  /** Timed rounds (default ROUNDS_TIMED). */
+  rounds?: number;
+  /** A contender's process environment (default: this process's). */
+  envOf?: (name: string) => NodeJS.ProcessEnv;
+}
+
 /**
  * Times each named contender of `moduleUrl` over interleaved rounds: per contender the
  * median round and the fastest (interference only ever adds time, so the minimum is the
  * steadier figure on a shared machine), as the child measured them.
  */
-export async function timeContenders(moduleUrl: string, names: readonly string[], arg = ''): Promise<Timings> {
+export async function timeContenders(moduleUrl: string, names: readonly string[], arg = '', o: TimingOptions = {}): Promise<Timings> {
   const children: Child[] = [];
   try {
-    for (const n of names) children.push(await spawn(moduleUrl, n, arg));
+    for (const n of names) children.push(await spawn(moduleUrl, n, arg, o.envOf?.(n) ?? process.env));
     const times = new Map<string, number[]>(names.map((n) => [n, []]));
-    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    for (let round = 0; round < WARMUP + (o.rounds ?? ROUNDS); round++) {
       for (const c of children) {
         c.child.send({ round });
         const { ms } = await c.next();

@@ -1,12 +1,14 @@
 /**
  * A training step on the shipped base (use-lite-en, 6.98 M penalised parameters) and one
  * real SST-2 batch of 32 (generated sentences where the data is absent), as the trainer
- * runs it on ORT's CPU provider: frozen base fed, gate noise drawn in the timed run,
- * STEPS_PER_RUN steps per ONNX Runtime run (train/multi-step.ts). Per step:
+ * runs it on ORT's CPU provider: frozen base fed, gate noise drawn in the timed run, each
+ * method's default Adam moments, state written in place, the trainer's steps per ONNX
+ * Runtime run and CPU arena (train/multi-step.ts). Per step:
  *   diff_structured, diff — the L0 phase (θ + z⊙z^j⊙w / θ + z⊙w, penalty, AdamW on w, α)
  *   mask                  — the fixed-mask phase (θ + m⊙w, AdamW on w)
  *   full                  — full finetuning (AdamW on θ)
  *   *_single              — the same at one step per run, to show what running several saves
+ *   diff_mmap_1mib        — diff with glibc's mmap threshold at 1 MiB (only when named)
  *   floor                 — the full step's MatMul/Gemm nodes alone (bench/floor.ts)
  * The synthetic-encoder bench (train-step.ts) isolates the graph; this one is what a user's
  * run pays. Run alone: `npx tsx bench/train-step-base.ts`.
@@ -18,11 +20,12 @@ import { epochBatches, importDataset, type Dataset } from '../src-main/data/inde
 import { defaultBaseId, ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
-import { buildPhaseGraph, graphOptionsOf, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
-import { multiStepGraph, STEPS_PER_RUN } from '../src-main/train/multi-step.js';
+import { inPlaceOutputs } from '../src-main/train/in-place.js';
+import { buildPhaseGraph, defaultMoments, graphOptionsOf, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
+import { cpuArena, multiStepGraph, stepsPerRun } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/util/rng.js';
-import { initialPhaseState } from '../src-main/train/run-state.js';
+import { hostOf, initialPhaseState } from '../src-main/train/run-state.js';
 import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
 import { dataDir, writeSyntheticSentiment } from '../support/trainer-fixtures.js';
 import { perStep, ratios, ROUNDS_TIMED, serveIfChild, timeContenders, type Made } from './contenders.js';
@@ -30,10 +33,16 @@ import { floorContender } from './floor.js';
 import { runIfMain } from './results-file.js';
 
 const BATCH = 32;
-const CONTENDERS: Record<string, [Method, PhaseKind, number]> = {
-  diff_structured: ['diff-structured', 'l0', STEPS_PER_RUN], diff: ['diff', 'l0', STEPS_PER_RUN], mask: ['diff-structured', 'mask', STEPS_PER_RUN],
-  full: ['full', 'dense', STEPS_PER_RUN], diff_structured_single: ['diff-structured', 'l0', 1], full_single: ['full', 'dense', 1],
+/** 'trainer': as many steps per run as the trainer takes (multi-step.ts's stepsPerRun: STEPS_PER_RUN on the shipped base, 1 at BERT-base size). */
+const CONTENDERS: Record<string, [Method, PhaseKind, 'trainer' | 1]> = {
+  diff_structured: ['diff-structured', 'l0', 'trainer'], diff: ['diff', 'l0', 'trainer'], mask: ['diff-structured', 'mask', 'trainer'],
+  full: ['full', 'dense', 'trainer'], diff_structured_single: ['diff-structured', 'l0', 1], full_single: ['full', 'dense', 1],
+  diff_mmap_1mib: ['diff', 'l0', 'trainer'],
 };
+/** Run only when named (TRAIN_STEP_CONTENDERS): a lever measured and not taken (docs/benchmarks.md). */
+const OPT_IN = ['diff_mmap_1mib'];
+/** diff_mmap_1mib: diff with glibc's mmap threshold fixed at 1 MiB (freed blocks over it go back to the system at once). */
+const envOf = (name: string) => (name === 'diff_mmap_1mib' ? { ...process.env, MALLOC_MMAP_THRESHOLD_: String(1 << 20) } : process.env);
 
 function sst2(home: string): { train: Dataset; source: string } {
   const path = join(dataDir(), 'glue', 'SST-2', 'train.tsv');
@@ -41,47 +50,63 @@ function sst2(home: string): { train: Dataset; source: string } {
   return { train: importDataset(writeSyntheticSentiment(mkdtempSync(join(home, 'data-')), 'train.tsv', 4000, 1)), source: 'generated sentences (SST-2 not found)' };
 }
 
-/** A contender in its child process: `home` holds the converted base. */
-async function make(name: string, home: string): Promise<Made> {
-  const base = loadBase(home);
+/** A contender in its child process: `arg` is the home holding the base and the base's id (empty: the home's default). */
+async function make(name: string, arg: string): Promise<Made> {
+  const [home, baseId] = arg.split('\t');
+  const base = loadBase(home, baseId || undefined);
   const { train, source } = sst2(home);
   const c = DEFAULT_CONFIG;
   // The trainer's first batch of its first epoch (length-bucketed, seed 1).
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
-  const [method, kind, perRun] = CONTENDERS[name === 'floor' ? 'full_single' : name];
-  const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, { ...c, method }));
-  const facts = { base: base.id, source, seq };
+  const [method, kind, runs] = CONTENDERS[name === 'floor' ? 'full_single' : name];
+  const config = { ...c, method, moments: defaultMoments(method) };
+  const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, config));
+  const facts = { base: base.id, source, seq, moments: config.moments, mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? 'glibc default' };
   if (name === 'floor') { const f = await floorContender(pg.graph.outputs, { batch: BATCH, seq }); return { ...f, info: { ...f.info, ...facts } }; }
   // The fixed-mask phase's mask: any 0.5 % of each tensor (the step's cost does not depend on which).
   const masks = new Map(kind === 'mask' ? [...base.weights].map(([n, w]) => [maskName(n), { dims: [...w.dims], data: Float32Array.from(w.data, (_, i) => +(i % 200 === 0)) }]) : []);
   const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: c.maxLength, lr: c.lr, warmup: c.warmup, phaseSteps: 1000, lambda: () => c.lambda }, masks);
   const initial: Record<string, HostTensor> = {};
-  for (const [n, t] of initialPhaseState(base, pg.trainables, c)) initial[n] = { dtype: 'float32', dims: t.dims, data: t.data };
-  const loop = await openStepLoop(compileStep(multiStepGraph(pg.graph, perRun, isFixedInput)).bytes, { provider: 'cpu' }, pg.graph.stateBinding, initial, feeds.fixedFeeds());
+  for (const [n, t] of initialPhaseState(base, pg.trainables, config)) initial[n] = hostOf(t);
+  // Opened as the trainer opens its loop: state written in place, the arena by the base's size.
+  const perRun = runs === 'trainer' ? stepsPerRun('cpu', feeds.noiseBytesPerStep()) : runs;
+  const graph = multiStepGraph(pg.graph, perRun, isFixedInput);
+  const arena = cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
+  const loop = await openStepLoop(compileStep(graph).bytes, { provider: 'cpu', cpuArena: arena }, pg.graph.stateBinding, initial, feeds.fixedFeeds(), inPlaceOutputs(graph));
   const rng = new Rng(7);
   return {
     contender: { prepare: (round) => () => loop.step(feeds.steps(Array(perRun).fill(rows), round * perRun, rng)), dispose: () => loop.dispose() },
-    info: { perRun, ...facts },
+    info: { perRun, cpuArena: arena, ...facts },
   };
 }
 
+/**
+ * TRAIN_STEP_HOME and TRAIN_STEP_BASE: step that home's base (e.g. BERT-base imported by
+ * train-memory-bert's TRAIN_MEMORY_HOME) instead of the shipped one; TRAIN_STEP_CONTENDERS
+ * (comma-separated) and TRAIN_STEP_ROUNDS: fewer contenders and rounds, for a large base.
+ */
 export async function run(): Promise<object> {
-  const home = mkdtempSync(join(tmpdir(), 'taskpack-bench-'));
+  const given = process.env.TRAIN_STEP_HOME;
+  const home = given ?? mkdtempSync(join(tmpdir(), 'taskpack-bench-'));
+  const names = process.env.TRAIN_STEP_CONTENDERS?.split(',') ?? [...Object.keys(CONTENDERS).filter((n) => !OPT_IN.includes(n)), 'floor'];
   try {
-    ensureShippedBase(home, defaultBaseId(), () => {});
-    const t = await timeContenders(import.meta.url, [...Object.keys(CONTENDERS), 'floor'], home);
+    if (!given) ensureShippedBase(home, defaultBaseId(), () => {});
+    const t = await timeContenders(import.meta.url, names, `${home}\t${process.env.TRAIN_STEP_BASE ?? ''}`,
+      { envOf, ...(process.env.TRAIN_STEP_ROUNDS ? { rounds: Number(process.env.TRAIN_STEP_ROUNDS) } : {}) });
     const { median, min } = perStep(t);
-    const pairs: [string, string][] = [['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor'],
-      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full']];
-    const { base, source, seq } = t.info.floor;
+    const pairs = ([['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor'],
+      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full'], ['diff_mmap_1mib', 'diff']] as [string, string][])
+      .filter((p) => p.every((n) => names.includes(n)));
+    const { base, source, seq } = t.info[names[0]];
     return {
-      base, source, batch: BATCH, seq, provider: 'cpu', rounds: ROUNDS_TIMED, steps_per_run: STEPS_PER_RUN, floor: { matmuls: t.info.floor.matmuls, gflop: t.info.floor.gflop },
+      base, source, batch: BATCH, seq, provider: 'cpu', rounds: Number(process.env.TRAIN_STEP_ROUNDS ?? ROUNDS_TIMED), contenders: t.info,
+      ...(t.info.floor ? { floor: { matmuls: t.info.floor.matmuls, gflop: t.info.floor.gflop } } : {}),
       statistic: 'per training step: median and fastest run over interleaved rounds ÷ its steps per run, one process per contender',
       median_ms: median, min_ms: min, median_ratios: ratios(median, pairs), min_ratios: ratios(min, pairs),
     };
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    if (!given) rmSync(home, { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,8 @@ export interface PredictorOptions {
   maxLength?: number;
   /** Build the graph with this module (model/modules.ts): its tensors become inputs, fed by name. Packs merge LoRA and need it only for adapters; the trainer evaluates either kind unmerged. */
   module?: ModuleSpec;
+  /** ONNX Runtime's CPU memory arena (runtime's OpenOptions.cpuArena): off where a trainer steps without it, so an evaluation's high-water mark is not kept for the rest of the run. */
+  cpuArena?: boolean;
 }
 
 export class Predictor {
@@ -38,7 +40,7 @@ export class Predictor {
     const params = paramInputs(shapes);
     const out = base.taskOutputs(o.module ? withModules(params.p, o.module, params.p) : params.p, inputs, task);
     const graph = g.lower({ [SCORES_OUTPUT]: out }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
-    const session = await openSession(encodeModel(graph).bytes, { provider: o.provider ?? 'cpu' });
+    const session = await openSession(encodeModel(graph).bytes, { provider: o.provider ?? 'cpu', ...(o.cpuArena === false ? { cpuArena: false } : {}) });
     return new Predictor(base, task, session, params.created().map((t) => t.name!), o.batchSize ?? 64, o.maxLength ?? Math.min(128, base.maxLength));
   }
 

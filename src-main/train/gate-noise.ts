@@ -65,6 +65,11 @@ export class GateNoise {
     }
     return out;
   }
+
+  /** Input `name`'s buffer (what the last draw left there), or undefined. */
+  buffer(name: string): Float32Array | undefined {
+    return this.buffers.get(name);
+  }
 }
 
 /** The distinct row ids, ascending; an id outside the table is an error (the lookup would fail). */

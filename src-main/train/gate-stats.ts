@@ -13,6 +13,7 @@ import { halfSecondMoment, type AdamWConfig } from './adamw.js';
 import type { CheckpointTensor } from './checkpoint.js';
 import { gateName, groupGateName } from './diff-params.js';
 import { L0_SHIFT } from './hard-concrete.js';
+import { kthLargest } from './projection.js';
 import type { RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 
@@ -28,43 +29,54 @@ export interface GateStats {
   groupSqrtV?: Spread;
 }
 
-function spread(values: Float32Array): Spread {
-  const sorted = values.slice().sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  return { mean: sum / sorted.length, p10: at(0.1), p50: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1] };
+/** Values visited one by one (no array of them all: at BERT-base size 110 M). */
+type Visitor = (visit: (v: number) => void) => void;
+
+/**
+ * Mean, max and the 10/50/90 % quantiles (the ⌊q·n⌋-th of an ascending sort) of the
+ * non-negative float32 values `each` visits, without copying or sorting them (kthLargest's
+ * histogram passes): at BERT-base size the copies and sort were 1.2 GB at each evaluation.
+ */
+function spread(each: Visitor): Spread {
+  let n = 0, sum = 0, max = 0;
+  each((v) => { n++; sum += v; if (v > max) max = v; });
+  const at = (q: number) => (n > 0 ? kthLargest(each, n - Math.min(n - 1, Math.floor(q * n))) : NaN);
+  return { mean: sum / n, p10: at(0.1), p50: at(0.5), p90: at(0.9), max: n > 0 ? max : NaN };
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** Gate statistics of an L0 phase's state after `phaseStep` steps of it (`step`: the run's). */
-/** v of a moment tensor, float32 or float16-stored √v (adamw.ts). */
-const secondMoment = (t: CheckpointTensor | undefined, clipNorm: number): Float32Array | undefined =>
-  t && (t.data instanceof Uint16Array ? Float32Array.from(t.data, (h) => halfSecondMoment(h, clipNorm)) : t.data);
+/** Visit v of a moment tensor, float32 or float16-stored √v (adamw.ts), as √(v / bc2) in float32. */
+function eachSqrtV(moments: readonly CheckpointTensor[], clipNorm: number, bc2: number): Visitor {
+  return (visit) => {
+    for (const { data } of moments) {
+      if (data instanceof Uint16Array) for (const h of data) visit(Math.fround(Math.sqrt(Math.fround(halfSecondMoment(h, clipNorm)) / bc2)));
+      else for (const v of data) visit(Math.fround(Math.sqrt(v / bc2)));
+    }
+  };
+}
 
+/** Gate statistics of an L0 phase's state after `phaseStep` steps of it (`step`: the run's). */
 export function gateStats(base: BaseModel, state: RunState, phaseStep: number, step: number, adam: Pick<AdamWConfig, 'beta2' | 'eps' | 'clipNorm'>): GateStats {
   const bc2 = 1 - adam.beta2 ** phaseStep;
   const tensors: GateStats['tensors'] = {};
-  const elementV: Float32Array[] = [], groupV: number[] = [];
+  const elementV: CheckpointTensor[] = [], groupV: CheckpointTensor[] = [];
   for (const n of base.weights.keys()) {
-    const alpha = state.get(paramInput(gateName(n)))?.data, v = secondMoment(state.get(momentInputs(gateName(n))[1]), adam.clipNorm);
+    const alpha = state.get(paramInput(gateName(n)))?.data, v = state.get(momentInputs(gateName(n))[1]);
     if (!alpha || !v) continue;
     let open = 0;
     for (const a of alpha) open += sigmoid(a - L0_SHIFT);
-    const group = state.get(paramInput(groupGateName(n)))?.data, gv = secondMoment(state.get(momentInputs(groupGateName(n))[1]), adam.clipNorm);
+    const group = state.get(paramInput(groupGateName(n)))?.data, gv = state.get(momentInputs(groupGateName(n))[1]);
     tensors[n] = { expectedL0: open, ...(group ? { groupOpen: sigmoid(group[0] - L0_SHIFT) } : {}) };
     elementV.push(v);
-    if (gv) groupV.push(Math.sqrt(gv[0] / bc2));
+    if (gv) groupV.push(gv);
   }
-  const all = new Float32Array(elementV.reduce((a, v) => a + v.length, 0));
-  let k = 0;
-  for (const v of elementV) for (const x of v) all[k++] = Math.sqrt(x / bc2);
-  let below = 0;
-  for (const x of all) if (x < 10 * adam.eps) below++;
+  const all = eachSqrtV(elementV, adam.clipNorm, bc2);
+  let n = 0, below = 0;
+  all((x) => { n++; if (x < 10 * adam.eps) below++; });
   return {
-    step, tensors, sqrtV: { ...spread(all), eps: adam.eps, belowTenEps: below / all.length },
-    ...(groupV.length > 0 ? { groupSqrtV: spread(Float32Array.from(groupV)) } : {}),
+    step, tensors, sqrtV: { ...spread(all), eps: adam.eps, belowTenEps: below / n },
+    ...(groupV.length > 0 ? { groupSqrtV: spread(eachSqrtV(groupV, adam.clipNorm, bc2)) } : {}),
   };
 }
 

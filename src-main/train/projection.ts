@@ -29,12 +29,18 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
   return out;
 }
 
-/** The deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times z̄^j). */
-export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined): TensorMap {
+/**
+ * δ with the deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times
+ * z̄^j), each tensor written into `into(name)` where that gives an array of its length
+ * (scratch space), else into a new one.
+ */
+export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, into?: (name: string) => Float32Array | undefined): TensorMap {
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!, zg = groupAlpha ? gateValue(groupAlpha.get(n)![0]) : 1;
-    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i]) * zg) * v));
+    const given = into?.(n), d = given?.length === wn.length ? given : new Float32Array(wn.length);
+    for (let i = 0; i < wn.length; i++) d[i] = Math.fround(gateValue(a[i]) * zg) * wn[i];
+    out.set(n, d);
   }
   return out;
 }
@@ -60,7 +66,7 @@ const f32 = new Float32Array(1), bitsOf32 = new Uint32Array(f32.buffer);
  * so two 16-bit histogram passes find its bits without copying the values (at BERT-base
  * size a copy and its sorted copy were 2 × 418 MiB).
  */
-function kthLargest(each: (visit: (v: number) => void) => void, k: number): number {
+export function kthLargest(each: (visit: (v: number) => void) => void, k: number): number {
   const select = (hist: Uint32Array) => { // the bin holding the k-th largest; k becomes its rank in that bin
     let b = hist.length - 1;
     for (; k > hist[b]; b--) k -= hist[b];

@@ -37,6 +37,12 @@ import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
 import { MODULE_LR, type TrainConfig } from './train-config.js';
 
+/**
+ * Dev rows per evaluation run on a large base (one without the arena, multi-step.ts): at the
+ * predictor's 64, BERT-base's evaluation activations rose 170–190 MiB above its L0 steps' peak.
+ */
+const LARGE_BASE_EVAL_BATCH = 16;
+
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;
     expectedL0?: number; expectedNonzeros?: number; lambda?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
@@ -68,7 +74,7 @@ export interface TrainInput {
    * hyper-parameter either: K steps in one run give the same weights bit for bit.
    */
   stepsPerRun?: number;
-  /** ONNX Runtime's CPU memory arena for the steps (default: multi-step.ts's cpuArena). Not a hyper-parameter. */
+  /** ONNX Runtime's CPU memory arena for the steps and dev evaluations (default: multi-step.ts's cpuArena). Not a hyper-parameter. */
   cpuArena?: boolean;
 }
 
@@ -160,7 +166,8 @@ export class Trainer {
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     this.lastCheckpoint = Date.now();
     const { module } = this.graphOptions;
-    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, ...(module ? { module } : {}) });
+    const arena = this.arena();
+    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, cpuArena: arena, ...(arena ? {} : { batchSize: LARGE_BASE_EVAL_BATCH }), ...(module ? { module } : {}) });
     let devMetrics: Metrics = {};
     try {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
@@ -214,8 +221,7 @@ export class Trainer {
     const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     // State outputs every model may write over their inputs (in-place.ts): the CPU then holds the state once.
     const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
-    const arena = this.input.cpuArena ?? cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
-    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: arena }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
+    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: this.arena() }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
     state = undefined; // the loop's now: its moments are freed when the loop goes
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
@@ -260,7 +266,7 @@ export class Trainer {
           // The L0 phase's gates' second moments too, for gateStats.
           const read = [...paramNames, ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
           const params = this.collect(await loop.viewState(read), extras);
-          const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
+          const { weights, nonzeros } = currentWeights(base, c.method, kind, params, (n) => feeds.scratch(n));
           devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
           const gates = kind === 'l0' ? gateStats(base, params, s, offset + s, DEFAULT_ADAMW) : undefined;
           if (gates) appendGateStats(this.input.runDir, gates);
@@ -272,6 +278,11 @@ export class Trainer {
     } finally {
       await loop.dispose();
     }
+  }
+
+  /** ONNX Runtime's CPU arena for the steps and the dev evaluation (multi-step.ts's cpuArena says when). */
+  private arena(): boolean {
+    return this.input.cpuArena ?? cpuArena([...this.input.base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
   }
 
   private emit(e: TrainEvent): void {

@@ -1,7 +1,8 @@
 /**
  * Runs of the trainer: cancel at a random step and resume → the same final weights as an
  * uninterrupted run (tiny BERT fixture); several steps per ONNX Runtime run give the same
- * weights as one, and a cancel inside such a run stops at its end; every method writes a pack that decodes, binds to
+ * weights as one, and a cancel inside such a run stops at its end; dev evaluations, which
+ * borrow the gate-noise buffers, change no weight and score what fresh arrays score; every method writes a pack that decodes, binds to
  * the base and has the sparsity its method promises; a short real SST-2 run on the shipped
  * base whose loss falls and whose pack beats the majority class.
  */
@@ -14,9 +15,14 @@ import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { mergeDense } from '../../src-main/packs/sparse.js';
 import { metricsOf, Predictor } from '../../src-main/infer/evaluate.js';
-import { METHODS, moduleSpecOf, shapesOf, type Method } from '../../src-main/train/methods.js';
+import { buildPhaseGraph, graphOptionsOf, METHODS, moduleSpecOf, shapesOf, type Method } from '../../src-main/train/methods.js';
+import { noiseName } from '../../src-main/train/diff-params.js';
+import { PhaseFeeds } from '../../src-main/train/phase-feeds.js';
+import { Rng } from '../../src-main/util/rng.js';
 import { moduleShapes } from '../../src-main/model/modules.js';
 import { projectedCount } from '../../src-main/train/projection.js';
+import { loadL0State } from '../../src-main/train/l0-state.js';
+import { currentWeights } from '../../src-main/train/run-state.js';
 import { Trainer, type TrainEvent } from '../../src-main/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src-main/train/train-config.js';
 import { dataDir, syntheticSentiment, tempHome, tinyBert } from '../../support/trainer-fixtures.js';
@@ -81,6 +87,41 @@ test('steps per run (1, 3, 4) give the same weights bit for bit; a cancel inside
   assert.equal(resumed.status, 'done');
   if (resumed.status !== 'done') return;
   for (const [n, t] of one.weights) assert.deepEqual(resumed.weights.get(n)!.data, t.data, `'${n}' differs after a cancel inside a run`);
+});
+
+test('L0 dev evaluations write θ + δ into the gate-noise buffers: training is unchanged and the scores are those of fresh arrays', async () => {
+  const { home, base } = tinyBert();
+  const train = syntheticSentiment(home, 64, 7), dev = syntheticSentiment(home, 16, 8);
+  // 8 L0 steps and 4 fixed-mask ones; the tiny BERT's token table is a row-read noise input (gate-noise.ts).
+  const config: TrainConfig = { ...TINY, method: 'diff-structured', epochs: 2, maskEpochs: 1 };
+  const once = await new Trainer({ base, train, dev, config, runDir: join(home, 'runs', 'once'), stepsPerRun: 1 }).run();
+  const l0Evals: { step: number; metrics: Record<string, number> }[] = [];
+  const runDir = join(home, 'runs', 'every');
+  const every = await new Trainer({
+    base, train, dev, config: { ...config, evalEvery: 1 }, runDir, stepsPerRun: 1,
+    onEvent: (e) => { if (e.kind === 'eval' && e.phase === 'l0') l0Evals.push({ step: e.step, metrics: e.metrics }); },
+  }).run();
+  assert.equal(once.status, 'done');
+  assert.equal(every.status, 'done');
+  if (once.status !== 'done' || every.status !== 'done') return;
+  assert.equal(l0Evals.length, 8, 'an evaluation after every L0 step');
+  // What the evaluation borrows: after a step, each gated tensor's noise buffer, the very array that step was fed.
+  const pg = buildPhaseGraph(base, train.task, config.method, 'l0', graphOptionsOf(base, config));
+  const feeds = new PhaseFeeds(base, train.task, pg, { maxLength: config.maxLength, lr: config.lr, warmup: 0, phaseSteps: 8, lambda: () => config.lambda });
+  assert.equal(feeds.scratch(pg.adapted[0]), undefined, 'no buffer before the first step');
+  const fed = feeds.steps([train.rows.slice(0, 16)], 0, new Rng(1));
+  for (const n of pg.adapted) assert.equal(feeds.scratch(n), fed[noiseName(n)].data, n);
+  for (const [n, t] of once.weights) assert.deepEqual(every.weights.get(n)!.data, t.data, `'${n}' differs when every step is evaluated`);
+  // The last L0 evaluation against the saved L0 state's weights, built in arrays of their own.
+  const l0 = loadL0State(runDir);
+  const { weights } = currentWeights(base, config.method, 'l0', l0.tensors);
+  const predictor = await Predictor.open(base, train.task, { maxLength: config.maxLength });
+  try {
+    const metrics = metricsOf(await predictor.scores(dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), dev.rows, train.task);
+    assert.deepEqual(l0Evals.at(-1)!.metrics, metrics);
+  } finally {
+    await predictor.dispose();
+  }
 });
 
 test('every method writes a pack that decodes against the base, with its promised sparsity', async () => {
