@@ -37,12 +37,6 @@ import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
 import { MODULE_LR, type TrainConfig } from './train-config.js';
 
-/**
- * Dev rows per evaluation run on a large base (one without the arena, multi-step.ts): at the
- * predictor's 64, BERT-base's evaluation activations rose 170–190 MiB above its L0 steps' peak.
- */
-const LARGE_BASE_EVAL_BATCH = 16;
-
 export type TrainEvent =
   | { kind: 'step'; phase: PhaseKind; phaseIndex: number; step: number; totalSteps: number; epoch: number; loss: number; taskLoss: number;
     expectedL0?: number; expectedNonzeros?: number; lambda?: number; lr: number; examplesPerSecond: number; etaSeconds: number }
@@ -166,8 +160,7 @@ export class Trainer {
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     this.lastCheckpoint = Date.now();
     const { module } = this.graphOptions;
-    const arena = this.arena();
-    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, cpuArena: arena, ...(arena ? {} : { batchSize: LARGE_BASE_EVAL_BATCH }), ...(module ? { module } : {}) });
+    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, cpuArena: this.arena(), ...(module ? { module } : {}) });
     let devMetrics: Metrics = {};
     try {
       for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
