@@ -22,7 +22,7 @@ import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
 import { inPlaceOutputs } from '../src-main/train/in-place.js';
 import { buildPhaseGraph, defaultMoments, graphOptionsOf, isFixedInput, maskName, type Method, type PhaseKind } from '../src-main/train/methods.js';
-import { cpuArena, multiStepGraph, stepsPerRun } from '../src-main/train/multi-step.js';
+import { cpuArenaFor, multiStepGraph, stepsPerRun } from '../src-main/train/multi-step.js';
 import { PhaseFeeds } from '../src-main/train/phase-feeds.js';
 import { Rng } from '../src-main/util/rng.js';
 import { hostOf, initialPhaseState } from '../src-main/train/run-state.js';
@@ -72,7 +72,7 @@ async function make(name: string, arg: string): Promise<Made> {
   // Opened as the trainer opens its loop: state written in place, the arena by the base's size.
   const perRun = runs === 'trainer' ? stepsPerRun('cpu', feeds.noiseBytesPerStep()) : runs;
   const graph = multiStepGraph(pg.graph, perRun, isFixedInput);
-  const arena = cpuArena([...base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
+  const arena = cpuArenaFor(base.weights.values());
   const loop = await openStepLoop(compileStep(graph).bytes, { provider: 'cpu', cpuArena: arena }, pg.graph.stateBinding, initial, feeds.fixedFeeds(), inPlaceOutputs(graph));
   const rng = new Rng(7);
   return {

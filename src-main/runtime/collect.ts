@@ -21,9 +21,9 @@ function gcFunction(): (() => void) | undefined {
   if (gc !== null) return gc;
   try {
     // V8 frees dead ArrayBuffers' memory on a background thread after a collection by default,
-    // and with the cores busy stepping, 1.6 GB of them were still held when gc() had returned
-    // (BERT-base: the binding's copy of the state alive into the next step, its peak 0.5 GB
-    // higher in two of five runs). Swept in the collection instead, they are gone when it returns.
+    // and with the cores busy that thread can run late: a scratch script found 1.6 GB of them
+    // still held when gc() had returned, and one BERT-base row the binding's 1.6 GB copy of the
+    // state alive into the next step. Swept in the collection instead, they are gone when it returns.
     setFlagsFromString('--no-concurrent-array-buffer-sweeping');
     setFlagsFromString('--expose-gc');
     const fn: unknown = runInNewContext('gc');

@@ -43,6 +43,9 @@ const ARENA_MAX_BASE_BYTES = 64 * 2 ** 20;
  */
 export const cpuArena = (baseBytes: number): boolean => baseBytes <= ARENA_MAX_BASE_BYTES;
 
+/** cpuArena for a loaded base's weights. */
+export const cpuArenaFor = (weights: Iterable<{ data: Float32Array }>): boolean => cpuArena([...weights].reduce((a, t) => a + t.data.byteLength, 0));
+
 export function multiStepGraph(step: StepGraph, k: number, isFixed: (input: string) => boolean): StepGraph {
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`multiStepGraph: k must be a positive integer, got ${k}`);
   const stateInputs = new Set(Object.values(step.stateBinding));

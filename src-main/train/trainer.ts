@@ -24,7 +24,7 @@ import { saveL0State, type L0State } from './l0-state.js';
 import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaState } from './lambda-schedule.js';
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
-import { cpuArena, multiStepGraph, stepsPerRun } from './multi-step.js';
+import { cpuArenaFor, multiStepGraph, stepsPerRun } from './multi-step.js';
 import { buildPhaseGraph, graphOptionsOf, isFixedInput, isModuleMethod, maskName, methodPhases, MODULE_GROUP, type GraphOptions, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { ModuleSpec } from '../model/modules.js';
 import type { Metrics } from '../data/metrics.js';
@@ -275,7 +275,7 @@ export class Trainer {
 
   /** ONNX Runtime's CPU arena for the steps and the dev evaluation (multi-step.ts's cpuArena says when). */
   private arena(): boolean {
-    return this.input.cpuArena ?? cpuArena([...this.input.base.weights.values()].reduce((a, t) => a + t.data.byteLength, 0));
+    return this.input.cpuArena ?? cpuArenaFor(this.input.base.weights.values());
   }
 
   private emit(e: TrainEvent): void {
