@@ -26,6 +26,11 @@ const WARMUP = 2, ROUNDS = 20;
 /** A quiet gap after each timed run: ORT's idle pool threads spin for a while after one. */
 const SETTLE_MS = 100;
 
+/** This process's glibc malloc settings (MALLOC_* environment variables), for a report. */
+export function mallocSettings(): string {
+  return Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v}`).join(' ') || 'glibc default';
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** In a child started by spawnContenders: build the contender and step it on request. */

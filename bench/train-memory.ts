@@ -48,6 +48,7 @@ import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
 import { BERT_BASE_ID, writeBertBaseFolder } from '../support/bert-base-synth.js';
 import { dataDir, writeSyntheticSentiment } from '../support/trainer-fixtures.js';
 import { runIfMain } from './results-file.js';
+import { mallocSettings } from './contenders.js';
 
 type Row = Method | 'import' | 'infer';
 interface Setup { base: string; rows: Row[]; steps: number; devRows?: number; results: string }
@@ -115,7 +116,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? 'glibc default', moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method, moments),
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method, moments),
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak,
     ...(projectedPeak ? { evaluated_peak_bytes: evaluatedPeak, projected_rss_bytes: projectedRss, projected_peak_bytes: projectedPeak } : {}), peak_bytes: end.VmHWM,
   };
@@ -165,7 +166,7 @@ function summarise(row: Row, r: Record<string, number | string>): object {
   if (row === 'import' || row === 'infer') return { seconds: r.seconds, peak_mib: mib(peak), peak_over_base: +(peak / base).toFixed(2) };
   const loaded = r.loaded_bytes as number, state = r.state_bytes as number;
   return {
-    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, mmap_threshold: r.mmap_threshold, moments: r.moments,
+    phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, malloc: r.malloc, moments: r.moments,
     loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number),
     ...(r.projected_peak_bytes ? { evaluated_peak_mib: mib(r.evaluated_peak_bytes as number), projected_rss_mib: mib(r.projected_rss_bytes as number), projected_peak_mib: mib(r.projected_peak_bytes as number) } : {}), peak_mib: mib(peak),
     state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),

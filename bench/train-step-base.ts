@@ -9,6 +9,8 @@
  *   full                  — full finetuning (AdamW on θ)
  *   *_single              — the same at one step per run, to show what running several saves
  *   diff_mmap_1mib        — diff with glibc's mmap threshold at 1 MiB (only when named)
+ *   diff_malloc           — diff with the glibc settings in TRAIN_STEP_MALLOC, e.g.
+ *                           'MALLOC_MMAP_MAX_=0' (only when named)
  *   floor                 — the full step's MatMul/Gemm nodes alone (bench/floor.ts)
  * The synthetic-encoder bench (train-step.ts) isolates the graph; this one is what a user's
  * run pays. Run alone: `npx tsx bench/train-step-base.ts`.
@@ -28,7 +30,7 @@ import { Rng } from '../src-main/util/rng.js';
 import { hostOf, initialPhaseState } from '../src-main/train/run-state.js';
 import { DEFAULT_CONFIG } from '../src-main/train/train-config.js';
 import { dataDir, writeSyntheticSentiment } from '../support/trainer-fixtures.js';
-import { perStep, ratios, ROUNDS_TIMED, serveIfChild, timeContenders, type Made } from './contenders.js';
+import { mallocSettings, perStep, ratios, ROUNDS_TIMED, serveIfChild, timeContenders, type Made } from './contenders.js';
 import { floorContender } from './floor.js';
 import { runIfMain } from './results-file.js';
 
@@ -37,12 +39,17 @@ const BATCH = 32;
 const CONTENDERS: Record<string, [Method, PhaseKind, 'trainer' | 1]> = {
   diff_structured: ['diff-structured', 'l0', 'trainer'], diff: ['diff', 'l0', 'trainer'], mask: ['diff-structured', 'mask', 'trainer'],
   full: ['full', 'dense', 'trainer'], diff_structured_single: ['diff-structured', 'l0', 1], full_single: ['full', 'dense', 1],
-  diff_mmap_1mib: ['diff', 'l0', 'trainer'],
+  diff_mmap_1mib: ['diff', 'l0', 'trainer'], diff_malloc: ['diff', 'l0', 'trainer'],
 };
 /** Run only when named (TRAIN_STEP_CONTENDERS): a lever measured and not taken (docs/benchmarks.md). */
-const OPT_IN = ['diff_mmap_1mib'];
-/** diff_mmap_1mib: diff with glibc's mmap threshold fixed at 1 MiB (freed blocks over it go back to the system at once). */
-const envOf = (name: string) => (name === 'diff_mmap_1mib' ? { ...process.env, MALLOC_MMAP_THRESHOLD_: String(1 << 20) } : process.env);
+const OPT_IN = ['diff_mmap_1mib', 'diff_malloc'];
+/** Space-separated NAME=value pairs. */
+const settings = (s = '') => Object.fromEntries(s.split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+/** diff_mmap_1mib: diff with glibc's mmap threshold fixed at 1 MiB (freed blocks over it go back to the system at once); diff_malloc: TRAIN_STEP_MALLOC's settings. */
+const envOf = (name: string) => ({
+  ...process.env,
+  ...(name === 'diff_mmap_1mib' ? { MALLOC_MMAP_THRESHOLD_: String(1 << 20) } : name === 'diff_malloc' ? settings(process.env.TRAIN_STEP_MALLOC) : {}),
+});
 
 function sst2(home: string): { train: Dataset; source: string } {
   const path = join(dataDir(), 'glue', 'SST-2', 'train.tsv');
@@ -62,7 +69,7 @@ async function make(name: string, arg: string): Promise<Made> {
   const [method, kind, runs] = CONTENDERS[name === 'floor' ? 'full_single' : name];
   const config = { ...c, method, moments: defaultMoments(method) };
   const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, config));
-  const facts = { base: base.id, source, seq, moments: config.moments, mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? 'glibc default' };
+  const facts = { base: base.id, source, seq, moments: config.moments, malloc: mallocSettings() };
   if (name === 'floor') { const f = await floorContender(pg.graph.outputs, { batch: BATCH, seq }); return { ...f, info: { ...f.info, ...facts } }; }
   // The fixed-mask phase's mask: any 0.5 % of each tensor (the step's cost does not depend on which).
   const masks = new Map(kind === 'mask' ? [...base.weights].map(([n, w]) => [maskName(n), { dims: [...w.dims], data: Float32Array.from(w.data, (_, i) => +(i % 200 === 0)) }]) : []);
@@ -96,7 +103,7 @@ export async function run(): Promise<object> {
       { envOf, ...(process.env.TRAIN_STEP_ROUNDS ? { rounds: Number(process.env.TRAIN_STEP_ROUNDS) } : {}) });
     const { median, min } = perStep(t);
     const pairs = ([['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor'],
-      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full'], ['diff_mmap_1mib', 'diff']] as [string, string][])
+      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full'], ['diff_mmap_1mib', 'diff'], ['diff_malloc', 'diff']] as [string, string][])
       .filter((p) => p.every((n) => names.includes(n)));
     const { base, source, seq } = t.info[names[0]];
     return {

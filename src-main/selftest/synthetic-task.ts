@@ -129,7 +129,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
     stepFeeds(t, substep = 0) {
       const feeds: Record<string, NDArray> = { ...syntheticBatch(dataRng, cfg, batch, seq) };
       for (const [n, u] of (noise[substep] ??= new GateNoise(noiseSpec)).draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) {
-        feeds[n] = f32(u.shape, o.reuseNoiseBuffers ? u.data : u.data.slice());
+        feeds[n] = { dtype: 'float16', shape: u.shape, data: o.reuseNoiseBuffers ? u.data : u.data.slice() };
       }
       feeds.step = f32([], Float32Array.of(t));
       for (const [k, v] of Object.entries(lr)) feeds[`lr.${k}`] = f32([], Float32Array.of(v));

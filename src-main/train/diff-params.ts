@@ -59,7 +59,7 @@ const isLookupTable = (n: string, shape: readonly number[]) => n.startsWith('emb
 /**
  * Builds θ + δ for each base tensor. `base(n)` is the frozen θ (a constant or an input);
  * `trainable(n)` looks up the step graph's trainable inputs. Gate noise comes in as inputs
- * `noise.<n>` (and `groupnoise.<n>`): logistic noise (hard-concrete.ts).
+ * `noise.<n>` (and `groupnoise.<n>`): logistic noise in float16 (hard-concrete.ts).
  *
  * Written for few parameter-sized passes, with the same values: δ = (c ⊙ k) ⊙ w where c is
  * the element gates' unstretched value and k the scalar (r − l)·z^j (or r − l), and the
@@ -72,7 +72,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
   const params = new Map<string, Tensor>();
   for (const [n, shape] of Object.entries(shapes)) {
     const alpha = trainable(gateName(n));
-    const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float32', shape));
+    const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float16', shape));
     // Rows first, then their sums: ORT's float32 ReduceSum over millions of elements at once
     // drifts by ~1% (the reported E[L0]); two stages keep it to float32 rounding.
     const open = gateOpenProbability(alpha), w = trainable(diffName(n));
@@ -83,7 +83,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
     let stretch: Tensor | number = GATE_STRETCH;
     if (o.structured) {
       const groupAlpha = trainable(groupGateName(n));
-      const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float32', [1]));
+      const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float16', [1]));
       stretch = g.reduceSum(g.mul(groupGate, GATE_STRETCH * GATE_STRETCH));
       const groupOpen = g.reduceSum(gateOpenProbability(groupAlpha));
       const product = g.mul(expected, groupOpen);

@@ -1,7 +1,7 @@
 /**
  * The gate noise a step graph reads (inputs `noise.<n>`, `groupnoise.<n>`: one logistic
- * draw per gate, hard-concrete.ts), drawn each step into buffers that are reused (the
- * session reads feeds only while it runs).
+ * draw per gate in float16, hard-concrete.ts), drawn each step into buffers that are reused
+ * (the session reads feeds only while it runs).
  *
  * A noise table that the graph reads only through row lookups (the token embedding's gates:
  * graph/gather-rows gathers the noise with the ids) is drawn only for the rows the step's
@@ -42,18 +42,19 @@ export function noiseInputs(inputs: readonly Tensor[], outputs: readonly Tensor[
 }
 
 export class GateNoise {
-  private readonly buffers = new Map<string, Float32Array>();
+  /** float16 bits (fillGateNoise). */
+  private readonly buffers = new Map<string, Uint16Array>();
 
   constructor(readonly inputs: readonly NoiseInput[]) {
-    for (const i of inputs) this.buffers.set(i.name, new Float32Array(i.shape.reduce((a, b) => a * b, 1)));
+    for (const i of inputs) this.buffers.set(i.name, new Uint16Array(i.shape.reduce((a, b) => a * b, 1)));
   }
 
   /**
    * Draw this step's noise: every input in order; a row-read table only in the rows that
    * `indices(name)` hold for its index inputs. The arrays returned are reused next step.
    */
-  draw(rng: Rng, indices: (input: string) => ArrayLike<number>): Map<string, { shape: number[]; data: Float32Array }> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  draw(rng: Rng, indices: (input: string) => ArrayLike<number>): Map<string, { shape: number[]; data: Uint16Array }> {
+    const out = new Map<string, { shape: number[]; data: Uint16Array }>();
     for (const input of this.inputs) {
       const data = this.buffers.get(input.name)!;
       if (!input.rowsFrom) fillGateNoise(data, rng);
@@ -64,11 +65,6 @@ export class GateNoise {
       out.set(input.name, { shape: input.shape, data });
     }
     return out;
-  }
-
-  /** Input `name`'s buffer (what the last draw left there), or undefined. */
-  buffer(name: string): Float32Array | undefined {
-    return this.buffers.get(name);
   }
 }
 

@@ -8,7 +8,7 @@
  * `held` is what the method holds on top of the base at its largest: a phase's training
  * state (float32 parameters and both Adam moments, float32 or float16) twice (the loop's, updated in place, and the copy
  * onnxruntime-node hands back after each run), the fixed-mask phase's masks and one set of
- * gate noise per step of a run; or the projection between phases (heldBytes). REST is the rest (activations, gradients and the other
+ * gate noise (float16) per step of a run; or the projection between phases (heldBytes). REST is the rest (activations, gradients and the other
  * parameter-sized intermediates, the dev evaluation), per base byte at batch 32 × 128, in
  * the trainer's two regimes: small bases step 4 times per run with ONNX Runtime's arena
  * (multi-step.ts), large ones once per run without it. Fitted to bench/train-memory's run
@@ -60,10 +60,10 @@ function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerR
   const perParam = moments === 'float16' ? 2 : 3;
   const state = (phase: string) => perParam * (phase === 'l0' ? 2 * base : phase === 'mask' ? base : tensors.reduce((a, t) => a + (trained.has(t.name) ? bytesOf(t) : 0), 0));
   return Math.max(...methodPhases(method).map((phase, i, phases) => {
-    // Noise: one float per gate per step of a run. float16 moments are widened to float32 inside
+    // Noise: one float16 per gate per step of a run. float16 moments are widened to float32 inside
     // the step: about one base's worth at once (fitted: BERT-base's run peak fell by 1.0 GB, not
     // by the 1.7 GB of the state and its copy; docs/benchmarks.md).
-    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base + (moments === 'float16' ? base : 0);
+    if (phase === 'l0') return 2 * state(phase) + stepsPerRun * base / 2 + (moments === 'float16' ? base : 0);
     if (phase === 'mask') return Math.max(2 * state(phase) + base, state(phases[i - 1]) + 3 * base + state(phase)); // masks; the projection
     return 2 * state(phase);
   }));

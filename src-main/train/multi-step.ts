@@ -22,7 +22,7 @@ const RUN_NOISE_BYTES = 256 * 2 ** 20;
 
 /**
  * How many steps one run takes: STEPS_PER_RUN on the CPU, unless that many sets of the step's
- * gate noise would pass RUN_NOISE_BYTES (a BERT-base diff step draws 344 MB of it for its 86 M
+ * gate noise would pass RUN_NOISE_BYTES (a BERT-base diff step draws 172 MB of it, float16, for its 86 M
  * gated weights outside the token table, and its ~2.7 TFLOP at batch 32 × 128 dwarf the copy);
  * 1 on a GPU, which keeps the state resident and so copies nothing per step.
  */

@@ -9,7 +9,6 @@ import type { BaseModel, TaskSpec } from '../model/base.js';
 import type { HostTensor } from '../runtime/index.js';
 import { warmupLinear } from './adamw.js';
 import { GateNoise, noiseInputs, type NoiseInput } from './gate-noise.js';
-import { noiseName } from './diff-params.js';
 import { frozenName, LAMBDA_INPUT, type PhaseGraph } from './methods.js';
 import { substepName } from './multi-step.js';
 import type { Rng } from '../util/rng.js';
@@ -54,20 +53,9 @@ export class PhaseFeeds {
     return { ...this.fixed };
   }
 
-  /** Bytes of gate noise one step draws into its buffers. */
+  /** Bytes of gate noise one step draws into its buffers (float16). */
   noiseBytesPerStep(): number {
-    return 4 * this.noiseInputs.reduce((a, i) => a + i.shape.reduce((x, y) => x * y, 1), 0);
-  }
-
-  /**
-   * Between steps, gate tensor `name`'s noise buffer as scratch space (undefined before the
-   * first step or for an ungated tensor): the next step draws every value of it that its
-   * graph reads before reading it (a row-read table: the rows it looks up, and only those
-   * are read), so what is written there meanwhile is never seen. The dev evaluation writes
-   * θ + δ into it rather than into a new base-sized set (BERT-base: 418 MiB).
-   */
-  scratch(name: string): Float32Array | undefined {
-    return this.noise[0]?.buffer(noiseName(name));
+    return 2 * this.noiseInputs.reduce((a, i) => a + i.shape.reduce((x, y) => x * y, 1), 0);
   }
 
   /** The schedule's learning-rate factor at 0-based step s of the phase. */
@@ -101,7 +89,7 @@ export class PhaseFeeds {
       : { dtype: 'int32', dims: [rows.length], data: Int32Array.from(rows, (r) => r.label) };
     if (this.noiseInputs.length > 0) {
       const noise = (this.noise[substep] ??= new GateNoise(this.noiseInputs));
-      for (const [n, t] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) feeds[n] = f32(t.shape, t.data);
+      for (const [n, t] of noise.draw(noiseRng, (ids) => feeds[ids].data as Int32Array)) feeds[n] = { dtype: 'float16', dims: t.shape, data: t.data };
     }
     for (const group of this.groups) feeds[`lr.${group}`] = f32([], Float32Array.of(this.rate(group, s)));
     if (this.feedsLambda) feeds[LAMBDA_INPUT] = f32([], Float32Array.of(this.schedule.lambda!(s)));

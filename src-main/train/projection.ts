@@ -4,7 +4,7 @@
  * over all penalised parameters (d of them), zero the rest. The kept positions become the
  * fixed mask of the last phase.
  */
-import { fillGateNoise, gateValue } from './hard-concrete.js';
+import { fillGateNoiseValues, gateValue } from './hard-concrete.js';
 import type { Rng } from '../util/rng.js';
 
 export type TensorMap = Map<string, Float32Array>;
@@ -22,8 +22,8 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
   const scratch = new Float32Array(Math.max(0, ...[...w.values()].map((t) => t.length)));
   for (const [n, wn] of w) {
     const a = alpha.get(n)!;
-    const noise = fillGateNoise(scratch.subarray(0, wn.length), rng);
-    const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoise(new Float32Array(1), rng)[0]) : 1;
+    const noise = fillGateNoiseValues(scratch.subarray(0, wn.length), rng);
+    const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoiseValues(new Float32Array(1), rng)[0]) : 1;
     out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
   }
   return out;
@@ -31,14 +31,13 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
 
 /**
  * δ with the deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times
- * z̄^j), each tensor written into `into(name)` where that gives an array of its length
- * (scratch space), else into a new one.
+ * z̄^j).
  */
-export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, into?: (name: string) => Float32Array | undefined): TensorMap {
+export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined): TensorMap {
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!, zg = groupAlpha ? gateValue(groupAlpha.get(n)![0]) : 1;
-    const given = into?.(n), d = given?.length === wn.length ? given : new Float32Array(wn.length);
+    const d = new Float32Array(wn.length);
     for (let i = 0; i < wn.length; i++) d[i] = Math.fround(gateValue(a[i]) * zg) * wn[i];
     out.set(n, d);
   }

@@ -40,21 +40,21 @@ export function tensorsOf(base: BaseModel, state: RunState, prefix: string): Ten
 }
 
 /**
- * θ + δ for the adapted tensors at this point of a phase (L0: with the deterministic gates,
- * written into `scratch(name)` where it gives an array of the tensor's length), and the head.
+ * θ + δ for the adapted tensors at this point of a phase (L0: with the deterministic gates),
+ * and the head.
  */
-export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind, state: RunState, scratch?: (name: string) => Float32Array | undefined): { weights: Map<string, WeightTensor>; nonzeros: number } {
+export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind, state: RunState): { weights: Map<string, WeightTensor>; nonzeros: number } {
   const weights = new Map<string, WeightTensor>();
   let nonzeros = 0;
   let deltas: TensorMap | undefined;
   if (kind === 'l0') {
     const structured = method === 'diff-structured';
-    deltas = expectedDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')), structured ? tensorsOf(base, state, groupGateName('')) : undefined, scratch);
+    deltas = expectedDiff(tensorsOf(base, state, diffName('')), tensorsOf(base, state, gateName('')), structured ? tensorsOf(base, state, groupGateName('')) : undefined);
   } else if (kind === 'mask') {
     deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
   }
   if (deltas) {
-    // θ + δ written over δ's own array (made here for this, or scratch): one base-sized set at most, not two (BERT-base: 418 MiB).
+    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB).
     for (const [n, d] of deltas) {
       const b = base.weights.get(n)!;
       for (let i = 0; i < d.length; i++) {

@@ -259,7 +259,7 @@ export class Trainer {
           // The L0 phase's gates' second moments too, for gateStats.
           const read = [...paramNames, ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
           const params = this.collect(await loop.viewState(read), extras);
-          const { weights, nonzeros } = currentWeights(base, c.method, kind, params, (n) => feeds.scratch(n));
+          const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
           devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
           const gates = kind === 'l0' ? gateStats(base, params, s, offset + s, DEFAULT_ADAMW) : undefined;
           if (gates) appendGateStats(this.input.runDir, gates);

@@ -40,7 +40,7 @@ export class Rng {
    * millions of parameters each step must cost little. An odd-length fill drops the high
    * half of its last draw.
    */
-  fillFromTable16(out: Float32Array, table: Float32Array): Float32Array {
+  fillFromTable16<T extends Float32Array | Uint16Array>(out: T, table: T): T {
     if (table.length !== 65536) throw new Error(`fillFromTable16 needs a table of 65536 entries, got ${table.length}`);
     let [s0, s1, s2, s3] = this.s;
     const n = out.length;

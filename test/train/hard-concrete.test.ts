@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as g from '../../src-main/graph/index.js';
 import { topoSort } from '../../src-main/graph/topo.js';
-import { GATE_STRETCH, hardConcreteGate, LOGISTIC_NOISE, STRETCH_LEFT } from '../../src-main/train/hard-concrete.js';
+import { fromHalf } from '../../src-main/onnx/float16.js';
+import { fillGateNoise, GATE_STRETCH, hardConcreteGate, LOGISTIC_NOISE, STRETCH_LEFT } from '../../src-main/train/hard-concrete.js';
 import { Rng } from '../../src-main/util/rng.js';
 import { runOnOrt } from '../support/ort-run.js';
 
@@ -39,6 +40,23 @@ test('Hard-Concrete gate: values and α gradients bit for bit those of Sigmoid, 
   assert.ok(c.some((v) => v === 0) && c.some((v) => v === Math.fround(1 / GATE_STRETCH)) && c.filter((v) => v > 0 && v < 1 / GATE_STRETCH).length > N / 10);
   assert.deepEqual([...got.c.data], c);
   assert.deepEqual([...got.d.data], [...want.d.data]);
+});
+
+test('Hard-Concrete gate: float16 noise (the step graphs\' feeds) gives bit for bit the gate and gradient of its float32 values (ORT)', async () => {
+  const rng = new Rng(5);
+  const draws = fillGateNoise(new Uint16Array(N), rng);
+  const alpha = Float64Array.from({ length: N }, () => Math.fround(8 * rng.uniform() - 3)), w = Float64Array.from({ length: N }, () => Math.fround(rng.normal()));
+  const run = async (dtype: 'float16' | 'float32') => {
+    const a = g.input('alpha', 'float32', [N]), noise = g.input('noise', dtype, [N]), wi = g.input('w', 'float32', [N]);
+    const c = hardConcreteGate(a, noise);
+    const [d] = g.grad(g.reduceSum(g.mul(g.mul(c, GATE_STRETCH), wi)), [a]);
+    const data = dtype === 'float16' ? draws : Float64Array.from(draws, fromHalf);
+    return runOnOrt({ c, d }, { alpha: { dtype: 'float32', shape: [N], data: alpha }, noise: { dtype, shape: [N], data }, w: { dtype: 'float32', shape: [N], data: w } }, [a, noise, wi]);
+  };
+  const half = await run('float16'), single = await run('float32');
+  assert.deepEqual([...half.c.data], [...single.c.data]);
+  assert.deepEqual([...half.d.data], [...single.d.data]);
+  assert.ok(half.c.data.some((v) => v === 0) && half.c.data.some((v) => v > 0));
 });
 
 /** Forward tensors (parameter-sized, not inputs) that the backward pass reads: held from one to the other. */
