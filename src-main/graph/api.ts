@@ -74,6 +74,8 @@ export const sqrt = (x: Tensor) => apply('Sqrt', [x]);
 export const reciprocal = (x: Tensor) => apply('Reciprocal', [x]);
 export const tanh = (x: Tensor) => apply('Tanh', [x]);
 export const sigmoid = (x: Tensor) => apply('Sigmoid', [x]);
+/** σ(x) whose gradient is recomputed from x, keeping nothing from the forward pass (ops/elementwise.ts). */
+export const sigmoidRecomputed = (x: Tensor) => apply('SigmoidRecomputed', [x]);
 export const erf = (x: Tensor) => apply('Erf', [x]);
 export const relu = (x: Tensor) => apply('Relu', [x]);
 export const gelu = (x: Tensor) => apply('Gelu', [x]);

@@ -27,8 +27,12 @@ export function hardConcreteGate(alpha: Tensor, noise: Tensor): Tensor {
   return g.clippedSigmoid(g.add(noise.dtype === alpha.dtype ? noise : g.cast(noise, alpha.dtype), alpha), STRETCH_LEFT / GATE_STRETCH, 0, 1 / GATE_STRETCH);
 }
 
-/** P(z ≠ 0) per gate: σ(α − log(−l/r)) (no subtraction where the shift is 0: l = −r). Summed, it is the expected L0 norm. */
-export const gateOpenProbability = (alpha: Tensor) => g.sigmoid(L0_SHIFT === 0 ? alpha : g.sub(alpha, L0_SHIFT));
+/**
+ * P(z ≠ 0) per gate: σ(α − log(−l/r)) (no subtraction where the shift is 0: l = −r). Summed, it
+ * is the expected L0 norm; its gradient is recomputed from α, so no σ per gate is held from
+ * the forward pass to the backward one.
+ */
+export const gateOpenProbability = (alpha: Tensor) => g.sigmoidRecomputed(L0_SHIFT === 0 ? alpha : g.sub(alpha, L0_SHIFT));
 
 /** One gate z in JS, from its logit and its logistic noise L; L = 0 (u = ½) gives the deterministic gate. */
 export function gateValue(alpha: number, noise = 0): number {

@@ -65,6 +65,7 @@ const single = (name: string, shape: number[], op: (x: Tensor) => Tensor, gen: G
 export const OP_CASES: OpCase[] = [
   unary('Neg', g.neg), unary('Exp', g.exp), unary('Log', g.log, 'positive'), unary('Sqrt', g.sqrt, 'positive'),
   unary('Reciprocal', g.reciprocal, 'positive'), unary('Tanh', g.tanh), unary('Sigmoid', g.sigmoid),
+  unary('SigmoidRecomputed', g.sigmoidRecomputed),
   single('Erf', [3, 4], (x) => g.erf(g.mul(x, 2))), unary('Relu', g.relu, 'away'),
   single('Gelu', [3, 4], (x) => g.gelu(g.mul(x, 3))), unary('Abs', g.abs, 'away'),
   binary('Add', g.add), binary('Add/broadcast-col', g.add, 'signed', 'signed', [3, 1]), binary('Sub', g.sub),

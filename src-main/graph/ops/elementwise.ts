@@ -51,6 +51,20 @@ export const elementwiseOps = {
   Tanh: unary('Tanh', Math.tanh, (gy, _x, y) => g.mul(gy, g.sub(1, g.square(y)))),
   // y = σ(x);  x̄ = ȳ·y·(1 − y)
   Sigmoid: unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (gy, _x, y) => g.mul(gy, g.mul(y, g.sub(1, y)))),
+  // y = σ(x);  x̄ = ȳ·s·(1 − s) with s = σ(−x) (= σ(x)·(1 − σ(x))), recomputed from x in the
+  // backward pass instead of kept from the forward one. For a sum of σ over every gate (the
+  // expected-L0 penalty) the forward needs σ only for the sum, and Sigmoid's rule would hold a
+  // σ per gated weight until the backward pass reaches the penalty, after the task's gradients
+  // (BERT-base: 418 MiB held through the whole backward pass). σ(−x), not σ(x): ONNX Runtime
+  // merges identical nodes (common-subexpression elimination), which would bring the forward's
+  // σ(x) back and keep it.
+  SigmoidRecomputed: {
+    ...unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (gy) => gy),
+    vjp: (gy, n) => {
+      const s = g.sigmoid(g.neg(n.inputs[0]));
+      return [g.mul(gy, g.mul(s, g.sub(1, s)))];
+    },
+  },
   // y = erf x;  x̄ = ȳ·(2/√π)·e^{−x²}
   Erf: unary('Erf', erf, (gy, x) => g.mul(gy, g.mul(g.exp(g.neg(g.square(x))), 2 / SQRT_PI))),
   // y = max(x, 0);  x̄ = ȳ·[x > 0]  (the indicator multiplied as 0/1: see Clip)
