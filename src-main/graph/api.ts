@@ -84,6 +84,8 @@ export const square = (x: Tensor) => mul(x, x);
 export const cast = (x: Tensor, to: DType) => (x.dtype === to ? x : apply('Cast', [x], { to }));
 export const clip = (x: Tensor, min: number, max: number) => apply('Clip', [x], { min, max });
 /** clip(σ(x) + shift, min, max) as one op, which keeps only its output for the gradient (ops/elementwise.ts). */
+/** (c ⊙ w)·k with k a scalar: a diff's gated weights (ops/elementwise.ts says why one op). */
+export const gatedDiff = (c: Tensor, w: Tensor, k: Tensor) => apply('GatedDiff', [c, w, k]);
 export const clippedSigmoid = (x: Tensor, shift: number, min: number, max: number) => apply('ClippedSigmoid', [x], { shift, min, max });
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const like = typeof a === 'number' ? (b as Tensor) : a;

@@ -12,7 +12,7 @@ type Axes = { axes: number[]; keepdims: boolean };
 
 /** Each op's attributes, by name: what `apply` takes and what its emission, reference and gradient read. */
 export interface OpAttrs {
-  Neg: NoAttrs; Exp: NoAttrs; Log: NoAttrs; Sqrt: NoAttrs; Reciprocal: NoAttrs; Tanh: NoAttrs; Sigmoid: NoAttrs; SigmoidRecomputed: NoAttrs;
+  Neg: NoAttrs; Exp: NoAttrs; Log: NoAttrs; Sqrt: NoAttrs; Reciprocal: NoAttrs; Tanh: NoAttrs; Sigmoid: NoAttrs; SigmoidRecomputed: NoAttrs; GatedDiff: NoAttrs;
   Erf: NoAttrs; Relu: NoAttrs; Gelu: NoAttrs; Abs: NoAttrs;
   Add: NoAttrs; Sub: NoAttrs; Mul: NoAttrs; Div: NoAttrs; Pow: NoAttrs; Min: NoAttrs; Max: NoAttrs;
   Equal: NoAttrs; Less: NoAttrs; Greater: NoAttrs; Where: NoAttrs;

@@ -109,6 +109,13 @@ export function shortReason(e: unknown): string {
   return line.replace(/^\S*onnxruntime_src\S*\s+/, '').trim().slice(0, 500);
 }
 
+/**
+ * Diagnostics: with TASKPACK_ORT_PROFILE=<prefix>, sessions write ONNX Runtime's profile
+ * (<prefix>_<time>.json) and their optimized model (<prefix>-opt.onnx, the last session's),
+ * which scripts/ort-liveness.ts reads.
+ */
+const profilePrefix = process.env.TASKPACK_ORT_PROFILE;
+
 function sessionOptions(provider: ProviderName, o: OpenOptions, quiet: boolean): ort.InferenceSession.SessionOptions {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [ORT_EP_NAME[provider]],
@@ -116,6 +123,7 @@ function sessionOptions(provider: ProviderName, o: OpenOptions, quiet: boolean):
   if (quiet) opts.logSeverityLevel = 4;
   if (o.intraOpThreads !== undefined) opts.intraOpNumThreads = o.intraOpThreads;
   if (o.cpuArena === false) Object.assign(opts, { enableCpuMemArena: false, enableMemPattern: false });
+  if (profilePrefix) Object.assign(opts, { enableProfiling: true, profileFilePrefix: profilePrefix, optimizedModelFilePath: `${profilePrefix}-opt.onnx` });
   if (o.externalData?.length) opts.externalData = o.externalData.map((e) => ({ path: e.path, data: e.data }));
   if (provider !== 'cpu') {
     if (o.disableCpuFallback) opts.extra = { session: { disable_cpu_ep_fallback: '1' } };

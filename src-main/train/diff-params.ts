@@ -61,8 +61,9 @@ const isLookupTable = (n: string, shape: readonly number[]) => n.startsWith('emb
  * `trainable(n)` looks up the step graph's trainable inputs. Gate noise comes in as inputs
  * `noise.<n>` (and `groupnoise.<n>`): logistic noise in float16 (hard-concrete.ts).
  *
- * Written for few parameter-sized passes, with the same values: δ = (c ⊙ k) ⊙ w where c is
- * the element gates' unstretched value and k the scalar (r − l)·z^j (or r − l), and the
+ * Written for few parameter-sized passes and few tensors kept for the backward pass:
+ * δ = (c ⊙ w)·k (one op, graph's GatedDiff) where c is the element gates' unstretched value
+ * and k the scalar (r − l)·z^j (or r − l), and the
  * structured penalty multiplies σ(α^j − c) into each tensor's sum rather than into every
  * term, so its gradient with respect to α^j needs no parameter-sized pass.
  */
@@ -80,7 +81,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
     let expected = g.reduceSum(rowOpen);
     const table = isLookupTable(n, shape);
     let expectedNonzero = table ? g.reduceSum(g.mul(rowOpen, g.cast(g.greater(g.reduceSum(g.abs(w), -1), 0), 'float32'))) : expected;
-    let stretch: Tensor | number = GATE_STRETCH;
+    let stretch: Tensor = g.constant(GATE_STRETCH, alpha.dtype);
     if (o.structured) {
       const groupAlpha = trainable(groupGateName(n));
       const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float16', [1]));
@@ -93,7 +94,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
     const weight = o.penaltyWeight?.(n) ?? 1;
     penalties.push(weight === 1 ? expected : g.mul(expected, weight));
     nonzeros.push(expectedNonzero);
-    params.set(n, g.add(base(n), g.mul(g.mul(c, stretch), w)));
+    params.set(n, g.add(base(n), g.gatedDiff(c, w, stretch)));
   }
   return {
     param: (n) => params.get(n) ?? (() => { throw new Error(`no base tensor '${n}'`); })(),

@@ -79,6 +79,10 @@ export const OP_CASES: OpCase[] = [
   single('Clip', [3, 4], (x) => g.clip(x, -0.55, 0.45), 'distinct'),
   // The Hard-Concrete gate's bounds (σ(x) − ½ clipped to [0, ⅓]: kinks at x = 0 and log 5), inputs ≥ 0.04 from both.
   single('ClippedSigmoid', [3, 4], (x) => g.clippedSigmoid(g.add(g.mul(x, 1.2), 0.15), -0.5, 0, 1 / 3), 'distinct'),
+  { name: 'GatedDiff', build: (r) => {
+    const a = new Args(r); const c = a.f('c', [3, 4]); const w = a.f('w', [3, 4]); const k = a.f('k', []);
+    return { y: g.gatedDiff(c, w, k), wrt: [c, w, k], feeds: a.feeds };
+  } },
   single('Cast', [3, 4], (x) => g.mul(g.cast(x, 'float64'), g.constant(2, 'float64'))),
   single('Cast/to-int', [3, 4], (x) => g.cast(g.mul(x, 10), 'int32')),
   binary('MatMul', g.matmul, 'signed', 'signed', [4, 5]),

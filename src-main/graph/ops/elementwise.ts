@@ -139,6 +139,27 @@ export const elementwiseOps = {
     vjp: (gy, n) => [g.mul(gy, g.cast(g.equal(n, n.inputs[0]), gy.dtype))],
   },
 
+  // y = (c ⊙ w)·k for a diff's gate values c, its weights w and a scalar k (the gates' stretch,
+  // times the group gate when structured: train/diff-params.ts);
+  //   c̄ = (ȳ·k) ⊙ w,  w̄ = (ȳ·k) ⊙ c,  k̄ = Σ (ȳ ⊙ c) ⊙ w.
+  // One op, so that the backward pass reads c, w and k alone: as two Muls, one Mul's rule keeps
+  // a product (c·k or c ⊙ w) from the forward pass to the backward one, a third parameter-sized
+  // tensor per gated weight beside the gate values and θ + δ (BERT-base: 330 MiB).
+  GatedDiff: {
+    infer: ([c, w, k]) => {
+      if (c.dtype !== w.dtype || k.dtype !== c.dtype) throw new ShapeError(`GatedDiff: dtypes differ (${c.dtype}, ${w.dtype}, ${k.dtype})`);
+      if (k.shape.some((d) => d !== 1)) throw new ShapeError(`GatedDiff: k must be a scalar, got shape [${k.shape}]`);
+      return { dtype: c.dtype, shape: broadcastShapes(c.shape, w.shape, 'GatedDiff') };
+    },
+    emit: (c) => void c.emit('Mul', [c.emit('Mul', [c.input(0), c.input(1)]), c.input(2)], {}, c.output),
+    eval: ([c, w, k], n) => mapN(n.dtype, [c, w, k], (cv, wv, kv) => cv * wv * kv),
+    vjp: (gy, n, need) => {
+      const [c, w, k] = n.inputs;
+      const scaled = need[0] || need[1] ? g.mul(gy, k) : gy;
+      return [need[0] ? g.mul(scaled, w) : null, need[1] ? g.mul(scaled, c) : null, need[2] ? g.mul(g.mul(gy, c), w) : null];
+    },
+  },
+
   // y = clip(σ(x) + shift, min, max);  x̄ = ȳ·[min < y < max]·s·(1 − s) with s = y − shift.
   // The Hard-Concrete gate's unstretched value (train/hard-concrete.ts), one per gated weight:
   // as Sigmoid, Add and Clip, the backward pass would keep σ(x) and σ(x) + shift from the
