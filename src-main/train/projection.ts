@@ -29,17 +29,12 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
   return out;
 }
 
-/**
- * δ with the deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times
- * z̄^j).
- */
+/** The deterministic gate value z̄ = clip(σ(α)(r − l) + l, 0, 1) (structured: times z̄^j). */
 export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined): TensorMap {
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!, zg = groupAlpha ? gateValue(groupAlpha.get(n)![0]) : 1;
-    const d = new Float32Array(wn.length);
-    for (let i = 0; i < wn.length; i++) d[i] = Math.fround(gateValue(a[i]) * zg) * wn[i];
-    out.set(n, d);
+    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i]) * zg) * v));
   }
   return out;
 }

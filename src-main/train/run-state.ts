@@ -39,10 +39,7 @@ export function tensorsOf(base: BaseModel, state: RunState, prefix: string): Ten
   return out;
 }
 
-/**
- * θ + δ for the adapted tensors at this point of a phase (L0: with the deterministic gates),
- * and the head.
- */
+/** θ + δ for the adapted tensors at this point of a phase (L0: with the deterministic gates), and the head. */
 export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind, state: RunState): { weights: Map<string, WeightTensor>; nonzeros: number } {
   const weights = new Map<string, WeightTensor>();
   let nonzeros = 0;
@@ -54,7 +51,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
     deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
   }
   if (deltas) {
-    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB).
+    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB at each dev evaluation).
     for (const [n, d] of deltas) {
       const b = base.weights.get(n)!;
       for (let i = 0; i < d.length; i++) {
