@@ -37,6 +37,7 @@ import { promisify } from 'node:util';
 import { runCli } from '../src-main/cli/run.js';
 import { importDataset, loadTrainDev, type Dataset } from '../src-main/data/index.js';
 import { listBaseIds } from '../src-main/model/base-store.js';
+import { TOKEN_TABLE } from '../src-main/model/layers.js';
 import { ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { encodePack } from '../src-main/packs/codec.js';
 import { projectRoot } from '../src-main/paths.js';
@@ -116,7 +117,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(base, train.task, method, moments),
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(trainer.trainedBase, train.task, method, moments), token_rows: trainer.trainedBase.weights.get(TOKEN_TABLE)!.dims[0],
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak,
     ...(projectedPeak ? { evaluated_peak_bytes: evaluatedPeak, projected_rss_bytes: projectedRss, projected_peak_bytes: projectedPeak } : {}), peak_bytes: end.VmHWM,
   };
@@ -169,7 +170,7 @@ function summarise(row: Row, r: Record<string, number | string>): object {
     phases: methodPhases(row).length, steps: r.steps, seconds: r.seconds, step_seconds: r.step_seconds, cpu_arena: r.cpu_arena, malloc: r.malloc, moments: r.moments,
     loaded_mib: mib(loaded), steady_mib: mib(r.steady_bytes as number), steady_js_buffers_mib: mib(r.steady_js_buffers_bytes as number), first_phase_peak_mib: mib(r.steps_peak_bytes as number),
     ...(r.projected_peak_bytes ? { evaluated_peak_mib: mib(r.evaluated_peak_bytes as number), projected_rss_mib: mib(r.projected_rss_bytes as number), projected_peak_mib: mib(r.projected_peak_bytes as number) } : {}), peak_mib: mib(peak),
-    state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2),
+    state_mib: mib(state), state_share_of_peak: +(state / peak).toFixed(2), token_rows: r.token_rows,
     peak_over_base: +(peak / base).toFixed(2), training_over_base: +((peak - loaded) / base).toFixed(2),
   };
 }

@@ -8,6 +8,8 @@
  *   mask                  — the fixed-mask phase (θ + m⊙w, AdamW on w)
  *   full                  — full finetuning (AdamW on θ)
  *   *_single              — the same at one step per run, to show what running several saves
+ *   diff_whole_table      — diff over the whole token table; the others, as the trainer, over
+ *                           the rows SST-2 train looks up (model/compact-vocabulary.ts)
  *   diff_mmap_1mib        — diff with glibc's mmap threshold at 1 MiB (only when named)
  *   diff_malloc           — diff with the glibc settings in TRAIN_STEP_MALLOC, e.g.
  *                           'MALLOC_MMAP_MAX_=0' (only when named)
@@ -19,6 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { epochBatches, importDataset, type Dataset } from '../src-main/data/index.js';
+import { compactVocabulary } from '../src-main/model/compact-vocabulary.js';
 import { defaultBaseId, ensureShippedBase, loadBase } from '../src-main/model/registry.js';
 import { openStepLoop, type HostTensor } from '../src-main/runtime/index.js';
 import { compileStep } from '../src-main/train/compile.js';
@@ -39,7 +42,7 @@ const BATCH = 32;
 const CONTENDERS: Record<string, [Method, PhaseKind, 'trainer' | 1]> = {
   diff_structured: ['diff-structured', 'l0', 'trainer'], diff: ['diff', 'l0', 'trainer'], mask: ['diff-structured', 'mask', 'trainer'],
   full: ['full', 'dense', 'trainer'], diff_structured_single: ['diff-structured', 'l0', 1], full_single: ['full', 'dense', 1],
-  diff_mmap_1mib: ['diff', 'l0', 'trainer'], diff_malloc: ['diff', 'l0', 'trainer'],
+  diff_whole_table: ['diff', 'l0', 'trainer'], diff_mmap_1mib: ['diff', 'l0', 'trainer'], diff_malloc: ['diff', 'l0', 'trainer'],
 };
 /** Run only when named (TRAIN_STEP_CONTENDERS): a lever measured and not taken (docs/benchmarks.md). */
 const OPT_IN = ['diff_mmap_1mib', 'diff_malloc'];
@@ -60,13 +63,14 @@ function sst2(home: string): { train: Dataset; source: string } {
 /** A contender in its child process: `arg` is the home holding the base and the base's id (empty: the home's default). */
 async function make(name: string, arg: string): Promise<Made> {
   const [home, baseId] = arg.split('\t');
-  const base = loadBase(home, baseId || undefined);
   const { train, source } = sst2(home);
+  const [method, kind, runs] = CONTENDERS[name === 'floor' ? 'full_single' : name];
+  const whole = loadBase(home, baseId || undefined);
+  const base = kind === 'dense' || name === 'diff_whole_table' ? whole : compactVocabulary(whole, train.task, [train.rows]).base;
   const c = DEFAULT_CONFIG;
   // The trainer's first batch of its first epoch (length-bucketed, seed 1).
   const rows = epochBatches(train.rows.map((r) => r.text.length), BATCH, c.seed, 0)[0].map((i) => train.rows[i]);
   const seq = base.encode(rows, train.task, c.maxLength).ids.dims[1];
-  const [method, kind, runs] = CONTENDERS[name === 'floor' ? 'full_single' : name];
   const config = { ...c, method, moments: defaultMoments(method) };
   const pg = buildPhaseGraph(base, train.task, method, kind, graphOptionsOf(base, config));
   const facts = { base: base.id, source, seq, moments: config.moments, malloc: mallocSettings() };
@@ -103,7 +107,7 @@ export async function run(): Promise<object> {
       { envOf, ...(process.env.TRAIN_STEP_ROUNDS ? { rounds: Number(process.env.TRAIN_STEP_ROUNDS) } : {}) });
     const { median, min } = perStep(t);
     const pairs = ([['diff_structured', 'full'], ['diff_structured', 'floor'], ['diff', 'full'], ['mask', 'full'], ['full', 'floor'],
-      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full'], ['diff_mmap_1mib', 'diff'], ['diff_malloc', 'diff']] as [string, string][])
+      ['diff_structured_single', 'full_single'], ['diff_structured_single', 'diff_structured'], ['full_single', 'full'], ['diff', 'diff_whole_table'], ['diff_mmap_1mib', 'diff'], ['diff_malloc', 'diff']] as [string, string][])
       .filter((p) => p.every((n) => names.includes(n)));
     const { base, source, seq } = t.info[names[0]];
     return {

@@ -8,6 +8,7 @@
 import { lengthBuckets } from '../data/batching.js';
 import * as g from '../graph/index.js';
 import type { BaseModel, TaskSpec, TextRow } from '../model/base.js';
+import type { ParamFn } from '../model/layers.js';
 import { moduleShapes, withModules, type ModuleSpec } from '../model/modules.js';
 import { paramInputs } from '../model/param-inputs.js';
 import type { WeightTensor } from '../model/weights.js';
@@ -19,6 +20,12 @@ import { Rng } from '../util/rng.js';
 
 export const SCORES_OUTPUT = 'scores';
 
+/** Inputs besides the base's and the head's, and the weights the graph makes of them (a trainer's phase state: train/phase-eval.ts). */
+export interface PredictorParams {
+  shapes: Record<string, number[]>;
+  wrap: (p: ParamFn) => ParamFn;
+}
+
 export interface PredictorOptions {
   provider?: ProviderName;
   batchSize?: number;
@@ -27,6 +34,7 @@ export interface PredictorOptions {
   module?: ModuleSpec;
   /** ONNX Runtime's CPU memory arena (runtime's OpenOptions.cpuArena): off where a trainer steps without it, so an evaluation's high-water mark is not kept for the rest of the run. */
   cpuArena?: boolean;
+  params?: PredictorParams;
 }
 
 export class Predictor {
@@ -35,10 +43,11 @@ export class Predictor {
 
   static async open(base: BaseModel, task: TaskSpec, o: PredictorOptions = {}): Promise<Predictor> {
     const baseShapes = Object.fromEntries([...base.weights].map(([n, t]) => [n, [...t.dims]]));
-    const shapes: Record<string, number[]> = { ...baseShapes, ...base.headShapes(task), ...(o.module ? moduleShapes(o.module, baseShapes) : {}) };
+    const shapes: Record<string, number[]> = { ...baseShapes, ...base.headShapes(task), ...(o.module ? moduleShapes(o.module, baseShapes) : {}), ...o.params?.shapes };
     const inputs = base.inputs(task);
     const params = paramInputs(shapes);
-    const out = base.taskOutputs(o.module ? withModules(params.p, o.module, params.p) : params.p, inputs, task);
+    const p = o.params ? o.params.wrap(params.p) : params.p;
+    const out = base.taskOutputs(o.module ? withModules(p, o.module, params.p) : p, inputs, task);
     const graph = g.lower({ [SCORES_OUTPUT]: out }, { inputs: [...Object.values(inputs), ...params.created()], name: `${base.id}-task` });
     const session = await openSession(encodeModel(graph).bytes, { provider: o.provider ?? 'cpu', ...(o.cpuArena === false ? { cpuArena: false } : {}) });
     return new Predictor(base, task, session, params.created().map((t) => t.name!), o.batchSize ?? 64, o.maxLength ?? Math.min(128, base.maxLength));
@@ -50,7 +59,7 @@ export class Predictor {
 
   /**
    * Scores [rows × task.outputs] (logits, or the regression score). `weights(name)` gives
-   * every base tensor and head tensor; CPU feeds read them in place.
+   * every base tensor and head tensor (and the `params` inputs); CPU feeds read them in place.
    */
   async scores(rows: readonly TextRow[], weights: (name: string) => WeightTensor): Promise<Float32Array> {
     const feedsW: Record<string, HostTensor> = {};

@@ -39,6 +39,8 @@ export interface BaseModel {
 
   /** The graph's token inputs for a task, with symbolic 'batch'/'seq' dims; names match encode()'s keys. */
   inputs(task: TaskSpec): Record<string, Tensor>;
+  /** The feeds of encode() that hold row ids of the token table (layers.ts's TOKEN_TABLE). */
+  tokenIdFeeds(task: TaskSpec): string[];
   /** Tokenise rows into feeds for inputs(task): padded to the longest row, truncated to maxLength. */
   encode(rows: readonly TextRow[], task: TaskSpec, maxLength?: number): Record<string, HostTensor>;
   /** Sentence embedding [batch, embeddingDim] of single texts (task = {pair: false}). */

@@ -20,7 +20,10 @@ const outLinear = (p: ParamFn, name: string, x: Tensor) => {
  * Token embeddings [...ids.shape, width]. A batch touches a few hundred of the table's rows,
  * so a table that training wraps (θ + δ) is evaluated for those rows only (graph/gather-rows).
  */
-export const tokenEmbedding = (p: ParamFn, ids: Tensor) => g.gatherRows(p('emb.tok'), ids);
+export const tokenEmbedding = (p: ParamFn, ids: Tensor) => g.gatherRows(p(TOKEN_TABLE), ids);
+
+/** The token embedding table's name, in every base. */
+export const TOKEN_TABLE = 'emb.tok';
 
 /** y = x·W + b over the last axis. */
 export const linear = (p: ParamFn, name: string, x: Tensor) => g.add(g.matmul(x, p(`${name}.w`)), p(`${name}.b`));

@@ -122,6 +122,10 @@ export class UseLite implements BaseModel {
     return { ...text('', 'seq'), ...(task.pair ? text(PAIR, 'pair_seq') : {}) };
   }
 
+  tokenIdFeeds(task: TaskSpec): string[] {
+    return task.pair ? ['ids', `${PAIR}ids`] : ['ids'];
+  }
+
   encode(rows: readonly TextRow[], task: TaskSpec, maxLength?: number): Record<string, HostTensor> {
     const limit = Math.min(maxLength ?? this.maxLength, this.maxLength);
     const feeds = this.feeds(rows.map((r) => this.tokenizer.encode(r.text)), limit, '');

@@ -102,3 +102,13 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
     expectedNonzeros: nonzeros.reduce((a, b) => g.add(a, b)),
   };
 }
+
+/**
+ * θ + δ at the gates' deterministic value z̄ (gateValue with no noise; structured: times z̄^j),
+ * built in the graph from θ, w and α: what a dev evaluation of an L0 state scores
+ * (train/phase-eval.ts), the same value as run-state.ts's currentWeights up to float32 rounding.
+ */
+export function expectedGatedParam(base: Tensor, w: Tensor, alpha: Tensor, groupAlpha?: Tensor): Tensor {
+  const stretch = groupAlpha ? g.mul(hardConcreteGate(groupAlpha), GATE_STRETCH * GATE_STRETCH) : g.constant(GATE_STRETCH, alpha.dtype);
+  return g.add(base, g.gatedDiff(hardConcreteGate(alpha), w, stretch));
+}

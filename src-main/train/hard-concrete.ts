@@ -21,10 +21,11 @@ export const GATE_STRETCH = STRETCH_RIGHT - STRETCH_LEFT;
  * gate, or its own scale), so a gate costs two fewer parameter-sized passes. L comes in
  * drawn from a table (fillGateNoise) in float16, not as u: ORT's Log was the dearest pass of the step.
  * One op (graph's ClippedSigmoid), which keeps only c for the gradient; float16 noise is widened
- * first. Returns c; z = GATE_STRETCH·c.
+ * first. Returns c; z = GATE_STRETCH·c. No noise: the deterministic gate z̄ (L = 0, u = ½).
  */
-export function hardConcreteGate(alpha: Tensor, noise: Tensor): Tensor {
-  return g.clippedSigmoid(g.add(noise.dtype === alpha.dtype ? noise : g.cast(noise, alpha.dtype), alpha), STRETCH_LEFT / GATE_STRETCH, 0, 1 / GATE_STRETCH);
+export function hardConcreteGate(alpha: Tensor, noise?: Tensor): Tensor {
+  const logit = noise ? g.add(noise.dtype === alpha.dtype ? noise : g.cast(noise, alpha.dtype), alpha) : alpha;
+  return g.clippedSigmoid(logit, STRETCH_LEFT / GATE_STRETCH, 0, 1 / GATE_STRETCH);
 }
 
 /**

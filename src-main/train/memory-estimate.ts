@@ -14,8 +14,11 @@
  * (multi-step.ts), large ones once per run without it. Fitted to bench/train-memory's run
  * peaks on SST-2 (sentences of 10–60 tokens) on the shipped base and on BERT-base, where
  * the estimate is within 15 % (docs/benchmarks.md); longer texts pad to more tokens and
- * take more.
+ * take more. The diff methods train only the token-table rows a run's texts look up
+ * (model/compact-vocabulary.ts); where their number is not given (the data not read yet) the
+ * whole table counts, an upper bound (SST-2 looks up 39 % of BERT-base's rows).
  */
+import { TOKEN_TABLE } from '../model/layers.js';
 import { cpuArena, STEPS_PER_RUN } from './multi-step.js';
 import type { MomentType } from './adamw.js';
 import { defaultMoments, denseTensors, methodPhases, METHODS, type Method } from './methods.js';
@@ -43,6 +46,8 @@ export interface EstimateInput {
   maxLength: number;
   /** Default: the method's (defaultMoments). */
   moments?: MomentType;
+  /** Rows of the token table the run's texts look up, which the diff methods train alone; default: all of them (an upper bound). */
+  tokenRows?: number;
 }
 
 const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
@@ -72,10 +77,13 @@ function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerR
 /** Estimated peak resident bytes of a training run on the CPU. */
 export function estimateTrainingPeak(e: EstimateInput): number {
   const base = e.tensors.reduce((a, t) => a + bytesOf(t), 0);
+  // The diff methods' state, noise and the like per trained parameter: their tensors with the token table cut.
+  const trained = e.tokenRows !== undefined && methodPhases(e.method)[0] === 'l0'
+    ? e.tensors.map((t) => (t.name === TOKEN_TABLE ? { ...t, dims: [Math.min(e.tokenRows!, t.dims[0]), ...t.dims.slice(1)] } : t)) : e.tensors;
   const small = cpuArena(base);
   const family: Family = methodPhases(e.method)[0] === 'l0' ? 'l0' : 'dense';
   const rest = base * REST[family][small ? 0 : 1] * (e.batchSize * e.maxLength) / FITTED_TOKENS;
-  return Math.round(RUNTIME + base + heldBytes(e.tensors, e.method, small ? STEPS_PER_RUN : 1, e.moments ?? defaultMoments(e.method)) + rest);
+  return Math.round(RUNTIME + base + heldBytes(trained, e.method, small ? STEPS_PER_RUN : 1, e.moments ?? defaultMoments(e.method)) + rest);
 }
 
 /** estimateTrainingPeak for every method at the default batch and length (the wizard's run). */

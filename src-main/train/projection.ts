@@ -14,17 +14,31 @@ export const projectedCount = (t: number, d: number) => Math.min(d, Math.max(d >
 
 /**
  * δ = z ⊙ w (structured: z ⊙ z^j ⊙ w) with one fresh sample of every gate from `rng`
- * (tensors in the map's order; each tensor's group gate after its element gates).
+ * (tensors in the map's order; each tensor's group gate after its element gates). A cut
+ * table (`cutRows`) draws as its full table would, so the sample is the full table's on its rows.
  */
-export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, rng: Rng): TensorMap {
+export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap | undefined, rng: Rng, cutRows?: (n: string) => CutRows | undefined): TensorMap {
   const out: TensorMap = new Map();
   // One buffer for every tensor's noise: at BERT-base size a fresh one each was 418 MiB of garbage.
   const scratch = new Float32Array(Math.max(0, ...[...w.values()].map((t) => t.length)));
   for (const [n, wn] of w) {
-    const a = alpha.get(n)!;
-    const noise = fillGateNoiseValues(scratch.subarray(0, wn.length), rng);
+    const a = alpha.get(n)!, cut = cutRows?.(n);
+    const noise = cut ? cutTableNoise(scratch.subarray(0, wn.length), cut, rng) : fillGateNoiseValues(scratch.subarray(0, wn.length), rng);
     const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoiseValues(new Float32Array(1), rng)[0]) : 1;
     out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
+  }
+  return out;
+}
+
+/** A table cut to some of its rows (model/compact-vocabulary.ts): the full table's row of each kept row, ascending, and its row count. */
+export interface CutRows { rows: Int32Array; fullRows: number }
+
+/** The noise of a cut table's rows as the full table's draw gives them: the rows cut are drawn too, and dropped. */
+function cutTableNoise(out: Float32Array, { rows, fullRows }: CutRows, rng: Rng): Float32Array {
+  const width = out.length / rows.length, dropped = new Float32Array(width);
+  for (let r = 0, k = 0; r < fullRows; r++) {
+    if (rows[k] === r) fillGateNoiseValues(out.subarray(k * width, ++k * width), rng);
+    else fillGateNoiseValues(dropped, rng);
   }
   return out;
 }
@@ -81,13 +95,16 @@ export function kthLargest(each: (visit: (v: number) => void) => void, k: number
  * the L0 phase's w, so that an L0 phase that pruned below the target hands the rest of the
  * budget to the positions it had trained most, not to the first positions of the first
  * tensor), then to the earliest positions (tensors in map order, then index): the result is
- * deterministic.
+ * deterministic. `penalised`: d, where δ leaves out positions that are 0 by construction
+ * (the rows a compact vocabulary cut, model/compact-vocabulary.ts): the budget is the base's.
  */
-export function projectTopK(delta: TensorMap, target: number, tiebreak?: TensorMap): Projection {
+export function projectTopK(delta: TensorMap, target: number, tiebreak?: TensorMap, penalised?: number): Projection {
   if (!(target > 0 && target <= 1)) throw new Error(`sparsity must be in (0, 1], got ${target}`);
-  let total = 0, nonzeroBefore = 0;
-  for (const d of delta.values()) { total += d.length; for (const v of d) if (v !== 0) nonzeroBefore++; }
-  const k = projectedCount(target, total);
+  let present = 0, nonzeroBefore = 0;
+  for (const d of delta.values()) { present += d.length; for (const v of d) if (v !== 0) nonzeroBefore++; }
+  if (penalised !== undefined && penalised < present) throw new Error(`projection: ${penalised} penalised parameters, but δ has ${present}`);
+  const total = penalised ?? present;
+  const k = Math.min(present, projectedCount(target, total));
   const threshold = k > 0 ? kthLargest((visit) => { for (const d of delta.values()) for (const v of d) visit(Math.abs(v)); }, k) : Infinity;
   let above = 0;
   for (const d of delta.values()) for (const v of d) if (Math.abs(v) > threshold) above++;

@@ -10,6 +10,7 @@ import { initialModules, maskName, type Method, type PhaseKind } from './methods
 import type { ModuleSpec } from '../model/modules.js';
 import { expectedDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
+import { gateValue } from './hard-concrete.js';
 import type { HostTensor } from '../runtime/index.js';
 import type { MomentType } from './adamw.js';
 import { momentInputs, paramInput, type Trainable } from './step-graph.js';
@@ -67,6 +68,24 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
   const own = ['head.', 'lora.', 'adapter.'].map(paramInput), prefix = paramInput('').length;
   for (const [n, t] of state) if (own.some((p) => n.startsWith(p))) weights.set(n.slice(prefix), { dims: t.dims, data: f32Of(t) });
   return { weights, nonzeros };
+}
+
+/** The nonzeros of δ that currentWeights counts, without building δ (a dev evaluation builds θ + δ in its graph: phase-eval.ts). */
+export function diffNonzeros(base: BaseModel, method: Method, kind: PhaseKind, state: RunState): number {
+  if (kind === 'dense') return 0;
+  const structured = kind === 'l0' && method === 'diff-structured';
+  const alphas = kind === 'l0' ? tensorsOf(base, state, gateName('')) : undefined, groups = structured ? tensorsOf(base, state, groupGateName('')) : undefined;
+  let nonzeros = 0;
+  for (const [n, w] of tensorsOf(base, state, diffName(''))) {
+    if (kind === 'mask') {
+      const m = f32Of(state.get(maskName(n))!);
+      for (let i = 0; i < w.length; i++) if (w[i] !== 0 && m[i] !== 0) nonzeros++;
+      continue;
+    }
+    const a = alphas!.get(n)!, zg = groups ? gateValue(groups.get(n)![0]) : 1;
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0 && Math.fround(Math.fround(gateValue(a[i]) * zg) * w[i]) !== 0) nonzeros++;
+  }
+  return nonzeros;
 }
 
 /**

@@ -11,6 +11,8 @@
  */
 import { epochBatches, type Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
+import { compactVocabulary, type CompactVocabulary } from '../model/compact-vocabulary.js';
+import { TOKEN_TABLE } from '../model/layers.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { PackContent } from '../packs/format.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
@@ -25,13 +27,14 @@ import { BLOCK as LAMBDA_BLOCK, LambdaController, type LambdaState } from './lam
 import { phaseStepCounts } from './phase-budget.js';
 import { PhaseFeeds } from './phase-feeds.js';
 import { cpuArenaFor, multiStepGraph, stepsPerRun } from './multi-step.js';
-import { buildPhaseGraph, graphOptionsOf, isFixedInput, isModuleMethod, maskName, methodPhases, MODULE_GROUP, type GraphOptions, type PhaseGraph, type PhaseKind } from './methods.js';
+import { evaluationParams } from './phase-eval.js';
+import { buildPhaseGraph, graphOptionsOf, shapesOf, isFixedInput, isModuleMethod, maskName, methodPhases, MODULE_GROUP, type GraphOptions, type PhaseGraph, type PhaseKind } from './methods.js';
 import type { ModuleSpec } from '../model/modules.js';
 import type { Metrics } from '../data/metrics.js';
 import { packContentOf } from './pack-content.js';
 import { projectTopK, sampleDiff, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
-import { currentWeights, hostOf, initialPhaseState, stateOf, tensorsOf, type RunState } from './run-state.js';
+import { currentWeights, diffNonzeros, f32Of, hostOf, initialPhaseState, stateOf, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
@@ -70,6 +73,12 @@ export interface TrainInput {
   stepsPerRun?: number;
   /** ONNX Runtime's CPU memory arena for the steps and dev evaluations (default: multi-step.ts's cpuArena). Not a hyper-parameter. */
   cpuArena?: boolean;
+  /**
+   * Diff pruning over the whole token table, not only the rows the texts look up (default
+   * false: model/compact-vocabulary.ts). Not a hyper-parameter: the rows left out keep δ = 0
+   * either way; for comparisons.
+   */
+  fullVocabulary?: boolean;
 }
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
@@ -111,6 +120,7 @@ export class Trainer {
   private readonly stepsOfPhase: number[];
   private readonly phaseOffset: number[];
   private readonly graphOptions: GraphOptions;
+  private vocabulary?: CompactVocabulary;
 
   constructor(private readonly input: TrainInput) {
     this.phases = methodPhases(input.config.method);
@@ -160,31 +170,27 @@ export class Trainer {
     const noiseRng = new Rng(Uint32Array.from(meta.noiseRng));
     this.lastCheckpoint = Date.now();
     const { module } = this.graphOptions;
-    const predictor = await Predictor.open(base, train.task, { provider: this.input.provider, maxLength: c.maxLength, cpuArena: this.arena(), ...(module ? { module } : {}) });
     let devMetrics: Metrics = {};
-    try {
-      for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
-        const phase = await this.runPhase(pi, meta, carried, noiseRng, predictor);
-        if (phase.status === 'cancelled') return phase;
-        ({ carried } = phase);
-        devMetrics = phase.devMetrics ?? devMetrics;
-        if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: this.phaseSteps(pi), noiseRng: [...noiseRng.state], tensors: carried });
-        if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng, phase.lambda));
-        else meta = { ...meta, phaseIndex: pi, phaseStep: this.phaseSteps(pi) };
-      }
-      const lastPhase = this.phases.at(-1)!;
-      const { weights: all } = currentWeights(base, c.method, lastPhase, carried);
-      const isModule = (n: string) => !n.startsWith('head.') && !base.weights.has(n);
-      const weights = new Map([...all].filter(([n]) => !isModule(n)));
-      const modules = module && { spec: module, tensors: new Map([...all].filter(([n]) => isModule(n))) };
-      const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics, ...(modules ? { modules } : {}) });
-      return {
-        status: 'done', pack, devMetrics, weights, ...(modules ? { modules } : {}),
-        ...(meta.projection ? { projection: meta.projection } : {}), steps: totalSteps, seconds: (Date.now() - started) / 1000,
-      };
-    } finally {
-      await predictor.dispose();
+    for (let pi = meta.phaseIndex; pi < this.phases.length; pi++) {
+      const phase = await this.runPhase(pi, meta, carried, noiseRng);
+      if (phase.status === 'cancelled') return phase;
+      ({ carried } = phase);
+      devMetrics = phase.devMetrics ?? devMetrics;
+      if (this.phases[pi] === 'l0') saveL0State(runDir, { method: c.method, steps: this.phaseSteps(pi), noiseRng: [...noiseRng.state], tensors: carried });
+      if (pi + 1 < this.phases.length) ({ meta, carried } = this.enterNextPhase(pi, carried, noiseRng, phase.lambda));
+      else meta = { ...meta, phaseIndex: pi, phaseStep: this.phaseSteps(pi) };
     }
+    const lastPhase = this.phases.at(-1)!;
+    carried = this.fullTable(carried);
+    const { weights: all } = currentWeights(base, c.method, lastPhase, carried);
+    const isModule = (n: string) => !n.startsWith('head.') && !base.weights.has(n);
+    const weights = new Map([...all].filter(([n]) => !isModule(n)));
+    const modules = module && { spec: module, tensors: new Map([...all].filter(([n]) => isModule(n))) };
+    const pack = packContentOf({ base, train, config: c, taskName: this.input.taskName, lastPhase, weights, state: carried, devMetrics, ...(modules ? { modules } : {}) });
+    return {
+      status: 'done', pack, devMetrics, weights, ...(modules ? { modules } : {}),
+      ...(meta.projection ? { projection: meta.projection } : {}), steps: totalSteps, seconds: (Date.now() - started) / 1000,
+    };
   }
 
   /**
@@ -192,9 +198,9 @@ export class Trainer {
    * ONNX Runtime run on the CPU, multi-step.ts), checkpoints, dev evaluations and events.
    * Returns the phase's final state and its last dev metrics, or a cancellation.
    */
-  private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng, predictor: Predictor):
+  private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng):
     Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics; lambda?: number }> {
-    const { base, config: c, train } = this.input;
+    const { config: c, train } = this.input, base = this.trainedBase;
     const phaseSteps = this.phaseSteps(pi), offset = this.phaseOffset[pi], totalSteps = this.totalSteps(), kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
@@ -202,7 +208,7 @@ export class Trainer {
     let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
     const extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
-    const penalised = pg.adapted.reduce((a, n) => a + base.weights.get(n)!.data.length, 0);
+    const penalised = this.penalisedCount(pg.adapted);
     const { mask: maskLr, ...lr } = { ...c.lr, ...(isModuleMethod(c.method) ? { module: c.lr.module ?? MODULE_LR[c.method] } : {}) };
     const feeds = new PhaseFeeds(base, train.task, pg, {
       maxLength: c.maxLength, lr: kind === 'mask' ? { ...lr, diff: maskLr ?? lr.diff } : lr, warmup: c.warmup,
@@ -214,7 +220,14 @@ export class Trainer {
     const models = [...new Set([perRun, 1])].map((k) => multiStepGraph(pg.graph, k, isFixedInput));
     // State outputs every model may write over their inputs (in-place.ts): the CPU then holds the state once.
     const inPlace = models.map(inPlaceOutputs).reduce((a, b) => a.filter((o) => b.includes(o)));
-    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: this.arena() }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace);
+    // The dev evaluation's graph: θ + δ built in it from the phase's state (phase-eval.ts).
+    const { module } = this.graphOptions;
+    const predictor = await Predictor.open(base, train.task, {
+      provider: this.input.provider, maxLength: c.maxLength, cpuArena: this.arena(), ...(module ? { module } : {}),
+      params: evaluationParams(c.method, kind, shapesOf(base), pg.adapted),
+    });
+    const loop = await openStepLoop(models.map((m) => compileStep(m).bytes), { provider, cpuArena: this.arena() }, pg.graph.stateBinding, state, feeds.fixedFeeds(), inPlace)
+      .catch(async (e: unknown) => { await predictor.dispose(); throw e; });
     state = undefined; // the loop's now: its moments are freed when the loop goes
     const phaseStart = Date.now(), firstStep = meta.phaseStep;
     let epochBatchesCache: { epoch: number; batches: number[][] } | undefined;
@@ -259,8 +272,10 @@ export class Trainer {
           // The L0 phase's gates' second moments too, for gateStats.
           const read = [...paramNames, ...pg.trainables.filter((t) => kind === 'l0' && t.group === 'gates').map((t) => momentInputs(t.name)[1])];
           const params = this.collect(await loop.viewState(read), extras);
-          const { weights, nonzeros } = currentWeights(base, c.method, kind, params);
-          devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
+          const weights = kind === 'dense' ? currentWeights(base, c.method, kind, params).weights : undefined;
+          const stateTensor = (n: string) => { const t = params.get(n) ?? params.get(paramInput(n)); return t && { dims: t.dims, data: f32Of(t) }; };
+          devMetrics = metricsOf(await predictor.scores(this.input.dev.rows, (n) => weights?.get(n) ?? stateTensor(n) ?? base.weights.get(n)!), this.input.dev.rows, train.task, this.input.dev.source.glue);
+          const nonzeros = diffNonzeros(base, c.method, kind, params);
           const gates = kind === 'l0' ? gateStats(base, params, s, offset + s, DEFAULT_ADAMW) : undefined;
           if (gates) appendGateStats(this.input.runDir, gates);
           this.emit({ kind: 'eval', phase: kind, step: offset + s, metrics: devMetrics, nonzeros, ...(gates ? { gates } : {}) });
@@ -270,7 +285,36 @@ export class Trainer {
       return { status: 'done', carried: this.collect(await loop.viewState(paramNames), extras), ...(devMetrics ? { devMetrics } : {}), ...(lambda ? { lambda: lambda.lambdaAt(phaseSteps - 1) } : {}) };
     } finally {
       await loop.dispose();
+      await predictor.dispose();
     }
+  }
+
+  /**
+   * The base the phases train: for diff pruning, with its token table cut to the rows the
+   * training and dev texts look up (model/compact-vocabulary.ts); otherwise the base itself
+   * (a dense phase's weight decay moves every row).
+   */
+  get trainedBase(): BaseModel {
+    const { base, train, dev } = this.input;
+    if (this.phases[0] !== 'l0' || this.input.fullVocabulary) return base;
+    this.vocabulary ??= compactVocabulary(base, train.task, [train.rows, dev.rows]);
+    return this.vocabulary.base;
+  }
+
+  /** Parameters of the full base's tensors `names`: the sparsity budget's d, and what λ's schedule measures E[nnz δ] against. */
+  private penalisedCount(names: readonly string[]): number {
+    return names.reduce((a, n) => a + this.input.base.weights.get(n)!.data.length, 0);
+  }
+
+  /** The final state with the token table's diff and mask back in the full table's rows (zero in the rows cut). */
+  private fullTable(state: RunState): RunState {
+    if (!this.vocabulary) return state;
+    const out: RunState = new Map(state);
+    for (const n of [paramInput(diffName(TOKEN_TABLE)), maskName(TOKEN_TABLE)]) {
+      const t = state.get(n);
+      if (t) out.set(n, { dims: [...this.input.base.weights.get(TOKEN_TABLE)!.dims], data: this.vocabulary.expand(f32Of(t)) });
+    }
+    return out;
   }
 
   /** ONNX Runtime's CPU arena for the steps and the dev evaluation (multi-step.ts's cpuArena says when). */
@@ -301,7 +345,7 @@ export class Trainer {
   }
 
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
-    const { base, train, config: c } = this.input;
+    const { train, config: c } = this.input, base = this.trainedBase;
     const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
     return initialPhaseState(base, pg.trainables, { ...c, module: this.graphOptions.module }, prev, diffInit);
   }
@@ -313,9 +357,14 @@ export class Trainer {
    */
   private takeStateFeeds(pg: PhaseGraph, carried: RunState): Record<string, HostTensor> {
     const stateFeeds: Record<string, HostTensor> = {};
+    const shapes = new Map(pg.graph.inputs.map((t) => [t.name, t.shape]));
     for (const n of Object.values(pg.graph.stateBinding)) {
       const t = carried.get(n);
       if (!t) continue; // StepLoop.create names what is missing
+      const shape = shapes.get(n);
+      if (shape && shape.join('x') !== t.dims.join('x')) {
+        throw new Error(`the saved state's '${n}' is [${t.dims.join(', ')}] where this run trains [${shape.join(', ')}]: it was saved by another version of the app or for other data; start the run afresh`);
+      }
       stateFeeds[n] = hostOf(t);
       carried.delete(n);
     }
@@ -335,16 +384,17 @@ export class Trainer {
    * from them (or, maskStart 'dense', from the L0 phase's w on those positions).
    */
   private project(kind: PhaseKind, state: RunState, rng: Rng) {
-    const { config: c, base } = this.input;
+    const { config: c } = this.input, base = this.trainedBase;
     let delta: TensorMap, tiebreak: TensorMap | undefined;
     if (kind === 'l0') {
       tiebreak = tensorsOf(base, state, diffName(''));
+      const v = this.vocabulary;
       delta = sampleDiff(tiebreak, tensorsOf(base, state, gateName('')),
-        c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng);
+        c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng, (n) => (v && n === TOKEN_TABLE ? v : undefined));
     } else {
       delta = new Map([...tensorsOf(base, state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
     }
-    const p = projectTopK(delta, c.sparsity, tiebreak);
+    const p = projectTopK(delta, c.sparsity, tiebreak, this.penalisedCount([...delta.keys()]));
     // The mask zeroes w elsewhere in the step, so the dense w (maskStart 'dense') differs from the kept δ on the mask's positions only.
     // The next phase takes its w over: a copy of the L0 w (explore.ts projects one L0 state to several targets), δ's own arrays.
     const dense = kind === 'l0' && c.maskStart === 'dense' ? new Map([...tiebreak!].map(([n, t]) => [n, t.slice()])) : undefined;

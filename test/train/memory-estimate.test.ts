@@ -29,13 +29,19 @@ test('estimate: grows with the batch, the length and the base; diff pruning abov
   assert.ok(at('diff') > at('full') && at('full') > at('bitfit'));
   assert.deepEqual(Object.keys(trainingPeaks(bertBase)).sort(), [...METHODS].sort());
   assert.equal(trainingPeaks(bertBase).diff, at('diff'), 'the wizard\'s run: batch 32, length 128');
+  // The diff methods train the token-table rows the texts look up: fewer rows, less; the others train every row.
+  const rows = (method: Method, tokenRows?: number) => estimateTrainingPeak({ tensors: bertBase, method, batchSize: 32, maxLength: 128, tokenRows });
+  assert.ok(rows('diff', 12_000) < rows('diff') && rows('diff-structured', 12_000) < rows('diff-structured'));
+  assert.equal(rows('full', 12_000), rows('full'));
+  assert.equal(rows('diff', 10 ** 6), rows('diff'), 'at most the whole table');
 });
 
 /** The measured run peaks (MiB) of a train-memory results file, and their Adam moments (float32 before they were recorded), by method. */
-function measured(file: string): Record<string, { peak: number; moments: MomentType }> {
+function measured(file: string): Record<string, { peak: number; moments: MomentType; tokenRows?: number }> {
   const path = join(projectRoot(), 'bench', 'results', file);
-  const runs = JSON.parse(readFileSync(path, 'utf8')).result.runs as Record<string, { peak_mib: number; phases?: number; moments?: MomentType }>;
-  return Object.fromEntries(Object.entries(runs).filter(([, r]) => r.phases !== undefined).map(([m, r]) => [m, { peak: r.peak_mib * 2 ** 20, moments: r.moments ?? 'float32' }]));
+  const runs = JSON.parse(readFileSync(path, 'utf8')).result.runs as Record<string, { peak_mib: number; phases?: number; moments?: MomentType; token_rows?: number }>;
+  return Object.fromEntries(Object.entries(runs).filter(([, r]) => r.phases !== undefined)
+    .map(([m, r]) => [m, { peak: r.peak_mib * 2 ** 20, moments: r.moments ?? 'float32', ...(r.token_rows ? { tokenRows: r.token_rows } : {}) }]));
 }
 
 test('estimate: within 15 % of the measured run peaks on the shipped base and on BERT-base', () => {
@@ -45,8 +51,8 @@ test('estimate: within 15 % of the measured run peaks on the shipped base and on
     assert.ok(existsSync(join(projectRoot(), 'bench', 'results', file)), `${file} is committed`);
     const peaks = measured(file);
     assert.ok(Object.keys(peaks).length > 0, `${file}: training runs measured`);
-    for (const [method, { peak, moments }] of Object.entries(peaks)) {
-      const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128, moments });
+    for (const [method, { peak, moments, tokenRows }] of Object.entries(peaks)) {
+      const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128, moments, tokenRows });
       assert.ok(Math.abs(est - peak) <= 0.15 * peak, `${file} ${method}: estimated ${(est / 2 ** 20).toFixed(0)} MiB, measured ${(peak / 2 ** 20).toFixed(0)} MiB`);
     }
   }

@@ -1,8 +1,8 @@
 /**
  * Runs of the trainer: cancel at a random step and resume → the same final weights as an
  * uninterrupted run (tiny BERT fixture); several steps per ONNX Runtime run give the same
- * weights as one, and a cancel inside such a run stops at its end; dev evaluations, which
- * borrow the gate-noise buffers, change no weight and score what fresh arrays score; every method writes a pack that decodes, binds to
+ * weights as one, and a cancel inside such a run stops at its end; dev evaluations change no
+ * weight and score what the saved state scores; every method writes a pack that decodes, binds to
  * the base and has the sparsity its method promises; a short real SST-2 run on the shipped
  * base whose loss falls and whose pack beats the majority class.
  */
@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadTrainDev, stratifiedSample } from '../../src-main/data/index.js';
+import { compactVocabulary } from '../../src-main/model/compact-vocabulary.js';
 import { loadBase } from '../../src-main/model/registry.js';
 import { decodePack, encodePack } from '../../src-main/packs/codec.js';
 import { mergeDense } from '../../src-main/packs/sparse.js';
@@ -103,12 +104,13 @@ test('L0 dev evaluations after every step leave training unchanged and score the
   if (once.status !== 'done' || every.status !== 'done') return;
   assert.equal(l0Evals.length, 8, 'an evaluation after every L0 step');
   for (const [n, t] of once.weights) assert.deepEqual(every.weights.get(n)!.data, t.data, `'${n}' differs when every step is evaluated`);
-  // The last L0 evaluation against the saved L0 state's weights.
+  // The last L0 evaluation against the saved L0 state's weights (over the rows the texts look up, as trained).
   const l0 = loadL0State(runDir);
-  const { weights } = currentWeights(base, config.method, 'l0', l0.tensors);
-  const predictor = await Predictor.open(base, train.task, { maxLength: config.maxLength });
+  const trained = compactVocabulary(base, train.task, [train.rows, dev.rows]).base;
+  const { weights } = currentWeights(trained, config.method, 'l0', l0.tensors);
+  const predictor = await Predictor.open(trained, train.task, { maxLength: config.maxLength });
   try {
-    const metrics = metricsOf(await predictor.scores(dev.rows, (n) => weights.get(n) ?? base.weights.get(n)!), dev.rows, train.task);
+    const metrics = metricsOf(await predictor.scores(dev.rows, (n) => weights.get(n) ?? trained.weights.get(n)!), dev.rows, train.task);
     assert.deepEqual(l0Evals.at(-1)!.metrics, metrics);
   } finally {
     await predictor.dispose();

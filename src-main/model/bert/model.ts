@@ -65,6 +65,10 @@ export class BertBase implements BaseModel {
     };
   }
 
+  tokenIdFeeds(_task?: TaskSpec): string[] {
+    return ['ids'];
+  }
+
   encode(rows: readonly TextRow[], task: TaskSpec, maxLength = this.maxLength): Record<string, HostTensor> {
     const e = this.tokenizer.encodeBatch(rows, task.pair, Math.min(maxLength, this.maxLength));
     return {
