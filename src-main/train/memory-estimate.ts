@@ -15,8 +15,10 @@
  * peaks on SST-2 (sentences of 10–60 tokens) on the shipped base and on BERT-base, where
  * the estimate is within 15 % (docs/benchmarks.md); longer texts pad to more tokens and
  * take more. The diff methods train only the token-table rows a run's texts look up
- * (model/compact-vocabulary.ts); where their number is not given (the data not read yet) the
- * whole table counts, an upper bound (SST-2 looks up 39 % of BERT-base's rows).
+ * (model/compact-vocabulary.ts). Where their number is not given (the wizard and `taskpack
+ * train` estimate before the data is tokenized), two thirds of the table count: SST-2 looks up
+ * 39 % of BERT-base's rows and 64 % of the shipped base's, and that estimate is within 7 % of
+ * both BERT-base's whole table and its 39 % (docs/benchmarks.md).
  */
 import { TOKEN_TABLE } from '../model/layers.js';
 import { cpuArena, STEPS_PER_RUN } from './multi-step.js';
@@ -46,11 +48,14 @@ export interface EstimateInput {
   maxLength: number;
   /** Default: the method's (defaultMoments). */
   moments?: MomentType;
-  /** Rows of the token table the run's texts look up, which the diff methods train alone; default: all of them (an upper bound). */
+  /** Rows of the token table the run's texts look up, which the diff methods train alone; default: two thirds of the table (UNKNOWN_TOKEN_SHARE). */
   tokenRows?: number;
 }
 
 const bytesOf = (t: EstimateTensor) => 4 * t.dims.reduce((a, b) => a * b, 1);
+
+/** The share of the token table's rows counted where the rows a run looks up are not known. */
+export const UNKNOWN_TOKEN_SHARE = 2 / 3;
 
 /**
  * Bytes the method holds beyond the base at its largest: a phase's steps (see the file's
@@ -78,8 +83,9 @@ function heldBytes(tensors: readonly EstimateTensor[], method: Method, stepsPerR
 export function estimateTrainingPeak(e: EstimateInput): number {
   const base = e.tensors.reduce((a, t) => a + bytesOf(t), 0);
   // The diff methods' state, noise and the like per trained parameter: their tensors with the token table cut.
-  const trained = e.tokenRows !== undefined && methodPhases(e.method)[0] === 'l0'
-    ? e.tensors.map((t) => (t.name === TOKEN_TABLE ? { ...t, dims: [Math.min(e.tokenRows!, t.dims[0]), ...t.dims.slice(1)] } : t)) : e.tensors;
+  const cut = (rows: number) => Math.min(rows, Math.round(e.tokenRows ?? UNKNOWN_TOKEN_SHARE * rows));
+  const trained = methodPhases(e.method)[0] === 'l0'
+    ? e.tensors.map((t) => (t.name === TOKEN_TABLE ? { ...t, dims: [cut(t.dims[0]), ...t.dims.slice(1)] } : t)) : e.tensors;
   const small = cpuArena(base);
   const family: Family = methodPhases(e.method)[0] === 'l0' ? 'l0' : 'dense';
   const rest = base * REST[family][small ? 0 : 1] * (e.batchSize * e.maxLength) / FITTED_TOKENS;

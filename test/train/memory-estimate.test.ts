@@ -12,7 +12,7 @@ import { parseBertConfig } from '../../src-main/model/bert/config.js';
 import { bertParamShapes } from '../../src-main/model/bert/hf-weights.js';
 import { ensureShippedBase } from '../../src-main/model/registry.js';
 import { projectRoot } from '../../src-main/paths.js';
-import { estimateTrainingPeak, trainingPeaks } from '../../src-main/train/memory-estimate.js';
+import { estimateTrainingPeak, trainingPeaks, UNKNOWN_TOKEN_SHARE } from '../../src-main/train/memory-estimate.js';
 import { METHODS, type Method } from '../../src-main/train/methods.js';
 import type { MomentType } from '../../src-main/train/adamw.js';
 import { bertBaseConfig } from '../../support/bert-base-synth.js';
@@ -31,9 +31,15 @@ test('estimate: grows with the batch, the length and the base; diff pruning abov
   assert.equal(trainingPeaks(bertBase).diff, at('diff'), 'the wizard\'s run: batch 32, length 128');
   // The diff methods train the token-table rows the texts look up: fewer rows, less; the others train every row.
   const rows = (method: Method, tokenRows?: number) => estimateTrainingPeak({ tensors: bertBase, method, batchSize: 32, maxLength: 128, tokenRows });
-  assert.ok(rows('diff', 12_000) < rows('diff') && rows('diff-structured', 12_000) < rows('diff-structured'));
-  assert.equal(rows('full', 12_000), rows('full'));
-  assert.equal(rows('diff', 10 ** 6), rows('diff'), 'at most the whole table');
+  const all = 30_522;
+  for (const m of ['diff', 'diff-structured'] as const) {
+    assert.ok(rows(m, 12_000) < rows(m, 20_000) && rows(m, 20_000) < rows(m, all), `${m}: fewer rows, less`);
+    assert.equal(rows(m, 10 ** 6), rows(m, all), `${m}: at most the whole table`);
+    // Rows not known: two thirds of the table, within 7 % of both the whole table and SST-2's 39 %.
+    assert.equal(rows(m), rows(m, Math.round(UNKNOWN_TOKEN_SHARE * all)));
+    for (const known of [all, 12_000]) assert.ok(Math.abs(rows(m) - rows(m, known)) <= 0.07 * rows(m, known), `${m}: ${rows(m)} against ${rows(m, known)}`);
+  }
+  assert.equal(rows('full', 12_000), rows('full'), 'dense methods train every row');
 });
 
 /** The measured run peaks (MiB) of a train-memory results file, and their Adam moments (float32 before they were recorded), by method. */
@@ -52,8 +58,11 @@ test('estimate: within 15 % of the measured run peaks on the shipped base and on
     const peaks = measured(file);
     assert.ok(Object.keys(peaks).length > 0, `${file}: training runs measured`);
     for (const [method, { peak, moments, tokenRows }] of Object.entries(peaks)) {
-      const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128, moments, tokenRows });
-      assert.ok(Math.abs(est - peak) <= 0.15 * peak, `${file} ${method}: estimated ${(est / 2 ** 20).toFixed(0)} MiB, measured ${(peak / 2 ** 20).toFixed(0)} MiB`);
+      // With the rows the run looked up, and as the wizard estimates before the data is tokenized.
+      for (const rows of [tokenRows, undefined]) {
+        const est = estimateTrainingPeak({ tensors, method: method as Method, batchSize: 32, maxLength: 128, moments, tokenRows: rows });
+        assert.ok(Math.abs(est - peak) <= 0.15 * peak, `${file} ${method} (${rows ?? 'unknown'} token rows): estimated ${(est / 2 ** 20).toFixed(0)} MiB, measured ${(peak / 2 ** 20).toFixed(0)} MiB`);
+      }
     }
   }
 });
