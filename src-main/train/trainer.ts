@@ -83,6 +83,10 @@ export interface TrainInput {
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
 
+/** A saved tensor that does not fit this run's graph (a checkpoint or L0 state of an older version, or of other data). */
+const misfit = (what: string, name: string, dims: readonly unknown[], expected: readonly unknown[]) =>
+  `the saved ${what}'s '${name}' is [${dims.join(', ')}] where this run trains [${expected.join(', ')}]: it was saved by another version of the app or for other data; start the run afresh`;
+
 export interface TrainResult {
   status: 'done';
   pack: PackContent;
@@ -157,6 +161,11 @@ export class Trainer {
   startFromL0State(l0: L0State): void {
     const { method } = this.input.config;
     if (this.phases[0] !== 'l0' || l0.method !== method) throw new Error(`an L0 state of '${l0.method}' cannot start a '${method}' run`);
+    const weights = this.trainedBase.weights;
+    for (const [name, t] of l0.tensors) {
+      const n = name.startsWith(paramInput(diffName(''))) ? name.slice(paramInput(diffName('')).length) : undefined, w = n && weights.get(n);
+      if (w && w.dims.join('x') !== t.dims.join('x')) throw new Error(misfit('L0 state', name, t.dims, w.dims));
+    }
     this.enterNextPhase(0, l0.tensors, new Rng(Uint32Array.from(l0.noiseRng)));
   }
 
@@ -362,9 +371,7 @@ export class Trainer {
       const t = carried.get(n);
       if (!t) continue; // StepLoop.create names what is missing
       const shape = shapes.get(n);
-      if (shape && shape.join('x') !== t.dims.join('x')) {
-        throw new Error(`the saved state's '${n}' is [${t.dims.join(', ')}] where this run trains [${shape.join(', ')}]: it was saved by another version of the app or for other data; start the run afresh`);
-      }
+      if (shape && shape.join('x') !== t.dims.join('x')) throw new Error(misfit('state', n, t.dims, shape));
       stateFeeds[n] = hostOf(t);
       carried.delete(n);
     }

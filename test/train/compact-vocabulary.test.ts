@@ -96,11 +96,16 @@ for (const [what, config] of [
   });
 }
 
-test('a checkpoint whose state does not fit the run (the whole table, resumed over the looked-up rows) is refused by name', async () => {
+test('a checkpoint or L0 state that does not fit the run (the whole table, resumed over the looked-up rows) is refused by name', async () => {
   const { home, base } = tinyBert();
   const train = syntheticSentiment(home, 64, 1), dev = syntheticSentiment(home, 16, 2), runDir = join(home, 'runs', 'r');
   const first: Trainer = new Trainer({ base, train, dev, config: TINY_DIFF_CONFIG, runDir, fullVocabulary: true, stepsPerRun: 1, onEvent: (e) => { if (e.kind === 'step') first.cancel(); } });
   assert.equal((await first.run()).status, 'cancelled');
   await assert.rejects(new Trainer({ base, train, dev, config: TINY_DIFF_CONFIG, runDir }).run(),
     /the saved state's 'p\.diff\.emb\.tok' is \[\d+, \d+\] where this run trains \[\d+, \d+\]: .*start the run afresh/);
+  // An L0 state over the whole table (what the sparsity explorer starts from) is refused the same way.
+  const whole = join(home, 'runs', 'whole');
+  assert.equal((await new Trainer({ base, train, dev, config: { ...TINY_DIFF_CONFIG, maxSteps: 1 }, runDir: whole, fullVocabulary: true }).run()).status, 'done');
+  assert.throws(() => new Trainer({ base, train, dev, config: { ...TINY_DIFF_CONFIG, maxSteps: 1 }, runDir: join(home, 'runs', 'from-l0') }).startFromL0State(loadL0State(whole)),
+    /the saved L0 state's 'p\.diff\.emb\.tok' is \[\d+, \d+\] where this run trains \[\d+, \d+\]: .*start the run afresh/);
 });
