@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<object> }>> = {
   'checkpoint-save': () => import('./checkpoint-save.js'),
   'export-model': () => import('./export-model.js'),
   'app-memory-after-run': () => import('./app-memory-after-run.js'),
+  'dev-evaluation': () => import('./dev-evaluation.js'),
 };
 
 const wanted = process.argv.slice(2);
