@@ -117,7 +117,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(trainer.trainedBase, train.task, method, moments), token_rows: trainer.trainedBase.weights.get(TOKEN_TABLE)!.dims[0],
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(trainer.trained.base, train.task, method, moments), token_rows: trainer.trained.base.weights.get(TOKEN_TABLE)!.dims[0],
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak,
     ...(projectedPeak ? { evaluated_peak_bytes: evaluatedPeak, projected_rss_bytes: projectedRss, projected_peak_bytes: projectedPeak } : {}), peak_bytes: end.VmHWM,
   };

@@ -25,10 +25,13 @@ export function sampleDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorMap
     const a = alpha.get(n)!, cut = cutRows?.(n);
     const noise = cut ? cutTableNoise(scratch.subarray(0, wn.length), cut, rng) : fillGateNoiseValues(scratch.subarray(0, wn.length), rng);
     const zg = groupAlpha ? gateValue(groupAlpha.get(n)![0], fillGateNoiseValues(new Float32Array(1), rng)[0]) : 1;
-    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i], noise[i]) * zg) * v));
+    out.set(n, Float32Array.from(wn, (v, i) => gatedDelta(a[i], zg, v, noise[i])));
   }
   return out;
 }
+
+/** One δ = z·z^j·w in float32 as every host-side δ is computed: the gate from its logit and noise (0: deterministic), times the group gate's value. */
+export const gatedDelta = (alpha: number, groupGate: number, w: number, noise = 0) => Math.fround(gateValue(alpha, noise) * groupGate) * w;
 
 /** A table cut to some of its rows (model/compact-vocabulary.ts): the full table's row of each kept row, ascending, and its row count. */
 export interface CutRows { rows: Int32Array; fullRows: number }
@@ -48,7 +51,7 @@ export function expectedDiff(w: TensorMap, alpha: TensorMap, groupAlpha: TensorM
   const out: TensorMap = new Map();
   for (const [n, wn] of w) {
     const a = alpha.get(n)!, zg = groupAlpha ? gateValue(groupAlpha.get(n)![0]) : 1;
-    out.set(n, Float32Array.from(wn, (v, i) => Math.fround(gateValue(a[i]) * zg) * v));
+    out.set(n, Float32Array.from(wn, (v, i) => gatedDelta(a[i], zg, v)));
   }
   return out;
 }

@@ -8,7 +8,7 @@ import type { CheckpointTensor } from './checkpoint.js';
 import { diffName, gateName, groupGateName } from './diff-params.js';
 import { initialModules, maskName, type Method, type PhaseKind } from './methods.js';
 import type { ModuleSpec } from '../model/modules.js';
-import { expectedDiff, type TensorMap } from './projection.js';
+import { expectedDiff, gatedDelta, type TensorMap } from './projection.js';
 import { Rng } from '../util/rng.js';
 import { gateValue } from './hard-concrete.js';
 import type { HostTensor } from '../runtime/index.js';
@@ -52,7 +52,7 @@ export function currentWeights(base: BaseModel, method: Method, kind: PhaseKind,
     deltas = new Map([...tensorsOf(base, state, diffName(''))].map(([n, w]) => [n, Float32Array.from(w, (v, i) => v * f32Of(state.get(maskName(n))!)[i])]));
   }
   if (deltas) {
-    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB at each dev evaluation).
+    // θ + δ written over δ's own array (made here for this): one base-sized set, not two (BERT-base: 418 MiB).
     for (const [n, d] of deltas) {
       const b = base.weights.get(n)!;
       for (let i = 0; i < d.length; i++) {
@@ -83,7 +83,7 @@ export function diffNonzeros(base: BaseModel, method: Method, kind: PhaseKind, s
       continue;
     }
     const a = alphas!.get(n)!, zg = groups ? gateValue(groups.get(n)![0]) : 1;
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0 && Math.fround(Math.fround(gateValue(a[i]) * zg) * w[i]) !== 0) nonzeros++;
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0 && Math.fround(gatedDelta(a[i], zg, w[i])) !== 0) nonzeros++;
   }
   return nonzeros;
 }

@@ -11,8 +11,6 @@
  */
 import { epochBatches, type Dataset } from '../data/index.js';
 import type { BaseModel } from '../model/base.js';
-import { compactVocabulary, type CompactVocabulary } from '../model/compact-vocabulary.js';
-import { TOKEN_TABLE } from '../model/layers.js';
 import type { WeightTensor } from '../model/weights.js';
 import type { PackContent } from '../packs/format.js';
 import { openStepLoop, type HostTensor, type ProviderName } from '../runtime/index.js';
@@ -37,6 +35,7 @@ import { Rng } from '../util/rng.js';
 import { currentWeights, diffNonzeros, f32Of, hostOf, initialPhaseState, stateOf, tensorsOf, type RunState } from './run-state.js';
 import { momentInputs, paramInput } from './step-graph.js';
 import { DEFAULT_ADAMW } from './adamw.js';
+import { misfit, TrainedBase } from './trained-base.js';
 import { appendGateStats, gateStats, type GateStats } from './gate-stats.js';
 import { MODULE_LR, type TrainConfig } from './train-config.js';
 
@@ -83,10 +82,6 @@ export interface TrainInput {
 
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
 
-/** A saved tensor that does not fit this run's graph (a checkpoint or L0 state of an older version, or of other data). */
-const misfit = (what: string, name: string, dims: readonly unknown[], expected: readonly unknown[]) =>
-  `the saved ${what}'s '${name}' is [${dims.join(', ')}] where this run trains [${expected.join(', ')}]: it was saved by another version of the app or for other data; start the run afresh`;
-
 export interface TrainResult {
   status: 'done';
   pack: PackContent;
@@ -124,11 +119,13 @@ export class Trainer {
   private readonly stepsOfPhase: number[];
   private readonly phaseOffset: number[];
   private readonly graphOptions: GraphOptions;
-  private vocabulary?: CompactVocabulary;
+  /** The base the phases train (trained-base.ts: diff pruning's token table cut to the looked-up rows). */
+  readonly trained: TrainedBase;
 
   constructor(private readonly input: TrainInput) {
     this.phases = methodPhases(input.config.method);
     this.graphOptions = graphOptionsOf(input.base, input.config);
+    this.trained = new TrainedBase(input.base, input.config.method, input, input.fullVocabulary);
     this.lengths = input.train.rows.map((r) => r.text.length + (r.pair?.length ?? 0));
     this.stepsOfPhase = phaseStepCounts(this.phases, input.config, this.batchesPerEpoch);
     let before = 0;
@@ -161,11 +158,7 @@ export class Trainer {
   startFromL0State(l0: L0State): void {
     const { method } = this.input.config;
     if (this.phases[0] !== 'l0' || l0.method !== method) throw new Error(`an L0 state of '${l0.method}' cannot start a '${method}' run`);
-    const weights = this.trainedBase.weights;
-    for (const [name, t] of l0.tensors) {
-      const n = name.startsWith(paramInput(diffName(''))) ? name.slice(paramInput(diffName('')).length) : undefined, w = n && weights.get(n);
-      if (w && w.dims.join('x') !== t.dims.join('x')) throw new Error(misfit('L0 state', name, t.dims, w.dims));
-    }
+    this.trained.checkFits('L0 state', l0.tensors);
     this.enterNextPhase(0, l0.tensors, new Rng(Uint32Array.from(l0.noiseRng)));
   }
 
@@ -190,7 +183,7 @@ export class Trainer {
       else meta = { ...meta, phaseIndex: pi, phaseStep: this.phaseSteps(pi) };
     }
     const lastPhase = this.phases.at(-1)!;
-    carried = this.fullTable(carried);
+    carried = this.trained.wholeState(carried);
     const { weights: all } = currentWeights(base, c.method, lastPhase, carried);
     const isModule = (n: string) => !n.startsWith('head.') && !base.weights.has(n);
     const weights = new Map([...all].filter(([n]) => !isModule(n)));
@@ -209,7 +202,7 @@ export class Trainer {
    */
   private async runPhase(pi: number, meta: Meta, carried: RunState, noiseRng: Rng):
     Promise<Cancelled | { status: 'done'; carried: RunState; devMetrics?: Metrics; lambda?: number }> {
-    const { config: c, train } = this.input, base = this.trainedBase;
+    const { config: c, train } = this.input, base = this.trained.base;
     const phaseSteps = this.phaseSteps(pi), offset = this.phaseOffset[pi], totalSteps = this.totalSteps(), kind = this.phases[pi];
     const checkpointEveryMs = 1000 * (this.input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_SECONDS);
     const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
@@ -217,7 +210,7 @@ export class Trainer {
     let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
     const extras = carried;
     const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
-    const penalised = this.penalisedCount(pg.adapted);
+    const penalised = this.trained.penalised(pg.adapted);
     const { mask: maskLr, ...lr } = { ...c.lr, ...(isModuleMethod(c.method) ? { module: c.lr.module ?? MODULE_LR[c.method] } : {}) };
     const feeds = new PhaseFeeds(base, train.task, pg, {
       maxLength: c.maxLength, lr: kind === 'mask' ? { ...lr, diff: maskLr ?? lr.diff } : lr, warmup: c.warmup,
@@ -298,34 +291,6 @@ export class Trainer {
     }
   }
 
-  /**
-   * The base the phases train: for diff pruning, with its token table cut to the rows the
-   * training and dev texts look up (model/compact-vocabulary.ts); otherwise the base itself
-   * (a dense phase's weight decay moves every row).
-   */
-  get trainedBase(): BaseModel {
-    const { base, train, dev } = this.input;
-    if (this.phases[0] !== 'l0' || this.input.fullVocabulary) return base;
-    this.vocabulary ??= compactVocabulary(base, train.task, [train.rows, dev.rows]);
-    return this.vocabulary.base;
-  }
-
-  /** Parameters of the full base's tensors `names`: the sparsity budget's d, and what λ's schedule measures E[nnz δ] against. */
-  private penalisedCount(names: readonly string[]): number {
-    return names.reduce((a, n) => a + this.input.base.weights.get(n)!.data.length, 0);
-  }
-
-  /** The final state with the token table's diff and mask back in the full table's rows (zero in the rows cut). */
-  private fullTable(state: RunState): RunState {
-    if (!this.vocabulary) return state;
-    const out: RunState = new Map(state);
-    for (const n of [paramInput(diffName(TOKEN_TABLE)), maskName(TOKEN_TABLE)]) {
-      const t = state.get(n);
-      if (t) out.set(n, { dims: [...this.input.base.weights.get(TOKEN_TABLE)!.dims], data: this.vocabulary.expand(f32Of(t)) });
-    }
-    return out;
-  }
-
   /** ONNX Runtime's CPU arena for the steps and the dev evaluation (multi-step.ts's cpuArena says when). */
   private arena(): boolean {
     return this.input.cpuArena ?? cpuArenaFor(this.input.base.weights.values());
@@ -354,7 +319,7 @@ export class Trainer {
   }
 
   private initialState(kind: PhaseKind, prev?: RunState, diffInit?: TensorMap): RunState {
-    const { train, config: c } = this.input, base = this.trainedBase;
+    const { train, config: c } = this.input, base = this.trained.base;
     const pg = buildPhaseGraph(base, train.task, c.method, kind, this.graphOptions);
     return initialPhaseState(base, pg.trainables, { ...c, module: this.graphOptions.module }, prev, diffInit);
   }
@@ -391,17 +356,16 @@ export class Trainer {
    * from them (or, maskStart 'dense', from the L0 phase's w on those positions).
    */
   private project(kind: PhaseKind, state: RunState, rng: Rng) {
-    const { config: c } = this.input, base = this.trainedBase;
+    const { config: c } = this.input, base = this.trained.base;
     let delta: TensorMap, tiebreak: TensorMap | undefined;
     if (kind === 'l0') {
       tiebreak = tensorsOf(base, state, diffName(''));
-      const v = this.vocabulary;
       delta = sampleDiff(tiebreak, tensorsOf(base, state, gateName('')),
-        c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng, (n) => (v && n === TOKEN_TABLE ? v : undefined));
+        c.method === 'diff-structured' ? tensorsOf(base, state, groupGateName('')) : undefined, rng, (n) => this.trained.cutRows(n));
     } else {
       delta = new Map([...tensorsOf(base, state, '')].map(([n, t]) => [n, Float32Array.from(t, (v, i) => v - base.weights.get(n)!.data[i])]));
     }
-    const p = projectTopK(delta, c.sparsity, tiebreak, this.penalisedCount([...delta.keys()]));
+    const p = projectTopK(delta, c.sparsity, tiebreak, this.trained.penalised([...delta.keys()]));
     // The mask zeroes w elsewhere in the step, so the dense w (maskStart 'dense') differs from the kept δ on the mask's positions only.
     // The next phase takes its w over: a copy of the L0 w (explore.ts projects one L0 state to several targets), δ's own arrays.
     const dense = kind === 'l0' && c.maskStart === 'dense' ? new Map([...tiebreak!].map(([n, t]) => [n, t.slice()])) : undefined;
