@@ -1,0 +1,138 @@
+/**
+ * The side-by-side GLUE table of docs/results.md (issue 25): every method on every task for
+ * several seeds, each cell one `taskpack train` run at the CLI's defaults, then the table.
+ *
+ *   node dist/scripts/glue-table.js run --glue ../shared/data/glue --home DIR \
+ *     [--tasks CoLA,RTE,…] [--methods full,magnitude,diff,diff-structured] [--seeds 1,2,3] [--jobs 2]
+ *   node dist/scripts/glue-table.js report --home DIR [--tasks …] [--methods …] [--seeds …]
+ *
+ * `run` is resumable: a cell whose run wrote its result.json is skipped, one cut short goes on
+ * from its last checkpoint (the run id is `<task>-<method>-s<seed>`), so a grid of many hours
+ * can span sittings. Each cell also records the commit and the machine's load beside its
+ * result (DIR/grid/<id>.json). Cells run niced, `--jobs` at a time. QNLI trains on the
+ * dev-derived split of its dev.tsv (GLUE's QNLI train set is not in the data). `report`
+ * prints a markdown table: each seed's score, mean ± sample standard deviation, δ's nonzeros
+ * before the projection, wall-clock, and the issue's two goals for the diff methods.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GLUE_TASK_METRICS, isGlueTask } from '../src-main/data/glue-tasks.js';
+import { writeFileAtomic } from '../src-main/durable/atomic.js';
+import { projectRoot } from '../src-main/paths.js';
+
+export const TABLE_TASKS = ['CoLA', 'RTE', 'MRPC', 'STS-B', 'SST-2', 'QNLI'] as const;
+export const TABLE_METHODS = ['full', 'magnitude', 'diff', 'diff-structured'] as const;
+const DIFF_METHODS = new Set(['diff', 'diff-structured']);
+
+export interface Cell { task: string; method: string; seed: number }
+export const cellId = (c: Cell) => `${c.task}-${c.method}-s${c.seed}`;
+
+/** The cells in the order they run: task by task, so that a grid cut short leaves whole tasks. */
+export function cells(tasks: string[], methods: string[], seeds: number[]): Cell[] {
+  return tasks.flatMap((task) => seeds.flatMap((seed) => methods.map((method) => ({ task, method, seed }))));
+}
+
+/** `taskpack train`'s arguments for a cell. */
+export function trainArgs(glue: string, c: Cell, out: string): string[] {
+  const files = c.task === 'QNLI' ? ['--train', join(glue, 'QNLI', 'dev.tsv')] : ['--train', join(glue, c.task, 'train.tsv'), '--dev', join(glue, c.task, 'dev.tsv')];
+  return ['train', ...files, '--method', c.method, '--seed', String(c.seed), '--run-id', cellId(c), '--out', out, '--json'];
+}
+
+interface RunResult { metrics: Record<string, number>; projection?: { nonzeroBefore: number; total: number }; steps: number; totalSeconds: number }
+interface CellRecord { commit: string; loadBefore: number[]; loadAfter: number[]; command: string[] }
+
+const resultPath = (home: string, c: Cell) => join(home, 'runs', cellId(c), 'result.json');
+const recordPath = (home: string, c: Cell) => join(home, 'grid', `${cellId(c)}.json`);
+
+async function runGrid(glue: string, home: string, todo: Cell[], jobs: number): Promise<void> {
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot() }).toString().trim();
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot() }).toString().trim()) throw new Error(`${projectRoot()} has uncommitted changes: run the grid from a clean checkout (a git worktree), so that each cell's commit says what code it ran`);
+  const pending = todo.filter((c) => !existsSync(resultPath(home, c)));
+  console.log(`${todo.length - pending.length} of ${todo.length} cells done; running ${pending.length}, ${jobs} at a time`);
+  mkdirSync(join(home, 'grid'), { recursive: true });
+  let failed = 0;
+  const worker = async () => {
+    for (let c = pending.shift(); c; c = pending.shift()) {
+      const cell = c;
+      const command = trainArgs(glue, cell, join(home, 'grid', `${cellId(cell)}.taskpack`));
+      const loadBefore = loadavg();
+      const started = Date.now();
+      const code = await new Promise<number>((done) => {
+        const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let tail = '';
+        child.stderr.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
+        child.on('close', (exit) => { if (exit !== 0) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
+      });
+      if (code !== 0) { failed++; continue; }
+      const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), command };
+      writeFileAtomic(recordPath(home, cell), `${JSON.stringify(record)}\n`);
+      console.log(`${cellId(cell)}: ${JSON.stringify(readResult(home, cell)?.metrics)} in ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  if (failed) throw new Error(`${failed} cell(s) failed; run again to retry them`);
+}
+
+const readResult = (home: string, c: Cell): RunResult | null => (existsSync(resultPath(home, c)) ? (JSON.parse(readFileSync(resultPath(home, c), 'utf8')) as RunResult) : null);
+
+/** Mean and sample standard deviation (0 for one value). */
+export function meanSd(xs: number[]): { mean: number; sd: number } {
+  const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, sd };
+}
+
+/** The markdown table of the cells run so far, one section per task. */
+export function report(home: string, tasks: string[], methods: string[], seeds: number[]): string {
+  const out: string[] = [];
+  const f1 = (x: number) => (100 * x).toFixed(1);
+  for (const task of tasks) {
+    const metric = isGlueTask(task) ? GLUE_TASK_METRICS[task][0] : 'accuracy';
+    const means = new Map<string, number>();
+    const rows: string[] = [];
+    for (const method of methods) {
+      const results = seeds.map((seed) => readResult(home, { task, method, seed }));
+      const scores = results.flatMap((r) => (r && metric in r.metrics ? [r.metrics[metric]] : []));
+      if (!scores.length) continue;
+      const { mean, sd } = meanSd(scores);
+      if (scores.length === seeds.length) means.set(method, mean);
+      const commits = [...new Set(seeds.flatMap((seed) => { const p = recordPath(home, { task, method, seed }); return existsSync(p) ? [(JSON.parse(readFileSync(p, 'utf8')) as CellRecord).commit] : []; }))];
+      const before = results.map((r) => (r?.projection ? `${(100 * r.projection.nonzeroBefore / r.projection.total).toFixed(2)} %` : '–'));
+      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? f1(r.metrics[metric]) : '·')).join(' | ')} | **${f1(mean)} ± ${f1(sd)}** | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
+    }
+    if (!rows.length) continue;
+    out.push(`### ${task} (${metric})`, '', `| method | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean ± sd | nonzero before projection | wall-clock (s) | commit |`, `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: | --- | --- | --- |`, ...rows, '');
+    const full = means.get('full'), magnitude = means.get('magnitude');
+    for (const m of methods.filter((x) => DIFF_METHODS.has(x) && means.has(x))) {
+      const x = means.get(m)!;
+      const goals = [full !== undefined ? `${f1(x - full)} against full (goal ≥ −0.5: ${x - full >= -0.005 ? 'met' : 'missed'})` : null, magnitude !== undefined ? `${f1(x - magnitude)} against magnitude (goal ≥ 0: ${x >= magnitude ? 'met' : 'missed'})` : null].filter(Boolean);
+      if (goals.length) out.push(`- ${m}: ${goals.join('; ')}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { glue: { type: 'string' }, home: { type: 'string' }, tasks: { type: 'string', default: TABLE_TASKS.join(',') }, methods: { type: 'string', default: TABLE_METHODS.join(',') }, seeds: { type: 'string', default: '1,2,3' }, jobs: { type: 'string', default: '2' } },
+  });
+  const list = (s: string) => s.split(',').filter(Boolean);
+  const tasks = list(values.tasks), methods = list(values.methods), seeds = list(values.seeds).map(Number);
+  for (const t of tasks) if (!(TABLE_TASKS as readonly string[]).includes(t)) throw new Error(`--tasks: unknown task '${t}' (one of ${TABLE_TASKS.join(', ')})`);
+  for (const s of seeds) if (!Number.isSafeInteger(s)) throw new Error(`--seeds: '${s}' is not a whole number`);
+  if (!values.home) throw new Error('--home DIR is required: the TASKPACK_HOME the runs keep their state in');
+  const home = resolve(values.home);
+  if (positionals[0] === 'run') {
+    if (!values.glue) throw new Error('run needs --glue DIR (../shared/data/glue)');
+    const jobs = Number(values.jobs);
+    if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs: '${values.jobs}' is not a positive whole number`);
+    await runGrid(resolve(values.glue), home, cells(tasks, methods, seeds), jobs);
+  } else if (positionals[0] === 'report') console.log(report(home, tasks, methods, seeds));
+  else throw new Error('usage: glue-table run|report --home DIR [--glue DIR] [--tasks …] [--methods …] [--seeds …] [--jobs N]');
+}
