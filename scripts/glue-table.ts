@@ -3,7 +3,8 @@
  * several seeds, each cell one `taskpack train` run at the CLI's defaults, then the table.
  *
  *   node dist/scripts/glue-table.js run --glue ../shared/data/glue --home DIR \
- *     [--tasks CoLA,RTE,…] [--methods full,magnitude,diff,diff-structured] [--seeds 1,2,3] [--jobs 2]
+ *     [--tasks CoLA,RTE,…] [--methods full,magnitude,diff,diff-structured] [--seeds 1,2,3] [--jobs 2] \
+ *     [--variant 'NAME=--method M --flag value …' …]
  *   node dist/scripts/glue-table.js report --home DIR [--tasks …] [--methods …] [--seeds …]
  *
  * `run` is resumable: a cell whose run wrote its result.json is skipped, one cut short goes on
@@ -11,6 +12,8 @@
  * can span sittings. Each cell also records the commit and the machine's load beside its
  * result (DIR/grid/<id>.json). Cells run niced, `--jobs` at a time. QNLI trains on the
  * dev-derived split of its dev.tsv (GLUE's QNLI train set is not in the data). `report`
+ * A `--variant` is a named set of `taskpack train` options that `--methods` can then list
+ * beside the methods (an ablation's rows in the same table). `report`
  * prints a markdown table: each seed's score, mean ± sample standard deviation, δ's nonzeros
  * before the projection, wall-clock, and the issue's two goals for the diff methods.
  */
@@ -26,7 +29,6 @@ import { projectRoot } from '../src-main/paths.js';
 
 export const TABLE_TASKS = ['CoLA', 'RTE', 'MRPC', 'STS-B', 'SST-2', 'QNLI'] as const;
 export const TABLE_METHODS = ['full', 'magnitude', 'diff', 'diff-structured'] as const;
-const DIFF_METHODS = new Set(['diff', 'diff-structured']);
 
 export interface Cell { task: string; method: string; seed: number }
 export const cellId = (c: Cell) => `${c.task}-${c.method}-s${c.seed}`;
@@ -36,19 +38,33 @@ export function cells(tasks: string[], methods: string[], seeds: number[]): Cell
   return tasks.flatMap((task) => seeds.flatMap((seed) => methods.map((method) => ({ task, method, seed }))));
 }
 
-/** `taskpack train`'s arguments for a cell. */
-export function trainArgs(glue: string, c: Cell, out: string): string[] {
-  const files = c.task === 'QNLI' ? ['--train', join(glue, 'QNLI', 'dev.tsv')] : ['--train', join(glue, c.task, 'train.tsv'), '--dev', join(glue, c.task, 'dev.tsv')];
-  return ['train', ...files, '--method', c.method, '--seed', String(c.seed), '--run-id', cellId(c), '--out', out, '--json'];
+/** Named option sets: `NAME=--method M --flag value …` → { NAME: [options] }. */
+export function parseVariants(specs: string[]): Record<string, string[]> {
+  const variants: Record<string, string[]> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z0-9][\w.+-]*)=(.+)$/.exec(spec.trim());
+    if (!m) throw new Error(`--variant '${spec}': expected NAME=--method M [--flag value …]`);
+    const args = m[2].trim().split(/\s+/);
+    if (!args.includes('--method')) throw new Error(`--variant ${m[1]}: its options must name a --method`);
+    variants[m[1]] = args;
+  }
+  return variants;
 }
 
-interface RunResult { metrics: Record<string, number>; projection?: { nonzeroBefore: number; total: number }; steps: number; totalSeconds: number }
+/** `taskpack train`'s arguments for a cell: its method, or the variant of that name. */
+export function trainArgs(glue: string, c: Cell, out: string, variants: Record<string, string[]> = {}): string[] {
+  const files = c.task === 'QNLI' ? ['--train', join(glue, 'QNLI', 'dev.tsv')] : ['--train', join(glue, c.task, 'train.tsv'), '--dev', join(glue, c.task, 'dev.tsv')];
+  const method = variants[c.method] ?? ['--method', c.method];
+  return ['train', ...files, ...method, '--seed', String(c.seed), '--run-id', cellId(c), '--out', out, '--json'];
+}
+
+interface RunResult { method: string; metrics: Record<string, number>; projection?: { nonzeroBefore: number; total: number }; steps: number; totalSeconds: number }
 interface CellRecord { commit: string; loadBefore: number[]; loadAfter: number[]; command: string[] }
 
 const resultPath = (home: string, c: Cell) => join(home, 'runs', cellId(c), 'result.json');
 const recordPath = (home: string, c: Cell) => join(home, 'grid', `${cellId(c)}.json`);
 
-async function runGrid(glue: string, home: string, todo: Cell[], jobs: number): Promise<void> {
+async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, variants: Record<string, string[]>): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot() }).toString().trim();
   if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot() }).toString().trim()) throw new Error(`${projectRoot()} has uncommitted changes: run the grid from a clean checkout (a git worktree), so that each cell's commit says what code it ran`);
   const pending = todo.filter((c) => !existsSync(resultPath(home, c)));
@@ -58,7 +74,7 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number): 
   const worker = async () => {
     for (let c = pending.shift(); c; c = pending.shift()) {
       const cell = c;
-      const command = trainArgs(glue, cell, join(home, 'grid', `${cellId(cell)}.taskpack`));
+      const command = trainArgs(glue, cell, join(home, 'grid', `${cellId(cell)}.taskpack`), variants);
       const loadBefore = loadavg();
       const started = Date.now();
       const code = await new Promise<number>((done) => {
@@ -93,6 +109,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
   for (const task of tasks) {
     const metric = isGlueTask(task) ? GLUE_TASK_METRICS[task][0] : 'accuracy';
     const means = new Map<string, number>();
+    const diffRows = new Set<string>(); // rows (methods or variants) whose runs are diff pruning
     const rows: string[] = [];
     for (const method of methods) {
       const results = seeds.map((seed) => readResult(home, { task, method, seed }));
@@ -100,6 +117,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
       if (!scores.length) continue;
       const { mean, sd } = meanSd(scores);
       if (scores.length === seeds.length) means.set(method, mean);
+      if (results.some((r) => r?.method === 'diff' || r?.method === 'diff-structured')) diffRows.add(method);
       const commits = [...new Set(seeds.flatMap((seed) => { const p = recordPath(home, { task, method, seed }); return existsSync(p) ? [(JSON.parse(readFileSync(p, 'utf8')) as CellRecord).commit] : []; }))];
       const before = results.map((r) => (r?.projection ? `${(100 * r.projection.nonzeroBefore / r.projection.total).toFixed(2)} %` : '–'));
       rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? f1(r.metrics[metric]) : '·')).join(' | ')} | **${f1(mean)} ± ${f1(sd)}** | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
@@ -107,9 +125,9 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
     if (!rows.length) continue;
     out.push(`### ${task} (${metric})`, '', `| method | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean ± sd | nonzero before projection | wall-clock (s) | commit |`, `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: | --- | --- | --- |`, ...rows, '');
     const full = means.get('full'), magnitude = means.get('magnitude');
-    for (const m of methods.filter((x) => DIFF_METHODS.has(x) && means.has(x))) {
+    for (const m of methods.filter((x) => diffRows.has(x) && means.has(x))) {
       const x = means.get(m)!;
-      const goals = [full !== undefined ? `${f1(x - full)} against full (goal ≥ −0.5: ${x - full >= -0.005 ? 'met' : 'missed'})` : null, magnitude !== undefined ? `${f1(x - magnitude)} against magnitude (goal ≥ 0: ${x >= magnitude ? 'met' : 'missed'})` : null].filter(Boolean);
+      const goals = [full !== undefined ? `${f1(x - full)} against full (goal ≥ −0.5: ${x - full >= -0.005 - 1e-12 ? 'met' : 'missed'})` : null, magnitude !== undefined ? `${f1(x - magnitude)} against magnitude (goal ≥ 0: ${x >= magnitude ? 'met' : 'missed'})` : null].filter(Boolean);
       if (goals.length) out.push(`- ${m}: ${goals.join('; ')}`);
     }
     out.push('');
@@ -120,7 +138,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { glue: { type: 'string' }, home: { type: 'string' }, tasks: { type: 'string', default: TABLE_TASKS.join(',') }, methods: { type: 'string', default: TABLE_METHODS.join(',') }, seeds: { type: 'string', default: '1,2,3' }, jobs: { type: 'string', default: '2' } },
+    options: { glue: { type: 'string' }, home: { type: 'string' }, tasks: { type: 'string', default: TABLE_TASKS.join(',') }, methods: { type: 'string', default: TABLE_METHODS.join(',') }, seeds: { type: 'string', default: '1,2,3' }, jobs: { type: 'string', default: '2' }, variant: { type: 'string', multiple: true, default: [] } },
   });
   const list = (s: string) => s.split(',').filter(Boolean);
   const tasks = list(values.tasks), methods = list(values.methods), seeds = list(values.seeds).map(Number);
@@ -128,11 +146,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   for (const s of seeds) if (!Number.isSafeInteger(s)) throw new Error(`--seeds: '${s}' is not a whole number`);
   if (!values.home) throw new Error('--home DIR is required: the TASKPACK_HOME the runs keep their state in');
   const home = resolve(values.home);
+  const variants = parseVariants(values.variant);
+  for (const m of methods) if (!(TABLE_METHODS as readonly string[]).includes(m) && !variants[m]) throw new Error(`--methods: '${m}' is neither one of ${TABLE_METHODS.join(', ')} nor a --variant`);
   if (positionals[0] === 'run') {
     if (!values.glue) throw new Error('run needs --glue DIR (../shared/data/glue)');
     const jobs = Number(values.jobs);
     if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs: '${values.jobs}' is not a positive whole number`);
-    await runGrid(resolve(values.glue), home, cells(tasks, methods, seeds), jobs);
+    await runGrid(resolve(values.glue), home, cells(tasks, methods, seeds), jobs, variants);
   } else if (positionals[0] === 'report') console.log(report(home, tasks, methods, seeds));
-  else throw new Error('usage: glue-table run|report --home DIR [--glue DIR] [--tasks …] [--methods …] [--seeds …] [--jobs N]');
+  else throw new Error('usage: glue-table run|report --home DIR [--glue DIR] [--tasks …] [--methods …] [--seeds …] [--jobs N] [--variant NAME=OPTIONS …]');
 }
