@@ -23,7 +23,7 @@
  * time: TRAIN_MEMORY_ROWS=diff,infer (default: all), TRAIN_MEMORY_STEPS (default 20 on the
  * shipped base, 2 on BERT-base), TRAIN_MEMORY_HOME=DIR keeps the imported base (and the
  * packs the infer row reads) between calls, TRAIN_MEMORY_ARENA=0|1 overrides the trainer's
- * choice of ONNX Runtime's CPU arena, TRAIN_MEMORY_MOMENTS=float32|float16 the method's
+ * choice of ONNX Runtime's CPU arena, TRAIN_MEMORY_STEPS_PER_RUN its steps per run (multi-step.ts), TRAIN_MEMORY_MOMENTS=float32|float16 the method's
  * default Adam moment type (train/methods.ts's defaultMoments). Rows measured earlier stay in the results file
  * until measured again.
  * Run alone: `npx tsx bench/train-memory.ts` → bench/results/train-memory.json.
@@ -97,6 +97,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
     base, train, dev, runDir: join(home, 'runs', `${method}-${Date.now()}`),
     config: { ...DEFAULT_CONFIG, method, maxSteps: s.steps, batchSize: BATCH, moments },
     ...(process.env.TRAIN_MEMORY_ARENA ? { cpuArena: process.env.TRAIN_MEMORY_ARENA === '1' } : {}),
+    ...(process.env.TRAIN_MEMORY_STEPS_PER_RUN ? { stepsPerRun: Number(process.env.TRAIN_MEMORY_STEPS_PER_RUN) } : {}),
     onEvent: (e) => {
       // Where a peak after the steps falls: the first phase's dev evaluation, the projection, or the phase after.
       if (e.kind === 'eval' && e.step === trainer.phaseSteps()) evaluatedPeak = procStatus().VmHWM;
@@ -117,7 +118,7 @@ async function measureTraining(method: Method, s: Setup, home: string): Promise<
   if (s.base !== SHIPPED.base) writeFileSync(packFile(home, method), encodePack(r.pack));
   return {
     source, train_rows: train.rows.length, dev_rows: dev.rows.length, steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(trainer.trained.base, train.task, method, moments), token_rows: trainer.trained.base.weights.get(TOKEN_TABLE)!.dims[0],
+    step_seconds: +stepSeconds.toFixed(2), cpu_arena: process.env.TRAIN_MEMORY_ARENA ?? 'default', steps_per_run: process.env.TRAIN_MEMORY_STEPS_PER_RUN ?? 'default', malloc: mallocSettings(), moments, base_bytes: baseBytes(base.weights.values()), state_bytes: stateBytes(trainer.trained.base, train.task, method, moments), token_rows: trainer.trained.base.weights.get(TOKEN_TABLE)!.dims[0],
     loaded_bytes: loaded, steady_bytes: steady, steady_js_buffers_bytes: jsBuffers, steps_peak_bytes: stepsPeak,
     ...(projectedPeak ? { evaluated_peak_bytes: evaluatedPeak, projected_rss_bytes: projectedRss, projected_peak_bytes: projectedPeak } : {}), peak_bytes: end.VmHWM,
   };
