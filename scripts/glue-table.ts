@@ -10,7 +10,7 @@
  * `run` is resumable: a cell whose run wrote its result.json is skipped, one cut short goes on
  * from its last checkpoint (the run id is `<task>-<method>-s<seed>`), so a grid of many hours
  * can span sittings. Each cell also records the commit and the machine's load beside its
- * result (DIR/grid/<id>.json). Cells run niced, `--jobs` at a time. QNLI trains on the
+ * result (DIR/grid/<id>.json) and its progress (DIR/grid/<id>.log: each dev evaluation). Cells run niced, `--jobs` at a time. QNLI trains on the
  * dev-derived split of its dev.tsv (GLUE's QNLI train set is not in the data). `report`
  * A `--variant` is a named set of `taskpack train` options that `--methods` can then list
  * beside the methods (an ablation's rows in the same table). `report`
@@ -18,7 +18,7 @@
  * before the projection, wall-clock, and the issue's two goals for the diff methods.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,8 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
       const code = await new Promise<number>((done) => {
         const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
         let tail = '';
+        const log = createWriteStream(join(home, 'grid', `${cellId(cell)}.log`), { flags: 'a' }); // the run's progress, appended across resumptions
+        child.stderr.pipe(log);
         child.stderr.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
         child.on('close', (exit) => { if (exit !== 0) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
       });
