@@ -2,7 +2,7 @@
  * λ of the L0 phase, step by step. 'constant' keeps the configured λ. 'target' steers it
  * so that the L0 phase itself ends near the target sparsity t: with one fixed λ the phase
  * ends anywhere from 0.14 % (CoLA) to 37 % (STS-B) of δ nonzero on the shipped base, and
- * unstructured gates hardly prune at all (docs/results.md); the projection then prunes
+ * unstructured gates hardly prune at all (docs/results-history.md); the projection then prunes
  * what the gates kept, or fills with untrained zeros what they closed.
  *
  * The expected density ρ = E[nnz δ]/d (diff-params.ts) is made to follow the cubic
@@ -28,7 +28,7 @@ export const isLambdaSchedule = (s: string): s is LambdaSchedule => (LAMBDA_SCHE
 
 /**
  * 'target' for unstructured gates, which at one λ hardly prune (CoLA: 4.0 MCC against 15.7
- * with the schedule, docs/results.md). Structured gates stay 'constant': below the size of
+ * with the schedule, docs/results-history.md). Structured gates stay 'constant': below the size of
  * every weight matrix (0.5 % of the shipped base is 34,879 weights, its smallest matrix
  * 131,072) they meet a target only in expectation, each matrix's group gate nearly shut,
  * and the one sample the projection draws shuts them all.

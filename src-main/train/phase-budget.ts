@@ -1,7 +1,7 @@
 /**
  * How many steps each phase of a run takes: its epochs of the training set's batches, at
  * most `maxSteps`. The fixed-mask phase may run its own epochs (`maskEpochs`), by default
- * the other phases' (the paper's 5 for small sets scored lower here: docs/results.md).
+ * the other phases' (the paper's 5 for small sets scored lower here: docs/results-history.md).
  */
 import type { PhaseKind } from './methods.js';
 import type { TrainConfig } from './train-config.js';
