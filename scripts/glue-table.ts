@@ -122,7 +122,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
       if (results.some((r) => r?.method === 'diff' || r?.method === 'diff-structured')) diffRows.add(method);
       const commits = [...new Set(seeds.flatMap((seed) => { const p = recordPath(home, { task, method, seed }); return existsSync(p) ? [(JSON.parse(readFileSync(p, 'utf8')) as CellRecord).commit] : []; }))];
       const before = results.map((r) => (r?.projection ? `${(100 * r.projection.nonzeroBefore / r.projection.total).toFixed(2)} %` : '–'));
-      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? f1(r.metrics[metric]) : '·')).join(' | ')} | **${f1(mean)} ± ${f1(sd)}** | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
+      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? f1(r.metrics[metric]) : '·')).join(' | ')} | ${scores.length === seeds.length ? `**${f1(mean)} ± ${f1(sd)}**` : `${f1(mean)} (${scores.length} of ${seeds.length})`} | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
     }
     if (!rows.length) continue;
     out.push(`### ${task} (${metric})`, '', `| method | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean ± sd | nonzero before projection | wall-clock (s) | commit |`, `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: | --- | --- | --- |`, ...rows, '');
@@ -149,8 +149,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (!values.home) throw new Error('--home DIR is required: the TASKPACK_HOME the runs keep their state in');
   const home = resolve(values.home);
   const variants = parseVariants(values.variant);
-  for (const m of methods) if (!(TABLE_METHODS as readonly string[]).includes(m) && !variants[m]) throw new Error(`--methods: '${m}' is neither one of ${TABLE_METHODS.join(', ')} nor a --variant`);
   if (positionals[0] === 'run') {
+    for (const m of methods) if (!(TABLE_METHODS as readonly string[]).includes(m) && !variants[m]) throw new Error(`--methods: '${m}' is neither one of ${TABLE_METHODS.join(', ')} nor a --variant`);
     if (!values.glue) throw new Error('run needs --glue DIR (../shared/data/glue)');
     const jobs = Number(values.jobs);
     if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs: '${values.jobs}' is not a positive whole number`);

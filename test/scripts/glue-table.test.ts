@@ -52,7 +52,7 @@ test("the report: each seed's score, mean ± sd, nonzeros before projection, and
   assert.doesNotMatch(md, /### RTE/); // nothing run there
   assert.match(md, /\| full \| 20\.0 \| 18\.0 \| \*\*19\.0 ± 1\.4\*\* \| –, – \| 12, 12 \|/);
   assert.match(md, /\| diff \| 19\.0 \| 18\.0 \| \*\*18\.5 ± 0\.7\*\* \| 0\.50 %, 0\.60 % \|/);
-  assert.match(md, /\| ds-add \| 10\.0 \| · \|/);
+  assert.match(md, /\| ds-add \| 10\.0 \| · \| 10\.0 \(1 of 2\) \|/);
   assert.match(md, /- diff: -0\.5 against full \(goal ≥ −0\.5: met\); 2\.5 against magnitude \(goal ≥ 0: met\)/);
   assert.doesNotMatch(md, /- ds-add:/);
   writeResult('CoLA-ds-add-s2', 'diff-structured', { mcc: 0.12 }, 40);
