@@ -30,10 +30,14 @@ export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8,
  * 6.1e-5/S = 3.7e-9·c, below ε = 1e-8, so values that Adam's update can tell from ε keep
  * 11 significant bits. v itself spans the square of that range (1e-17 … c²): stored as v, it
  * would flush to 0 where m does not, and m/(0 + ε) is a step of ~lr·m/ε instead of ~lr.
- * √v decays by √β₂ = 1 − 5e-4 a step, which float16's half-ulp (2⁻¹² … 2⁻¹¹ = 4.9e-4)
- * resolves; bfloat16 (8 bits: half-ulp ≥ 2⁻⁹ = 2e-3) would round even v's 1 − β₂ = 1e-3
+ * √v decays by √β₂ = 1 − 5e-4 a step, at least float16's relative half-ulp (2⁻¹² … 2⁻¹¹),
+ * so a decaying √v moves by one ulp a step: 1 − 4.9e-4 … 1 − 9.8e-4, up to twice the decay
+ * (after a burst of large gradients √v forgets it about 1.4 × as fast; a simulation of 2,500
+ * quiet steps ends at 0.65 × float32's √v), and while g² is near v, changes under half an ulp
+ * round away. bfloat16 (8 bits: half-ulp ≥ 2⁻⁹ = 2e-3) would round even v's 1 − β₂ = 1e-3
  * away, so its v would never decay. S cancels in m/(√v + ε) (ε is scaled by S too): the
- * update is AdamW's, with the moments rounded to 11 bits each step.
+ * update is AdamW's, with the moments rounded to 11 bits each step (dev scores against
+ * float32 moments: docs/benchmarks.md and docs/results.md).
  */
 export function halfScale(clipNorm: number): number {
   if (!(clipNorm > 0)) throw new Error('float16 Adam moments need gradient clipping (clipNorm > 0): their range is set by it');

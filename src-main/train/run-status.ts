@@ -9,6 +9,7 @@ export interface RunProgress {
   phaseIndex: number;
   step: number;
   totalSteps: number;
+  /** 0-based, within the phase (shown 1-based). */
   epoch: number;
   loss: number;
   taskLoss: number;

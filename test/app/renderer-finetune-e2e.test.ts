@@ -70,7 +70,7 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
     baseId: 'bert-mini', provider: 'webgpu',
   });
   assert.match(await run.innerText(), /reviews · diff[\s\S]*900 training rows, 100 dev · cpu/);
-  assert.match(await run.innerText(), /Step 40 of 40 · fixed mask phase, epoch 1 · loss 0\.1400/);
+  assert.match(await run.innerText(), /Step 40 of 40 · fixed mask phase, epoch 2 · loss 0\.1400/);
   assert.equal(await run.locator('canvas').count() > 0, true, 'the loss chart');
   const evals = await run.locator('table.evals tbody tr').allInnerTexts();
   assert.deepEqual(evals.map((r) => r.replace(/\s+/g, ' ').trim()), ['L0 gates phase 20 accuracy 81.0 52,000', 'fixed mask phase 40 accuracy 84.2 34,879']);

@@ -180,7 +180,7 @@ function logEvent(log: (line: string) => void, e: JobEvent, method: string, runI
     for (const w of e.warnings) log(`warning: ${w}`);
   }
   else if (e.kind === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) {
-    log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
+    log(`  [${e.phase}] step ${e.step}/${e.totalSteps} epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} task ${e.taskLoss.toFixed(4)}${e.expectedL0 !== undefined ? ` E[L0] ${Math.round(e.expectedL0)}` : ''}${e.expectedNonzeros !== undefined ? ` E[nnz δ] ${Math.round(e.expectedNonzeros)}` : ''}${e.lambda !== undefined ? ` λ ${e.lambda.toExponential(2)}` : ''} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} ex/s ETA ${Math.round(e.etaSeconds)} s`);
   } else if (e.kind === 'eval') {
     log(`  [${e.phase}] dev at step ${e.step}: ${JSON.stringify(e.metrics)} (${e.nonzeros} nonzeros)`);
     // The gates' regime (gate-stats.ts; also in the run's gates.json).
