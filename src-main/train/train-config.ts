@@ -45,7 +45,7 @@ export interface TrainConfig {
   warmup: number;
   /** The gates' rate: on the shared warm-up and decay, or constant (the official code's). */
   gateSchedule: GateSchedule;
-  /** The structured L0 penalty: the paper's product or the official code's sum (diff-params.ts). */
+  /** The structured L0 penalty: the official code's sum (the default: docs/results.md) or the paper's product (diff-params.ts). */
   penalty: StructuredPenalty;
   /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
   clip: ClipMode;
@@ -64,7 +64,7 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
-  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'product', clip: 'global', maskStart: 'sampled',
+  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'additive', clip: 'global', maskStart: 'sampled',
   weightDecay: 0.01, moments: 'float32', alphaInit: 5, rank: 8, loraAlpha: 8, loraTargets: 'qv',
   evalEvery: 0, valueEncoding: 'float16',
 };

@@ -106,8 +106,10 @@ test('each L0 evaluation records E[L0] per tensor and the gates\' √v̂ against
   assert.ok(existsSync(gateStatsPath(runDir)));
   assert.deepEqual(saved, evals.map((e) => e.gates));
   assert.deepEqual(saved.map((s) => s.step), [2, 4]);
-  // E[L0] from the recorded per-tensor sums after 2 steps against the graph's own (float32) in step 3, from the same α.
-  const fromStats = Object.values(saved[0].tensors).reduce((a, t) => a + t.expectedL0 * t.groupOpen!, 0);
+  // E[L0] from the recorded per-tensor sums after 2 steps against the graph's own (float32) in step 3, from the same α
+  // (the default structured penalty, additive: Σ_τ [Σ_i σ(α_i − c) + σ(α^j − c)]).
+  assert.equal(TINY.penalty, 'additive');
+  const fromStats = Object.values(saved[0].tensors).reduce((a, t) => a + t.expectedL0 + t.groupOpen!, 0);
   const inGraph = events.filter((e) => e.kind === 'step' && e.step === 3).map((e) => e.kind === 'step' && e.expectedL0)[0] as number;
   assert.ok(Math.abs(fromStats - inGraph) <= 1e-3 * inGraph, `${fromStats} vs ${inGraph}`);
   const last = saved[1];

@@ -109,7 +109,7 @@ test('CLI: --recipe reference sets its switches in job.json, explicit options ov
   const d = await cli(home, ...args, '--run-id', 'def', '--out', join(home, 'def.taskpack'));
   assert.equal(d.code, EXIT_OK, d.stderr);
   const def = JSON.parse(readFileSync(join(home, 'runs', 'def', 'job.json'), 'utf8'));
-  assert.deepEqual([def.config.penalty, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask], ['product', 'shared', 'global', 'sampled', undefined]);
+  assert.deepEqual([def.config.method, def.config.penalty, def.config.lambdaSchedule, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask], ['diff-structured', 'additive', 'target', 'shared', 'global', 'sampled', undefined]);
   for (const [flag, value, message] of [['--penalty', 'sum', /--penalty must be one of product, additive, got 'sum'/], ['--recipe', 'paper', /--recipe must be one of default, reference/],
     ['--layer-penalty', '1,x', /--layer-penalty must be comma-separated/],
     ['--layer-penalty', '1,2', /--layer-penalty: the per-layer penalty takes \d+ factors \(embeddings, \d+ layers, the rest\), got 2/]] as const) {
