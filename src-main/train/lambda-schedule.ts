@@ -31,8 +31,8 @@ export const isLambdaSchedule = (s: string): s is LambdaSchedule => (LAMBDA_SCHE
  * against 15.7 with the schedule, docs/results-history.md). Structured gates under the
  * additive penalty (their default, train-config.ts) keep their group gates open and prune
  * with their element gates, so the schedule brings δ to the target inside the L0 phase
- * (CoLA, three seeds: 0.47 % before the projection, 14.6 ± 1.1 MCC against 13.3 ± 3.6 for
- * the product penalty at a constant λ, which ends at 0.12 % or 1.9 %: docs/results.md). Under
+ * (CoLA, three seeds: 0.47 % before the projection, 14.6 ± 1.1 MCC against 13.3 ± 3.5 for
+ * the product penalty at a constant λ, which ends anywhere from 0.10 % to 16.9 %: docs/results.md). Under
  * the product penalty the schedule does not help: below the size of every weight matrix
  * (0.5 % of the shipped base is 34,879 weights, its smallest matrix 131,072) it meets the
  * target only in expectation, each group gate nearly shut.
