@@ -107,7 +107,7 @@ export function meanSd(xs: number[]): { mean: number; sd: number } {
 /** The markdown table of the cells run so far, one section per task. */
 export function report(home: string, tasks: string[], methods: string[], seeds: number[]): string {
   const out: string[] = [];
-  const f1 = (x: number) => (100 * x).toFixed(1);
+  const pct = (x: number) => (100 * x).toFixed(1);
   for (const task of tasks) {
     const metric = isGlueTask(task) ? GLUE_TASK_METRICS[task][0] : 'accuracy';
     const means = new Map<string, number>();
@@ -122,14 +122,14 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
       if (results.some((r) => r?.method === 'diff' || r?.method === 'diff-structured')) diffRows.add(method);
       const commits = [...new Set(seeds.flatMap((seed) => { const p = recordPath(home, { task, method, seed }); return existsSync(p) ? [(JSON.parse(readFileSync(p, 'utf8')) as CellRecord).commit] : []; }))];
       const before = results.map((r) => (r?.projection ? `${(100 * r.projection.nonzeroBefore / r.projection.total).toFixed(2)} %` : '–'));
-      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? f1(r.metrics[metric]) : '·')).join(' | ')} | ${scores.length === seeds.length ? `**${f1(mean)} ± ${f1(sd)}**` : `${f1(mean)} (${scores.length} of ${seeds.length})`} | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
+      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? pct(r.metrics[metric]) : '·')).join(' | ')} | ${scores.length === seeds.length ? `**${pct(mean)} ± ${pct(sd)}**` : `${pct(mean)} (${scores.length} of ${seeds.length})`} | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
     }
     if (!rows.length) continue;
     out.push(`### ${task} (${metric})`, '', `| method | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean ± sd | nonzero before projection | wall-clock (s) | commit |`, `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: | --- | --- | --- |`, ...rows, '');
     const full = means.get('full'), magnitude = means.get('magnitude');
     for (const m of methods.filter((x) => diffRows.has(x) && means.has(x))) {
       const x = means.get(m)!;
-      const goals = [full !== undefined ? `${f1(x - full)} against full (goal ≥ −0.5: ${x - full >= -0.005 - 1e-12 ? 'met' : 'missed'})` : null, magnitude !== undefined ? `${f1(x - magnitude)} against magnitude (goal ≥ 0: ${x >= magnitude ? 'met' : 'missed'})` : null].filter(Boolean);
+      const goals = [full !== undefined ? `${pct(x - full)} against full (goal ≥ −0.5: ${x - full >= -0.005 - 1e-12 ? 'met' : 'missed'})` : null, magnitude !== undefined ? `${pct(x - magnitude)} against magnitude (goal ≥ 0: ${x >= magnitude ? 'met' : 'missed'})` : null].filter(Boolean);
       if (goals.length) out.push(`- ${m}: ${goals.join('; ')}`);
     }
     out.push('');

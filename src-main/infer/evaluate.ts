@@ -15,7 +15,7 @@ import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { computeMetrics, metricNames, type Metrics } from '../data/metrics.js';
-import { GLUE_TASK_METRICS, type GlueTask, type MetricName } from '../data/glue-tasks.js';
+import type { GlueTask, MetricName } from '../data/glue-tasks.js';
 import { Rng } from '../util/rng.js';
 
 export const SCORES_OUTPUT = 'scores';
@@ -95,21 +95,20 @@ export function predictionsOf(scores: Float32Array, task: TaskSpec): Float64Arra
 }
 
 /**
- * GLUE metrics of `scores` against the rows' labels: the file's GLUE task's, else `trained`
- * (the metrics a pack was evaluated with when it was trained: a CoLA pack reports MCC on a
- * renamed or headerless CoLA file too), else the task type's.
+ * GLUE metrics of `scores` against the rows' labels: the file's GLUE task's, else those of
+ * `trainedWith` (a pack's recorded dev metrics: a CoLA pack reports MCC on a renamed or
+ * headerless CoLA file too), else the task type's.
  */
-export function metricsOf(scores: Float32Array, rows: readonly { label: number }[], task: TaskSpec, glue?: GlueTask, trained: readonly MetricName[] = []): Metrics {
+export function metricsOf(scores: Float32Array, rows: readonly { label: number }[], task: TaskSpec, glue?: GlueTask, trainedWith: Record<string, number> = {}): Metrics {
+  const trained = trainedMetricNames(trainedWith, task);
   const names = glue || trained.length === 0 ? metricNames(task, glue) : trained;
   return computeMetrics(names, predictionsOf(scores, task), Float64Array.from(rows, (r) => r.label));
 }
 
-const METRIC_NAMES = new Set<string>(Object.values(GLUE_TASK_METRICS).flat());
-
-/** The metric names of a pack's recorded dev metrics that apply to its task type, in GLUE's order. */
+/** The names among a pack's recorded dev metrics that apply to its task type, in GLUE's order. */
 export function trainedMetricNames(devMetrics: Record<string, number>, task: TaskSpec): MetricName[] {
-  const allowed: readonly string[] = task.type === 'regression' ? ['pearson', 'spearman'] : ['mcc', 'f1', 'accuracy'];
-  return allowed.filter((n): n is MetricName => METRIC_NAMES.has(n) && n in devMetrics);
+  const allowed: MetricName[] = task.type === 'regression' ? ['pearson', 'spearman'] : ['mcc', 'f1', 'accuracy'];
+  return allowed.filter((n) => n in devMetrics);
 }
 
 /** Softmax of one row's logits. */

@@ -19,7 +19,7 @@ import type { PackContent } from '../packs/format.js';
 import { PackStore } from '../packs/store.js';
 import { LiveBase, patchWeights, preparePatch, type PreparedPatch } from '../packs/swap.js';
 import type { ProviderName } from '../runtime/index.js';
-import { metricsOf, Predictor, softmax, trainedMetricNames } from './evaluate.js';
+import { metricsOf, Predictor, softmax } from './evaluate.js';
 import type { GlueTask } from '../data/glue-tasks.js';
 import type { Metrics } from '../data/metrics.js';
 import { adapterGraph, importForPack, taskSpecOfPack } from './pack-inference.js';
@@ -105,7 +105,7 @@ export class PackHost {
       ds = await withUploadedFile(fileName, bytes, (path) => importForPack(path, content, glue ? { glue } : {}, fileName));
       return ds.rows;
     });
-    return { id, metrics: metricsOf(scores, ds!.rows, ready.task, ds!.source.glue, trainedMetricNames(ready.content.provenance.devMetrics, ready.task)), n: ds!.rows.length };
+    return { id, metrics: metricsOf(scores, ds!.rows, ready.task, ds!.source.glue, ready.content.provenance.devMetrics), n: ds!.rows.length };
   }
 
   /** Activate pack `id`, take the rows `rowsFor` gives for it (it may refuse them), and score them with the pack's head. */

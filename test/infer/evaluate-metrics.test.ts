@@ -15,10 +15,10 @@ test("a pack's recorded dev metrics name its evaluation's metrics where the file
   assert.deepEqual(trainedMetricNames({ pearson: 0.8, spearman: 0.79, mcc: 1 }, regression), ['pearson', 'spearman']);
   assert.deepEqual(trainedMetricNames({ loss: 0.3 }, classes), []);
 
-  const mcc = metricsOf(scores, rows, classes, undefined, ['mcc']);
+  const mcc = metricsOf(scores, rows, classes, undefined, { mcc: 0.17 });
   assert.deepEqual(Object.keys(mcc), ['mcc']);
   assert.ok(Math.abs(mcc.mcc! - 1 / Math.sqrt(3)) < 1e-12);
   assert.deepEqual(metricsOf(scores, rows, classes), { accuracy: 0.75 }, 'nothing recorded: the task type\'s');
-  assert.deepEqual(metricsOf(scores, rows, classes, undefined, []), { accuracy: 0.75 });
-  assert.deepEqual(metricsOf(scores, rows, classes, 'SST-2', ['mcc']), { accuracy: 0.75 }, 'a GLUE file: its task\'s metrics');
+  assert.deepEqual(metricsOf(scores, rows, classes, undefined, { loss: 0.3 }), { accuracy: 0.75 });
+  assert.deepEqual(metricsOf(scores, rows, classes, 'SST-2', { mcc: 0.17 }), { accuracy: 0.75 }, 'a GLUE file: its task\'s metrics');
 });

@@ -1,7 +1,7 @@
 /** `taskpack eval --pack PACK --data FILE`: GLUE metrics of a pack on a labelled file. */
 import { existsSync, readFileSync } from 'node:fs';
 import { readingWarnings } from '../../data/index.js';
-import { metricsOf, trainedMetricNames } from '../../infer/evaluate.js';
+import { metricsOf } from '../../infer/evaluate.js';
 import { importForPack, PackPredictor } from '../../infer/pack-inference.js';
 import { UsageError, type CommandSpec } from '../command.js';
 
@@ -24,7 +24,7 @@ export const evalCommand: CommandSpec = {
     try {
       const col = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
       const ds = importForPack(values.data, model.content, { textCol: col('text-col'), pairCol: col('pair-col'), labelCol: col('label-col') });
-      const metrics = metricsOf(await model.scores(ds.rows), ds.rows, model.task, ds.source.glue, trainedMetricNames(model.content.provenance.devMetrics, model.task));
+      const metrics = metricsOf(await model.scores(ds.rows), ds.rows, model.task, ds.source.glue, model.content.provenance.devMetrics);
       ctx.log(`eval: ${ds.rows.length} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const warnings = readingWarnings(ds);
       for (const w of warnings) ctx.log(`warning: ${w}`);
