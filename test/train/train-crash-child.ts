@@ -1,7 +1,7 @@
 /**
  * Child for the training crash test: holds the run's lock, trains the tiny BERT on the given
- * files with a checkpoint before every step, and prints `step N` as each step ends, until
- * killed. argv: home (with base 'tiny'), run directory, train file, dev file.
+ * files with a checkpoint before every step, prints `step N` as each step ends, and waits
+ * to be killed. argv: home (with base 'tiny'), run directory, train file, dev file.
  */
 import { importDataset } from '../../src-main/data/index.js';
 import { loadBase } from '../../src-main/model/registry.js';
@@ -19,4 +19,7 @@ if (home && runDir && trainPath && devPath) {
   });
   await trainer.run();
   process.stdout.write('finished\n');
+  // The test's kill may land after the last step of this short run: wait for it, so that a
+  // late kill still finds the process (the resume then starts from the last checkpoint).
+  setInterval(() => {}, 1000);
 }
