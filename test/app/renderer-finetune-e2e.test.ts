@@ -120,7 +120,8 @@ test('finetune wizard in Chromium: refused data, a run with live progress, cance
   const earlier = page.locator('.earlier tbody tr');
   assert.equal(await earlier.count(), 1);
   await earlier.getByRole('button', { name: 'Show' }).click();
-  await run.getByText(/^reviews/).first().waitFor();
+  // Wait for the swap itself: the card's title matches both runs, the earlier list names only the other.
+  await earlier.filter({ hasText: 'reviews again' }).waitFor();
   await snap(page, 'finetune-2-earlier');
 
   // The other run, now listed, shows its bytes on disk and can be removed, after a confirmation.
