@@ -10,8 +10,11 @@
  * `run` is resumable: a cell whose run wrote its result.json is skipped, one cut short goes on
  * from its last checkpoint (the run id is `<task>-<method>-s<seed>`), so a grid of many hours
  * can span sittings. Each cell also records the commit and the machine's load beside its
- * result (DIR/grid/<id>.json) and its progress (DIR/grid/<id>.log: each dev evaluation). Cells run niced, `--jobs` at a time. QNLI trains on the
- * dev-derived split of its dev.tsv (GLUE's QNLI train set is not in the data). `report`
+ * result (DIR/grid/<id>.json) and its progress (DIR/grid/<id>.log: each dev evaluation). Cells run niced, `--jobs` at a time,
+ * each with the machine's cores shared out (TASKPACK_THREADS = cores / jobs, unless set): two
+ * runs with ONNX Runtime's default of a thread per core each contend for the same cores (two MRPC
+ * runs side by side on 2 cores: 1.3 × the wall-clock of one thread each, the same packs). QNLI trains on the
+ * dev-derived split of its dev.tsv (GLUE's QNLI train set is not in the data).
  * A `--variant` is a named set of `taskpack train` options that `--methods` can then list
  * beside the methods (an ablation's rows in the same table). `report`
  * prints a markdown table: each seed's score, mean ± sample standard deviation, δ's nonzeros
@@ -19,7 +22,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,7 +62,7 @@ export function trainArgs(glue: string, c: Cell, out: string, variants: Record<s
 }
 
 interface RunResult { method: string; metrics: Record<string, number>; projection?: { nonzeroBefore: number; total: number }; steps: number; totalSeconds: number }
-interface CellRecord { commit: string; loadBefore: number[]; loadAfter: number[]; command: string[] }
+interface CellRecord { commit: string; loadBefore: number[]; loadAfter: number[]; threads: string; command: string[] }
 
 const resultPath = (home: string, c: Cell) => join(home, 'runs', cellId(c), 'result.json');
 const recordPath = (home: string, c: Cell) => join(home, 'grid', `${cellId(c)}.json`);
@@ -70,6 +73,7 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
   const pending = todo.filter((c) => !existsSync(resultPath(home, c)));
   console.log(`${todo.length - pending.length} of ${todo.length} cells done; running ${pending.length}, ${jobs} at a time`);
   mkdirSync(join(home, 'grid'), { recursive: true });
+  const threads = process.env.TASKPACK_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / jobs)));
   let failed = 0;
   const worker = async () => {
     for (let c = pending.shift(); c; c = pending.shift()) {
@@ -78,7 +82,7 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
       const loadBefore = loadavg();
       const started = Date.now();
       const code = await new Promise<number>((done) => {
-        const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home, TASKPACK_THREADS: threads }, stdio: ['ignore', 'ignore', 'pipe'] });
         let tail = '';
         const log = createWriteStream(join(home, 'grid', `${cellId(cell)}.log`), { flags: 'a' }); // the run's progress, appended across resumptions
         child.stderr.pipe(log);
@@ -86,7 +90,7 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
         child.on('close', (exit) => { if (exit !== 0) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
       });
       if (code !== 0) { failed++; continue; }
-      const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), command };
+      const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), threads, command };
       writeFileAtomic(recordPath(home, cell), `${JSON.stringify(record)}\n`);
       console.log(`${cellId(cell)}: ${JSON.stringify(readResult(home, cell)?.metrics)} in ${Math.round((Date.now() - started) / 1000)} s`);
     }

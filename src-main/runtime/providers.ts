@@ -116,12 +116,27 @@ export function shortReason(e: unknown): string {
  */
 const profilePrefix = process.env.TASKPACK_ORT_PROFILE;
 
+/**
+ * TASKPACK_THREADS=N: ONNX Runtime's intra-op threads for every session that does not set
+ * its own, so that a run can leave cores to the rest of the machine, or two runs can share
+ * it without their thread pools contending for the same cores (absent: ORT's default, one
+ * per core). Read at each session's opening, so child processes inherit it.
+ */
+export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.TASKPACK_THREADS?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`TASKPACK_THREADS must be a whole number of threads from 1 to 256, got '${env.TASKPACK_THREADS}'`);
+  return n;
+}
+
 function sessionOptions(provider: ProviderName, o: OpenOptions, quiet: boolean): ort.InferenceSession.SessionOptions {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [ORT_EP_NAME[provider]],
   };
   if (quiet) opts.logSeverityLevel = 4;
-  if (o.intraOpThreads !== undefined) opts.intraOpNumThreads = o.intraOpThreads;
+  const threads = o.intraOpThreads ?? threadsFromEnv();
+  if (threads !== undefined) opts.intraOpNumThreads = threads;
   if (o.cpuArena === false) Object.assign(opts, { enableCpuMemArena: false, enableMemPattern: false });
   if (profilePrefix) Object.assign(opts, { enableProfiling: true, profileFilePrefix: profilePrefix, optimizedModelFilePath: `${profilePrefix}-opt.onnx` });
   if (o.externalData?.length) opts.externalData = o.externalData.map((e) => ({ path: e.path, data: e.data }));

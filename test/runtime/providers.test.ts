@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectProviders, hostTensor, openSession } from '../../src-main/runtime/index.js';
+import { threadsFromEnv } from '../../src-main/runtime/providers.js';
 import { AFFINE, signModel } from './models.js';
 import { loaderExecArgv, runtimeModuleUrl, webgpuSkipReason } from './support.js';
 
@@ -110,6 +111,31 @@ test('fallback: with no Vulkan driver at all, WebGPU falls back and says there i
   assert.match(r.reason ?? '', /^webgpu failed: .*adapter/i);
   assert.equal(r.gpu.ok, false);
   assert.match(r.gpu.reason ?? '', /adapter/i);
+});
+
+test('TASKPACK_THREADS: a whole number from 1 to 256, or absent for ONNX Runtime\'s default', () => {
+  assert.equal(threadsFromEnv({}), undefined);
+  assert.equal(threadsFromEnv({ TASKPACK_THREADS: ' ' }), undefined);
+  assert.equal(threadsFromEnv({ TASKPACK_THREADS: '3' }), 3);
+  for (const bad of ['0', '-1', '1.5', 'two', '257']) assert.throws(() => threadsFromEnv({ TASKPACK_THREADS: bad }), new RegExp(`TASKPACK_THREADS must be a whole number of threads from 1 to 256, got '${bad}'`));
+});
+
+test('TASKPACK_THREADS sets the intra-op threads of a session that sets none: three more threads at 4 than at 1', async () => {
+  // Each count in a fresh process (ONNX Runtime starts process-wide threads with its first session).
+  const script = `
+    const { readdirSync } = await import('node:fs');
+    const { openSession } = await import(${JSON.stringify(runtimeModuleUrl('index'))});
+    const m = Uint8Array.from(${JSON.stringify(Array.from(AFFINE.model()))});
+    const before = readdirSync('/proc/self/task').length;
+    const s = await openSession(m, { provider: 'cpu' });
+    console.log(readdirSync('/proc/self/task').length - before);
+    await s.dispose();`;
+  const added = async (threads: string) => {
+    const { stdout } = await run(process.execPath, [...loaderExecArgv(), '--input-type=module', '-e', script], { env: { ...process.env, TASKPACK_THREADS: threads } });
+    return Number(stdout.trim().split('\n').at(-1));
+  };
+  assert.equal(await added('4') - await added('1'), 3);
+  await assert.rejects(added('lots'), /TASKPACK_THREADS must be a whole number/);
 });
 
 test('gpuOutputs naming no output is an error, not a reason to fall back to the CPU', async () => {
