@@ -20,7 +20,7 @@
  * prints a markdown table: each seed's score, mean ± sample standard deviation, δ's nonzeros
  * before the projection, wall-clock, and the issue's two goals for the diff methods.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,21 +74,28 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
   console.log(`${todo.length - pending.length} of ${todo.length} cells done; running ${pending.length}, ${jobs} at a time`);
   mkdirSync(join(home, 'grid'), { recursive: true });
   const threads = process.env.TASKPACK_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / jobs)));
-  let failed = 0;
+  let failed = 0, stopped = false;
+  // Ctrl-C or a kill stops the grid: each running cell is cancelled as `taskpack train` is on
+  // Ctrl-C (a checkpoint, so the next `run` resumes it) and no new one starts.
+  const running = new Set<ChildProcess>();
+  const stop = () => { stopped = true; for (const child of running) child.kill('SIGINT'); };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   const worker = async () => {
-    for (let c = pending.shift(); c; c = pending.shift()) {
+    for (let c = pending.shift(); c && !stopped; c = pending.shift()) {
       const cell = c;
       const command = trainArgs(glue, cell, join(home, 'grid', `${cellId(cell)}.taskpack`), variants);
       const loadBefore = loadavg();
       const started = Date.now();
       const code = await new Promise<number>((done) => {
-        const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home, TASKPACK_THREADS: threads }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn('nice', ['-n', '10', process.execPath, join(projectRoot(), 'bin', 'taskpack.js'), ...command], { env: { ...process.env, TASKPACK_HOME: home, TASKPACK_THREADS: threads }, stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: a terminal's Ctrl-C reaches it once, through stop()
+        running.add(child);
         let tail = '';
         const log = createWriteStream(join(home, 'grid', `${cellId(cell)}.log`), { flags: 'a' }); // the run's progress, appended across resumptions
         child.stderr.pipe(log);
         child.stderr.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
-        child.on('close', (exit) => { if (exit !== 0) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
+        child.on('close', (exit) => { running.delete(child); if (exit !== 0 && !stopped) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
       });
+      if (stopped) break;
       if (code !== 0) { failed++; continue; }
       const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), threads, command };
       writeFileAtomic(recordPath(home, cell), `${JSON.stringify(record)}\n`);
@@ -96,6 +103,8 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
+  process.off('SIGINT', stop).off('SIGTERM', stop);
+  if (stopped) throw new Error('stopped: the cells that were running keep their checkpoints; run again to resume');
   if (failed) throw new Error(`${failed} cell(s) failed; run again to retry them`);
 }
 
