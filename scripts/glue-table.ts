@@ -150,7 +150,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
   return out.join('\n');
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { glue: { type: 'string' }, home: { type: 'string' }, tasks: { type: 'string', default: TABLE_TASKS.join(',') }, methods: { type: 'string', default: TABLE_METHODS.join(',') }, seeds: { type: 'string', default: '1,2,3' }, jobs: { type: 'string', default: '2' }, variant: { type: 'string', multiple: true, default: [] } },
@@ -170,4 +170,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     await runGrid(resolve(values.glue), home, cells(tasks, methods, seeds), jobs, variants);
   } else if (positionals[0] === 'report') console.log(report(home, tasks, methods, seeds));
   else throw new Error('usage: glue-table run|report --home DIR [--glue DIR] [--tasks …] [--methods …] [--seeds …] [--jobs N] [--variant NAME=OPTIONS …]');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(`glue-table: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });
 }
