@@ -9,7 +9,7 @@
  *
  * `run` is resumable: a cell whose run wrote its result.json is skipped, one cut short goes on
  * from its last checkpoint (the run id is `<task>-<method>-s<seed>`), so a grid of many hours
- * can span sittings. Each cell also records the commit and the machine's load beside its
+ * can span sittings (each one's seconds go to DIR/grid/<id>.sittings, and the report sums them). Each cell also records the commit and the machine's load beside its
  * result (DIR/grid/<id>.json) and its progress (DIR/grid/<id>.log: each dev evaluation). Cells run niced, `--jobs` at a time,
  * each with the machine's cores shared out (TASKPACK_THREADS = cores / jobs, unless set): two
  * runs with ONNX Runtime's default of a thread per core each contend for the same cores (two MRPC
@@ -21,7 +21,7 @@
  * before the projection, wall-clock, and the issue's two goals for the diff methods.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,15 @@ interface CellRecord { commit: string; loadBefore: number[]; loadAfter: number[]
 
 const resultPath = (home: string, c: Cell) => join(home, 'runs', cellId(c), 'result.json');
 const recordPath = (home: string, c: Cell) => join(home, 'grid', `${cellId(c)}.json`);
+/** One JSON line per sitting of a cell (a run, or a stretch of one, up to its end or its cancel). */
+const sittingsPath = (home: string, c: Cell) => join(home, 'grid', `${cellId(c)}.sittings`);
+interface Sitting { commit: string; seconds: number; exit: number }
+
+/** A cell's sittings so far (none for cells run before sittings were kept). */
+function sittingsOf(home: string, c: Cell): Sitting[] {
+  const p = sittingsPath(home, c);
+  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Sitting) : [];
+}
 
 async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, variants: Record<string, string[]>): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot() }).toString().trim();
@@ -95,6 +104,7 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
         child.stderr.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
         child.on('close', (exit) => { running.delete(child); if (exit !== 0 && !stopped) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
       });
+      appendFileSync(sittingsPath(home, cell), `${JSON.stringify({ commit, seconds: Math.round((Date.now() - started) / 1000), exit: code } satisfies Sitting)}\n`);
       if (stopped) break;
       if (code !== 0) { failed++; continue; }
       const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), threads, command };
@@ -117,6 +127,13 @@ export function meanSd(xs: number[]): { mean: number; sd: number } {
   return { mean, sd };
 }
 
+/** A finished cell's seconds: the sum over its sittings where it took more than one, else its run's own. */
+function wallClock(home: string, c: Cell, r: RunResult | null): string {
+  if (!r) return '·';
+  const sittings = sittingsOf(home, c);
+  return sittings.length > 1 ? `${sittings.reduce((a, x) => a + x.seconds, 0)} (${sittings.length} sittings)` : String(Math.round(r.totalSeconds));
+}
+
 /** The markdown table of the cells run so far, one section per task. */
 export function report(home: string, tasks: string[], methods: string[], seeds: number[]): string {
   const out: string[] = [];
@@ -135,7 +152,7 @@ export function report(home: string, tasks: string[], methods: string[], seeds: 
       if (results.some((r) => r?.method === 'diff' || r?.method === 'diff-structured')) diffRows.add(method);
       const commits = [...new Set(seeds.flatMap((seed) => { const p = recordPath(home, { task, method, seed }); return existsSync(p) ? [(JSON.parse(readFileSync(p, 'utf8')) as CellRecord).commit] : []; }))];
       const before = results.map((r) => (r?.projection ? `${(100 * r.projection.nonzeroBefore / r.projection.total).toFixed(2)} %` : '–'));
-      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? pct(r.metrics[metric]) : '·')).join(' | ')} | ${scores.length === seeds.length ? `**${pct(mean)} ± ${pct(sd)}**` : `${pct(mean)} (${scores.length} of ${seeds.length})`} | ${before.join(', ')} | ${results.map((r) => (r ? Math.round(r.totalSeconds) : '·')).join(', ')} | ${commits.join(', ')} |`);
+      rows.push(`| ${method} | ${results.map((r) => (r && metric in r.metrics ? pct(r.metrics[metric]) : '·')).join(' | ')} | ${scores.length === seeds.length ? `**${pct(mean)} ± ${pct(sd)}**` : `${pct(mean)} (${scores.length} of ${seeds.length})`} | ${before.join(', ')} | ${results.map((r, i) => wallClock(home, { task, method, seed: seeds[i] }, r)).join(', ')} | ${commits.join(', ')} |`);
     }
     if (!rows.length) continue;
     out.push(`### ${task} (${metric})`, '', `| method | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean ± sd | nonzero before projection | wall-clock (s) | commit |`, `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: | --- | --- | --- |`, ...rows, '');

@@ -55,6 +55,10 @@ test("the report: each seed's score, mean ± sd, nonzeros before projection, and
   assert.match(md, /\| ds-add \| 10\.0 \| · \| 10\.0 \(1 of 2\) \|/);
   assert.match(md, /- diff: -0\.5 against full \(goal ≥ −0\.5: met\); 2\.5 against magnitude \(goal ≥ 0: met\)/);
   assert.doesNotMatch(md, /- ds-add:/);
+  // A cell cut short and resumed: its wall-clock is the sum of its sittings.
+  mkdirSync(join(home, 'grid'), { recursive: true });
+  writeFileSync(join(home, 'grid', 'CoLA-full-s2.sittings'), '{"commit":"a","seconds":300,"exit":130}\n{"commit":"b","seconds":45,"exit":0}\n');
+  assert.match(report(home, ['CoLA'], ['full'], [1, 2]), /\| full \| 20\.0 \| 18\.0 \| \*\*19\.0 ± 1\.4\*\* \| –, – \| 12, 345 \(2 sittings\) \|/);
   writeResult('CoLA-ds-add-s2', 'diff-structured', { mcc: 0.12 }, 40);
   assert.match(report(home, ['CoLA'], ['full', 'magnitude', 'ds-add'], [1, 2]), /- ds-add: -8\.0 against full \(goal ≥ −0\.5: missed\); -5\.0 against magnitude \(goal ≥ 0: missed\)/);
 });
