@@ -104,12 +104,13 @@ async function runGrid(glue: string, home: string, todo: Cell[], jobs: number, v
         child.stderr.on('data', (d: Buffer) => { tail = (tail + d.toString()).slice(-2000); });
         child.on('close', (exit) => { running.delete(child); if (exit !== 0 && !stopped) console.error(`${cellId(cell)} failed (exit ${exit}):\n${tail}`); done(exit ?? 1); });
       });
-      appendFileSync(sittingsPath(home, cell), `${JSON.stringify({ commit, seconds: Math.round((Date.now() - started) / 1000), exit: code } satisfies Sitting)}\n`);
+      const seconds = Math.round((Date.now() - started) / 1000);
+      appendFileSync(sittingsPath(home, cell), `${JSON.stringify({ commit, seconds, exit: code } satisfies Sitting)}\n`);
       if (stopped) break;
       if (code !== 0) { failed++; continue; }
       const record: CellRecord = { commit, loadBefore, loadAfter: loadavg(), threads, command };
       writeFileAtomic(recordPath(home, cell), `${JSON.stringify(record)}\n`);
-      console.log(`${cellId(cell)}: ${JSON.stringify(readResult(home, cell)?.metrics)} in ${Math.round((Date.now() - started) / 1000)} s`);
+      console.log(`${cellId(cell)}: ${JSON.stringify(readResult(home, cell)?.metrics)} in ${seconds} s`);
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));

@@ -15,7 +15,7 @@ import type { WeightTensor } from '../model/weights.js';
 import { encodeModel } from '../onnx/writer.js';
 import { openSession, type HostSession, type HostTensor, type ProviderName } from '../runtime/index.js';
 import { computeMetrics, metricNames, type Metrics } from '../data/metrics.js';
-import type { GlueTask, MetricName } from '../data/glue-tasks.js';
+import { GLUE_TASK_METRICS, type GlueTask, type MetricName } from '../data/glue-tasks.js';
 import { Rng } from '../util/rng.js';
 
 export const SCORES_OUTPUT = 'scores';
@@ -107,7 +107,7 @@ export function metricsOf(scores: Float32Array, rows: readonly { label: number }
 
 /** The names among a pack's recorded dev metrics that apply to its task type, in GLUE's order. */
 export function trainedMetricNames(devMetrics: Record<string, number>, task: TaskSpec): MetricName[] {
-  const allowed: MetricName[] = task.type === 'regression' ? ['pearson', 'spearman'] : ['mcc', 'f1', 'accuracy'];
+  const allowed: readonly MetricName[] = task.type === 'regression' ? GLUE_TASK_METRICS['STS-B'] : ['mcc', 'f1', 'accuracy'];
   return allowed.filter((n) => n in devMetrics);
 }
 
