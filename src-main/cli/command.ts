@@ -3,6 +3,7 @@
  * so a command only declares its own options and returns data plus a human rendering.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { GLUE_TASK_METRICS, isGlueTask, type GlueTask } from '../data/glue-tasks.js';
 import type { Services } from '../ipc/services.js';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -40,6 +41,13 @@ export interface CommandSpec {
 
 /** A mistake in how the command was called: exit 2, with the command's usage. */
 export class UsageError extends Error {}
+
+/** `--glue TASK`: read a file in that GLUE task's layout (its columns, header or none) whatever its folder is called. */
+export function glueOption(value: OptionValues[string]): GlueTask | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !isGlueTask(value)) throw new UsageError(`--glue must be one of ${Object.keys(GLUE_TASK_METRICS).join(', ')}, got '${String(value)}'`);
+  return value;
+}
 
 /**
  * A training worker's outcome; Ctrl-C meanwhile asks the worker to stop after its current

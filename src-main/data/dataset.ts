@@ -13,7 +13,7 @@ import type { GlueTask } from './glue-tasks.js';
 import { chooseColumns, NO_PAIR, type ColumnRequest } from './columns.js';
 import { decodeText, type TextEncoding } from './decode.js';
 import { DataError } from './errors.js';
-import { GLUE_LAYOUTS, glueTaskOfPath, matchesLayout } from './glue.js';
+import { GLUE_LAYOUTS, glueTaskOfPath, layoutText, matchesLayout } from './glue.js';
 import { inferLabels } from './labels.js';
 import { lines, looksLikeTrec, parallelFilesOf, readJsonl, readParallel, readTrec, type Table } from './readers.js';
 import { looksLikeHeader, MAX_COLUMNS, parseDelimited, tsvUsesQuoting, type RawRecord } from './table.js';
@@ -91,6 +91,8 @@ export function importDataset(path: string, opts: ImportOptions = {}): Dataset {
   const records = parseDelimited(text, file, { delimiter: format === 'csv' ? ',' : '\t', quoting });
   const glue = opts.glue === false ? undefined : opts.glue ?? glueTaskOfPath(file);
   const layout = glue && records.length > 0 && matchesLayout(GLUE_LAYOUTS[glue], records[0].fields) ? GLUE_LAYOUTS[glue] : undefined;
+  // A layout the folder suggests is a guess; one asked for by name must fit.
+  if (typeof opts.glue === 'string' && records.length > 0 && !layout) throw new DataError(file, records[0].line, `not in GLUE ${opts.glue}'s layout (${layoutText(GLUE_LAYOUTS[opts.glue])})`);
   const header = opts.header ?? layout?.header ?? looksLikeHeader(records);
   const table: Table = header
     ? { header: records[0].fields, records: records.slice(1) }

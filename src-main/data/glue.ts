@@ -40,6 +40,12 @@ export function glueTaskOfPath(path: string): GlueTask | undefined {
   return (Object.keys(GLUE_LAYOUTS) as GlueTask[]).find((task) => squash(task) === folder);
 }
 
+/** What a layout expects, in words, for an error. */
+export function layoutText(layout: GlueLayout): string {
+  if (!layout.header) return `${layout.width} columns, no header`;
+  return `a header naming ${[layout.text, layout.pair, layout.label].filter((c) => c !== undefined).map((c) => `'${c}'`).join(', ')}`;
+}
+
 /** Does a parsed first record fit the task's layout? */
 export function matchesLayout(layout: GlueLayout, firstRecord: readonly string[]): boolean {
   if (layout.width !== undefined && firstRecord.length !== layout.width) return false;

@@ -63,6 +63,17 @@ test('header detection: a header-less TSV is read from its first line, by statis
   assert.equal(importDataset(fixture('forced.tsv', 'label\tmessage\nspam\tWin\nham\tSee\n'), { header: false, labelCol: 0 }).rows.length, 3);
 });
 
+test('GLUE layouts: one asked for by name must fit the file, naming what it expects; one a folder suggests is only a guess', () => {
+  const cola = 'gj04\t1\t\tThe sailors rode the breeze clear of the rocks.\ngj04\t0\t*\tThe more books I ask to whom he will give.\n';
+  const asked = importDataset(fixture('held-out/dev.tsv', cola), { glue: 'CoLA' });
+  assert.deepEqual([asked.source.glue, asked.source.header, asked.columns, asked.rows.length], ['CoLA', false, { text: '3', label: '1' }, 2]);
+  rejects(fixture('held-out/pairs.tsv', 'sentence1\tsentence2\tscore\na\tb\t1.0\nc\td\t2.5\n'), 1, /not in GLUE RTE's layout \(a header naming 'sentence1', 'sentence2', 'label'\)/, { glue: 'RTE' });
+  rejects(fixture('held-out/sst.tsv', 'sentence\tlabel\ngood\t1\nbad\t0\n'), 1, /not in GLUE CoLA's layout \(4 columns, no header\)/, { glue: 'CoLA' });
+  // Under a folder named CoLA a file of another shape is read as found.
+  const guessed = importDataset(fixture('CoLA/extra.tsv', 'sentence\tlabel\ngood\t1\nbad\t0\n'));
+  assert.deepEqual([guessed.source.glue, guessed.columns], [undefined, { text: 'sentence', label: 'label' }]);
+});
+
 test('TSV quoting: honoured when every quoted field is complete, off when a quote is bare', () => {
   const quoted = importDataset(fixture('quoted.tsv', 'text\tlabel\n"He said ""hi"""\t1\n"plain"\t0\n'));
   assert.equal(quoted.source.quoting, true);

@@ -1,6 +1,6 @@
 /** taskpack train → eval → infer end to end on the tiny BERT fixture, and bad input refused without writing. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultTaskName } from '../../src-main/cli/commands/train.js';
@@ -120,6 +120,51 @@ test('CLI: --recipe reference sets its switches in job.json, explicit options ov
   }
 });
 
+
+test('CLI: --glue TASK reads a file as that GLUE task (its layout, its metrics) whatever its folder is called; a bad name is refused', async () => {
+  const { home } = tinyBert();
+  // The synthetic rows in CoLA's header-less layout (source, label, original mark, sentence), in a folder that names no GLUE task.
+  const asCola = (path: string, name: string) => {
+    const rows = readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const out = join(home, 'held-out', name);
+    mkdirSync(join(home, 'held-out'), { recursive: true });
+    writeFileSync(out, rows.map(([text, label]) => `synthetic\t${label}\t${label === '1' ? '' : '*'}\t${text}`).join('\n') + '\n');
+    return out;
+  };
+  const plainTrain = writeSyntheticSentiment(home, 'train.tsv', 64, 1), plainDev = writeSyntheticSentiment(home, 'dev.tsv', 32, 2);
+  const train = asCola(plainTrain, 'train.tsv'), dev = asCola(plainDev, 'dev.tsv');
+  const trainOn = async (id: string, ...flags: string[]) => {
+    const t = await cli(home, 'train', '--base', 'tiny', '--max-steps', '1', '--max-length', '16', '--run-id', id, '--out', join(home, `${id}.taskpack`), '--json', ...flags);
+    assert.equal(t.code, EXIT_OK, t.stderr);
+    return t;
+  };
+  // Read as CoLA, the run scores with CoLA's metric and its job records the layout; read as found, with the pack's usual ones.
+  const cola = await trainOn('cola', '--train', train, '--dev', dev, '--glue', 'CoLA');
+  assert.match(cola.stderr, /on 64 rows \(dev 32\)/);
+  assert.deepEqual(Object.keys(cola.json.metrics), ['mcc']);
+  assert.equal(JSON.parse(readFileSync(join(home, 'runs', 'cola', 'job.json'), 'utf8')).columns.glue, 'CoLA');
+  const plain = await trainOn('plain', '--train', plainTrain, '--dev', plainDev);
+  assert.deepEqual(Object.keys(plain.json.metrics), ['accuracy']);
+
+  // A pack trained without a GLUE layout, evaluated on the CoLA-layout file: CoLA's metric only when asked for.
+  const asked = await cli(home, 'eval', '--pack', join(home, 'plain.taskpack'), '--data', dev, '--glue', 'CoLA', '--json');
+  assert.equal(asked.code, EXIT_OK, asked.stderr);
+  assert.equal(asked.json.n, 32);
+  assert.deepEqual(Object.keys(asked.json.metrics), ['mcc']);
+  const found = await cli(home, 'eval', '--pack', join(home, 'plain.taskpack'), '--data', dev, '--json');
+  assert.equal(found.code, EXIT_OK, found.stderr);
+  assert.deepEqual([found.json.n, Object.keys(found.json.metrics)], [32, ['accuracy']]);
+
+  for (const command of [['train', '--train', train, '--base', 'tiny', '--run-id', 'bad', '--out', join(home, 'bad.taskpack')], ['eval', '--pack', join(home, 'plain.taskpack'), '--data', dev]]) {
+    const bad = await cli(home, ...command, '--glue', 'SST2');
+    assert.equal(bad.code, EXIT_USAGE, bad.stderr);
+    assert.match(bad.stderr, /--glue must be one of CoLA, SST-2, .*, got 'SST2'/);
+  }
+  assert.ok(!existsSync(join(home, 'runs', 'bad')));
+  const wrong = await cli(home, 'eval', '--pack', join(home, 'plain.taskpack'), '--data', dev, '--glue', 'MRPC');
+  assert.notEqual(wrong.code, EXIT_OK);
+  assert.match(wrong.stderr, /dev\.tsv.*not in GLUE MRPC's layout \(a header naming '#1 String', '#2 String', 'Quality'\)/);
+});
 
 test('CLI: Adam moments default to float16 for full finetuning and magnitude (base-sized states), float32 for bitfit; --moments overrides', async () => {
   const { home } = tinyBert();

@@ -26,7 +26,7 @@ import { moduleParams, type ModuleSpec } from '../../model/modules.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
-import { outcomeStoppableByCtrlC, UsageError, type CommandSpec, type OptionValues } from '../command.js';
+import { glueOption, outcomeStoppableByCtrlC, UsageError, type CommandSpec, type OptionValues } from '../command.js';
 
 const str = (v: OptionValues[string]) => (typeof v === 'string' ? v : undefined);
 
@@ -58,7 +58,7 @@ const positive = (x: number) => x > 0;
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'finetune a base on a labelled file and write a task pack',
-  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--rank N] [--lora-alpha A] [--lora-targets qv|all] [--bottleneck N] [--base ID] --out PACK`,
+  synopsis: `--train FILE [--dev FILE] [--method ${METHODS.join('|')}] [--recipe ${RECIPES.join('|')}] [--sparsity S] [--epochs N] [--mask-epochs N] [--max-steps N] [--seed N] [--rank N] [--lora-alpha A] [--lora-targets qv|all] [--bottleneck N] [--glue TASK] [--base ID] --out PACK`,
   options: {
     train: { type: 'string' }, dev: { type: 'string' }, method: { type: 'string' }, sparsity: { type: 'string' },
     epochs: { type: 'string' }, 'mask-epochs': { type: 'string' }, 'max-steps': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' },
@@ -67,13 +67,14 @@ export const trainCommand: CommandSpec = {
     rank: { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-targets': { type: 'string' }, bottleneck: { type: 'string' },
     recipe: { type: 'string' }, penalty: { type: 'string' }, 'gate-schedule': { type: 'string' }, clip: { type: 'string' }, 'mask-start': { type: 'string' }, moments: { type: 'string' },
     warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'layer-penalty': { type: 'string' },
-    values: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
+    values: { type: 'string' }, glue: { type: 'string' }, 'text-col': { type: 'string' }, 'pair-col': { type: 'string' }, 'label-col': { type: 'string' },
     name: { type: 'string' }, 'run-id': { type: 'string' }, provider: { type: 'string' },
   },
   async run(ctx, values) {
     const trainPath = str(values.train), out = str(values.out);
     if (!trainPath) throw new UsageError('--train FILE is required');
     if (!out) throw new UsageError('--out PACK is required');
+    const glue = glueOption(values.glue);
     const method = str(values.method) ?? 'diff-structured';
     if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got '${method}'`);
     const encoding = str(values.values) ?? DEFAULT_CONFIG.valueEncoding;
@@ -145,7 +146,7 @@ export const trainCommand: CommandSpec = {
     ctx.log(`memory: about ${gb(memory.estimatedPeakBytes)} at the peak, ${gb(memory.freeBytes)} free now${memory.estimatedPeakBytes > memory.freeBytes ? ': the run may not fit (a smaller --batch-size or --max-length, or a GPU, needs less)' : ''}`);
     const runJob: RunJob = {
       baseId, trainPath, devPath: str(values.dev), config, provider, recipe,
-      columns: { textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
+      columns: { ...(glue ? { glue } : {}), textCol: str(values['text-col']), pairCol: str(values['pair-col']), labelCol: str(values['label-col']) },
       taskName: str(values.name) ?? defaultTaskName(trainPath),
     };
     const dir = runDir(ctx.home, runId);
