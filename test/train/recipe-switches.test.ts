@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../../src-main/train/checkpoint.js';
-import { diffName } from '../../src-main/train/diff-params.js';
+import { diffName, gateName } from '../../src-main/train/diff-params.js';
 import { gateStatsPath, type GateStats } from '../../src-main/train/gate-stats.js';
 import { loadL0State } from '../../src-main/train/l0-state.js';
 import { buildPhaseGraph, layerPenaltyWeight, maskName } from '../../src-main/train/methods.js';
@@ -58,6 +58,20 @@ test('per-layer λ factors map embeddings, each layer and the rest, and a wrong 
   const w = layerPenaltyWeight([1, 2, 3, 4], names);
   assert.deepEqual(names.map(w), [1, 2, 3, 4]);
   assert.throws(() => layerPenaltyWeight([1, 2, 3], names), /takes 4 factors \(embeddings, 2 layers, the rest\), got 3/);
+});
+
+test('alphaInit: the element gates\' logits start there (after the 4 L0 steps here, each is within a few steps of its rate of it)', async () => {
+  for (const alphaInit of [5, 2]) {
+    const { base, l0 } = await maskPhaseStart({ ...TINY, alphaInit });
+    let n = 0, sum = 0;
+    for (const name of base.weights.keys()) {
+      for (const a of l0.get(paramInput(gateName(name)))!.data) {
+        assert.ok(Math.abs(a - alphaInit) < 1, `'${name}': ${a} against α₀ = ${alphaInit}`);
+        n++; sum += a;
+      }
+    }
+    assert.ok(n > 0 && Math.abs(sum / n - alphaInit) < 0.5, `mean ${sum / n} against α₀ = ${alphaInit}`);
+  }
 });
 
 /** A run stopped at the start of its fixed-mask phase: that phase's initial state, the L0 state, and the events. */
