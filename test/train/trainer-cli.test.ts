@@ -165,6 +165,15 @@ test('CLI: --glue TASK reads a file as that GLUE task (its layout, its metrics) 
   const wrong = await cli(home, 'eval', '--pack', join(home, 'plain.taskpack'), '--data', dev, '--glue', 'MRPC');
   assert.notEqual(wrong.code, EXIT_OK);
   assert.match(wrong.stderr, /dev\.tsv.*not in GLUE MRPC's layout \(a header naming '#1 String', '#2 String', 'Quality'\)/);
+  // Refused data leaves no run behind: neither a layout that does not fit nor a malformed row.
+  writeFileSync(join(home, 'torn.tsv'), 'sentence\tlabel\ngood\t1\nbad\n');
+  for (const [data, reason] of [[['--train', train, '--glue', 'MRPC'], /train\.tsv.*not in GLUE MRPC's layout/], [['--train', join(home, 'torn.tsv')], /torn\.tsv:3: expected 2 tab-separated columns/]] as const) {
+    const refused = await cli(home, 'train', ...data, '--base', 'tiny', '--max-steps', '1', '--run-id', 'refused', '--out', join(home, 'refused.taskpack'));
+    assert.notEqual(refused.code, EXIT_OK);
+    assert.match(refused.stderr, reason);
+    assert.ok(!existsSync(join(home, 'runs', 'refused')), 'no run directory is left');
+    assert.ok(!existsSync(join(home, 'refused.taskpack')));
+  }
 });
 
 test('CLI: Adam moments default to float16 for full finetuning and magnitude (base-sized states), float32 for bitfit; --moments overrides', async () => {
