@@ -142,7 +142,7 @@ async function maxTickGap(work: () => Promise<unknown>): Promise<{ maxGap: numbe
   return { maxGap, ticks, ms: end - t0 };
 }
 
-test('the main event loop keeps ticking (gaps <= 50 ms) while a >= 1 s step runs in the worker', async (t) => {
+test('the main event loop keeps ticking (gaps <= 150 ms) while a >= 1 s step runs in the worker', async (t) => {
   const n = 1024;
   const x = () => hostTensor('float32', [n, n], Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)));
   const rt = new RuntimeWorker();
@@ -163,11 +163,13 @@ test('the main event loop keeps ticking (gaps <= 50 ms) while a >= 1 s step runs
       r = await measure();
     }
     assert.ok(r.ms >= 1000, `the heavy step took only ${r.ms.toFixed(0)} ms`);
-    // On a loaded machine the OS may hold this thread back for tens of ms now and then; a loop
-    // blocked by the session stalls for the whole run, every time. So one of three runs must be clean.
+    // On a loaded machine the OS may hold this thread back for tens of ms now and then (52–76 ms
+    // beside two niced trainings on 2 cores); a loop blocked by the session stalls for the whole
+    // run, every time. So one of three runs must stay under a seventh of the run.
+    const bound = 150;
     let best = r.maxGap;
-    for (let retry = 0; retry < 2 && best > 50; retry++) best = Math.min(best, (await measure()).maxGap);
-    assert.ok(best <= 50, `event loop stalled for ${best.toFixed(1)} ms (best of 3 runs) while the worker ran`);
+    for (let retry = 0; retry < 2 && best > bound; retry++) best = Math.min(best, (await measure()).maxGap);
+    assert.ok(best <= bound, `event loop stalled for ${best.toFixed(1)} ms (best of 3 runs) while the worker ran`);
 
     // Control: the same run on the main thread does stall the loop, so the measure measures.
     const local = await openSession(heavyModel(n, layers), { provider: 'cpu' });
