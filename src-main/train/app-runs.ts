@@ -15,7 +15,7 @@ import { readBaseManifest } from '../model/base-store.js';
 import { defaultBaseId, shippedBases } from '../model/registry.js';
 import type { PackEntry } from '../packs/store.js';
 import { writeFileAtomic } from '../durable/atomic.js';
-import { hasCheckpoint, isRunId, lockRun, runDir, runsDir } from './checkpoint.js';
+import { discardRunWithoutCheckpoint, hasCheckpoint, isRunId, lockRun, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';
 import { defaultMoments, methodPhases } from './methods.js';
@@ -261,9 +261,7 @@ export class TrainingRuns {
     }).catch((e: unknown) => {
       const message = live.names.reduce((m, [path, name]) => m.split(path).join(name), e instanceof Error ? e.message.split('\n', 1)[0] : String(e));
       Object.assign(live.status, { state: 'failed', error: message });
-      // Refused data or a run that died before its first checkpoint leaves nothing behind.
-      const dir = runDir(this.home, runId);
-      if (!hasCheckpoint(dir)) rmSync(dir, { recursive: true, force: true });
+      discardRunWithoutCheckpoint(runDir(this.home, runId));
     }).finally(() => {
       live.worker = null;
       this.onSettled(runId);

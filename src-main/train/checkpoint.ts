@@ -78,6 +78,11 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(dir, 'latest.json'));
 }
 
+/** After a failed run: refused data, or a run that died before its first checkpoint, leaves nothing behind. */
+export function discardRunWithoutCheckpoint(dir: string): void {
+  if (!hasCheckpoint(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
 function readCheckpoint<M>(at: string): Checkpoint<M> {
   let parsed: { meta: M; layout: Layout[] };
   try {

@@ -8,14 +8,13 @@
  * killed) run from its last checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { readBaseManifest } from '../../model/base-store.js';
 import { defaultBaseId, ensureShippedBase, shippedBases } from '../../model/registry.js';
 import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../durable/atomic.js';
-import { hasCheckpoint, isRunId, runDir } from '../../train/checkpoint.js';
+import { discardRunWithoutCheckpoint, isRunId, runDir } from '../../train/checkpoint.js';
 import { estimateTrainingPeak } from '../../train/memory-estimate.js';
 import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES } from '../../train/lambda-schedule.js';
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
@@ -160,8 +159,7 @@ export const trainCommand: CommandSpec = {
     });
     writeRunJob(dir, runJob); // under the run's lock, which the worker holds (it reads the job from memory)
     const result = await outcomeStoppableByCtrlC(job, ctx.log, 'train').catch((e: unknown) => {
-      // Refused data, or a run that died before its first checkpoint, leaves nothing behind (as in the app).
-      if (!hasCheckpoint(dir)) rmSync(dir, { recursive: true, force: true });
+      discardRunWithoutCheckpoint(dir);
       throw e;
     });
     if (result.status === 'cancelled') {
