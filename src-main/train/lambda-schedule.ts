@@ -6,9 +6,9 @@
  * what the gates kept, or fills with untrained zeros what they closed.
  *
  * The expected density ρ = E[nnz δ]/d (diff-params.ts) is made to follow the cubic
- * schedule of Zhu & Gupta (2017), from dense to t over the first SCHEDULE_END of the
- * phase and t after,
- *   τ(s) = t + (1 − t)(1 − s / (SCHEDULE_END·S))³,
+ * schedule of Zhu & Gupta (2017), dense for the first share h of the phase (`holdDense`,
+ * default 0; λ stays at λ₀ there), from dense to t by SCHEDULE_END of the phase, and t after,
+ *   τ(s) = t + (1 − t)(1 − p)³,  p = clamp((s − h·S) / ((SCHEDULE_END − h)·S), 0, 1),
  * by proportional-integral control of log λ over blocks of BLOCK steps: with e_b block b's
  * mean of log(ρ/τ), clamped to ±1,
  *   log λ_b = log λ₀ + P·e_{b−2} + I_{b−2},   I_k = clamp(I_{k−1} + κ·e_k, ±GAIN),
@@ -56,15 +56,20 @@ export class LambdaController {
   private readonly state: LambdaState;
   private readonly gain: number;
 
-  constructor(private readonly o: { schedule: LambdaSchedule; lambda: number; target: number; phaseSteps: number }, saved?: LambdaState) {
+  private readonly holdSteps: number;
+
+  constructor(private readonly o: { schedule: LambdaSchedule; lambda: number; target: number; phaseSteps: number; holdDense?: number }, saved?: LambdaState) {
+    const hold = o.holdDense ?? 0;
+    if (!(hold >= 0 && hold < SCHEDULE_END)) throw new Error(`holdDense must be in [0, ${SCHEDULE_END}), got ${hold}`);
     this.state = saved ? { sums: [...saved.sums], counts: [...saved.counts] } : { sums: [], counts: [] };
-    this.gain = Math.min(MAX_GAIN_PER_BLOCK, GAIN / Math.max(1, (SCHEDULE_END * o.phaseSteps) / BLOCK));
+    this.holdSteps = hold * o.phaseSteps;
+    this.gain = Math.min(MAX_GAIN_PER_BLOCK, GAIN / Math.max(1, ((SCHEDULE_END - hold) * o.phaseSteps) / BLOCK));
   }
 
   /** τ at 0-based step s of the phase. */
   targetDensity(s: number): number {
     const { target: t, phaseSteps } = this.o;
-    const p = Math.min(1, s / Math.max(1, SCHEDULE_END * phaseSteps));
+    const p = Math.max(0, Math.min(1, (s - this.holdSteps) / Math.max(1, SCHEDULE_END * phaseSteps - this.holdSteps)));
     return t + (1 - t) * (1 - p) ** 3;
   }
 
@@ -85,7 +90,7 @@ export class LambdaController {
   observe(s: number, density: number): void {
     if (this.o.schedule === 'constant') return;
     const b = Math.floor(s / BLOCK);
-    const error = Math.log(Math.max(density, 1e-12) / this.targetDensity(s));
+    const error = s < this.holdSteps ? 0 : Math.log(Math.max(density, 1e-12) / this.targetDensity(s)); // held: λ stays at λ₀
     this.state.sums[b] = (this.state.sums[b] ?? 0) + error;
     this.state.counts[b] = (this.state.counts[b] ?? 0) + 1;
   }

@@ -45,7 +45,7 @@ export function packContentOf(run: FinishedRun): PackContent {
     diffs = sparseDiffFromDense(base.weights, new Map([...weights].filter(([n]) => !n.startsWith('head.'))), { encoding: c.valueEncoding }).diffs;
   }
   const hyper = { sparsity: c.sparsity, epochs: c.epochs, maskEpochs: maskEpochsOf(c), maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
-    lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, lrMask: c.lr.mask ?? c.lr.diff, warmup: c.warmup, weightDecay: c.weightDecay,
+    lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, holdDense: c.holdDense, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, lrMask: c.lr.mask ?? c.lr.diff, warmup: c.warmup, weightDecay: c.weightDecay,
     gateSchedule: c.gateSchedule, penalty: c.penalty, clip: c.clip, maskStart: c.maskStart, ...(c.layerPenalty ? { layerPenalty: c.layerPenalty.join(',') } : {}),
     alphaInit: c.alphaInit, valueEncoding: c.valueEncoding, moments: c.moments,
     ...(run.modules ? { rank: c.rank, loraAlpha: c.loraAlpha, loraTargets: c.loraTargets, ...(c.bottleneck ? { bottleneck: c.bottleneck } : {}), ...(c.lr.module ? { lrModule: c.lr.module } : {}) } : {}) };

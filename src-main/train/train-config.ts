@@ -33,6 +33,8 @@ export interface TrainConfig {
   lambda: number;
   /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
   lambdaSchedule: LambdaSchedule;
+  /** 'target' only: the share of the L0 phase held dense, λ at its start value, before the fall (lambda-schedule.ts). */
+  holdDense: number;
   /** Peak learning rate per group: diff (w), gates (α), head, base (dense phases); mask: w in the fixed-mask phase (default: diff); module: a module method's tensors (default: MODULE_LR). */
   lr: { diff: number; gates: number; head: number; base: number; mask?: number; module?: number };
   /** LoRA's rank r, scale α (ΔW = (α/r)·A·B) and targets (model/modules.ts). */
@@ -63,7 +65,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
-  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant',
+  sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant', holdDense: 0,
   lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'additive', clip: 'global', maskStart: 'sampled',
   weightDecay: 0.01, moments: 'float32', alphaInit: 5, rank: 8, loraAlpha: 8, loraTargets: 'qv',
   evalEvery: 0, valueEncoding: 'float16',

@@ -209,7 +209,7 @@ export class Trainer {
     const provider = this.input.provider ?? 'cpu';
     let state: Record<string, HostTensor> | undefined = this.takeStateFeeds(pg, carried);
     const extras = carried;
-    const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps }, meta.lambda) : undefined;
+    const lambda = kind === 'l0' ? new LambdaController({ schedule: c.lambdaSchedule, lambda: c.lambda, target: c.sparsity, phaseSteps, holdDense: c.holdDense }, meta.lambda) : undefined;
     const penalised = this.trained.penalised(pg.adapted);
     const { mask: maskLr, ...lr } = { ...c.lr, ...(isModuleMethod(c.method) ? { module: c.lr.module ?? MODULE_LR[c.method] } : {}) };
     const feeds = new PhaseFeeds(base, train.task, pg, {

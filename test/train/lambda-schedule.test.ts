@@ -23,6 +23,25 @@ test('target density: dense at the start, falling, the target from SCHEDULE_END 
   assert.equal(c.targetDensity(999), T);
 });
 
+test('holdDense h: τ dense and λ at λ₀ for the first h of the phase, whatever is observed; then the fall, to the target by SCHEDULE_END', () => {
+  const steps = 1000, h = 0.25, held = h * steps;
+  const c = new LambdaController({ schedule: 'target', lambda: 1e-7, target: T, phaseSteps: steps, holdDense: h });
+  const unheld = new LambdaController({ schedule: 'target', lambda: 1e-7, target: T, phaseSteps: steps });
+  for (let s = 0; s < held; s++) {
+    assert.equal(c.targetDensity(s), 1);
+    assert.equal(c.lambdaAt(s), 1e-7, `step ${s}`);
+    if (s === 3 * BLOCK) assert.ok(unheld.lambdaAt(s) < 1e-8, 'unheld, a density far under τ lowers λ');
+    c.observe(s, 0.2); unheld.observe(s, 0.2);
+  }
+  assert.equal(c.lambdaAt(held + 1), 1e-7);
+  assert.ok(c.targetDensity(held + 1) < 1);
+  for (let s = held + 1; s < steps; s++) assert.ok(c.targetDensity(s) <= c.targetDensity(s - 1));
+  assert.equal(c.targetDensity(Math.ceil(SCHEDULE_END * steps)), T);
+  for (let s = held; s < held + 2 * BLOCK; s++) c.observe(s, 1);
+  assert.ok(c.lambdaAt(held + 3 * BLOCK) > 1e-7, 'past the hold, a density above τ raises λ');
+  for (const bad of [-0.1, SCHEDULE_END, 1]) assert.throws(() => new LambdaController({ schedule: 'target', lambda: 1e-7, target: T, phaseSteps: steps, holdDense: bad }), /holdDense must be in/);
+});
+
 test('a block\'s λ reads blocks up to two back only; unobserved ones are an error; a snapshot resumes the same λ', () => {
   const c = new LambdaController({ schedule: 'target', lambda: 1e-7, target: T, phaseSteps: 400 });
   for (let s = 0; s < 2 * BLOCK; s++) assert.equal(c.lambdaAt(s), 1e-7, 'no full block two back yet');
