@@ -46,6 +46,8 @@ export const SCHEDULE_END = 1 / 2;
 /** Bound of the integral term in log λ: λ stays within λ₀·e^±(GAIN + PROPORTIONAL). */
 export const GAIN = 10;
 export const PROPORTIONAL = 5;
+/** A share of the phase the schedule may hold dense: it must leave the fall some steps. */
+export const isHoldDense = (h: number): boolean => h >= 0 && h < SCHEDULE_END;
 /** The integral's rate on short phases: faster, it overshoots past what the gates' lag allows. */
 export const MAX_GAIN_PER_BLOCK = 0.25;
 
@@ -55,12 +57,11 @@ export interface LambdaState { sums: number[]; counts: number[] }
 export class LambdaController {
   private readonly state: LambdaState;
   private readonly gain: number;
-
   private readonly holdSteps: number;
 
   constructor(private readonly o: { schedule: LambdaSchedule; lambda: number; target: number; phaseSteps: number; holdDense?: number }, saved?: LambdaState) {
     const hold = o.holdDense ?? 0;
-    if (!(hold >= 0 && hold < SCHEDULE_END)) throw new Error(`holdDense must be in [0, ${SCHEDULE_END}), got ${hold}`);
+    if (!isHoldDense(hold)) throw new Error(`holdDense must be in [0, ${SCHEDULE_END}), got ${hold}`);
     this.state = saved ? { sums: [...saved.sums], counts: [...saved.counts] } : { sums: [], counts: [] };
     this.holdSteps = hold * o.phaseSteps;
     this.gain = Math.min(MAX_GAIN_PER_BLOCK, GAIN / Math.max(1, ((SCHEDULE_END - hold) * o.phaseSteps) / BLOCK));

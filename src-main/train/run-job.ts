@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { VALUE_ENCODINGS } from '../packs/values.js';
 import { PROVIDER_NAMES, type ProviderName } from '../runtime/index.js';
 import { writeFileAtomic } from '../durable/atomic.js';
-import { LAMBDA_SCHEDULES, SCHEDULE_END } from './lambda-schedule.js';
+import { isHoldDense, LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';
 import { MOMENT_TYPES } from './adamw.js';
@@ -39,7 +39,7 @@ const configSchema = z.object({
   seed: z.number().int().nonnegative(), batchSize: z.number().int().positive(), maxLength: z.number().int().positive(), lambda: z.number().nonnegative(),
   // Jobs written before λ had a schedule ran with a constant one.
   lambdaSchedule: z.enum(LAMBDA_SCHEDULES).default('constant'),
-  holdDense: z.number().min(0).lt(SCHEDULE_END).default(0),
+  holdDense: z.number().refine(isHoldDense).default(0),
   maskEpochs: z.number().int().positive().optional(),
   lr: z.object({ diff: positive, gates: positive, head: positive, base: positive, mask: positive.optional(), module: positive.optional() }),
   // Jobs written before these switches ran with today's defaults.

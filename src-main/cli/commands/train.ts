@@ -16,7 +16,7 @@ import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../durable/atomic.js';
 import { discardRunWithoutCheckpoint, isRunId, runDir } from '../../train/checkpoint.js';
 import { estimateTrainingPeak } from '../../train/memory-estimate.js';
-import { defaultLambdaSchedule, isLambdaSchedule, LAMBDA_SCHEDULES, SCHEDULE_END } from '../../train/lambda-schedule.js';
+import { defaultLambdaSchedule, isLambdaSchedule, isHoldDense, LAMBDA_SCHEDULES, SCHEDULE_END } from '../../train/lambda-schedule.js';
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
@@ -98,7 +98,7 @@ export const trainCommand: CommandSpec = {
       batchSize: num(values, 'batch-size', d.batchSize, positiveInt, 'a positive integer'),
       maxLength: num(values, 'max-length', d.maxLength, positiveInt, 'a positive integer'),
       lambda: num(values, 'lambda', d.lambda, (x) => x >= 0, 'non-negative'), lambdaSchedule,
-      holdDense: num(values, 'hold-dense', d.holdDense, (x) => x >= 0 && x < SCHEDULE_END, `in [0, ${SCHEDULE_END})`),
+      holdDense: num(values, 'hold-dense', d.holdDense, isHoldDense, `in [0, ${SCHEDULE_END})`),
       lr: {
         diff: num(values, 'lr-diff', d.lr.diff, positive, 'positive'), gates: num(values, 'lr-gates', d.lr.gates, positive, 'positive'),
         head: num(values, 'lr-head', d.lr.head, positive, 'positive'), base: num(values, 'lr-base', d.lr.base, positive, 'positive'),
