@@ -8,7 +8,7 @@ import * as g from '../graph/index.js';
 import type { NDArray, Tensor } from '../graph/index.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
 import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
-import { diffPruned, diffTrainables } from '../train/diff-params.js';
+import { diffName, diffPruned, diffTrainables } from '../train/diff-params.js';
 import { GateNoise, noiseInputs } from '../train/gate-noise.js';
 import { STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
@@ -45,6 +45,8 @@ export interface SyntheticTaskOptions {
   optimizer?: AdamWConfig;
   /** Learning rate per parameter group (diff, gates, head; base for full finetuning). */
   lr?: Record<string, number>;
+  /** Scale each tensor's L0 penalty by w's gradient scale (diff-params.ts). */
+  gradientScaledPenalty?: boolean;
   /**
    * Draw gate noise into the same buffers every step, as the trainer does (for timing): a
    * step's feeds then stay valid only until the next stepFeeds call for the same substep.
@@ -88,7 +90,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       : diffTrainables(baseShapes, { structured })),
     ...Object.entries(headParamShapes(cfg)).map(([name, shape]) => ({ name, shape, group: 'head', decay: true })),
   ];
-  const graph = buildStepGraph(trainables, (p): Objective => {
+  const graph = buildStepGraph(trainables, (p, rootSecondMoment): Objective => {
     const x = encoderInputs();
     const labels = g.input('labels', 'int32', ['batch']);
     if (full) {
@@ -97,7 +99,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       return { loss: taskLoss, metrics: { taskLoss, correct: correctCount(logits, labels) } };
     }
     const frozen = (n: string) => g.constant({ dtype: 'float32', shape: baseShapes[n], data: base[n] }, 'float32', `base.${n}`);
-    const diff = diffPruned(baseShapes, frozen, p, { structured });
+    const diff = diffPruned(baseShapes, frozen, p, { structured, ...(o.gradientScaledPenalty ? { gradientScale: (n: string) => rootSecondMoment(diffName(n)) } : {}) });
     const paramFn = (n: string): Tensor => (n.startsWith('head.') ? p(n) : diff.param(n));
     const logits = classifierLogits(cfg, paramFn, x);
     const taskLoss = softmaxCrossEntropy(logits, labels);

@@ -7,6 +7,12 @@
  * Σ_j σ(α^j − c)·Σ_{i∈j} σ(α_i − c) or the official code's sum Σ_j [Σ_{i∈j} σ(α_i − c) + σ(α^j − c)]
  * (dguo98/DiffPruning, run_glue_diffpruning.py), under which a group gate bears its own
  * penalty only, not its whole tensor's.
+ *
+ * Optionally each tensor's element penalty is scaled by s_τ = mean_τ √v / mean √v, with √v
+ * Adam's running RMS of w's gradient (the mean over every w): a gate stays open while its
+ * task pull, measured against its tensor's gradient scale as Adam measures w's steps,
+ * outweighs λ. Unscaled, the pull ∝ |∂L/∂δ|·|w| favours tensors with large raw gradients
+ * (the pooler, LayerNorm), where magnitude pruning after Adam ranks by |w| alone.
  */
 import * as g from '../graph/index.js';
 import type { Tensor } from '../graph/index.js';
@@ -22,6 +28,8 @@ export interface DiffPruningOptions {
   penalty?: StructuredPenalty;
   /** λ's factor for a base tensor's penalty (per-layer penalties; default 1). */
   penaltyWeight?: (name: string) => number;
+  /** w's gradient scale (Adam's √v, any positive factor common to all) for the penalty's s_τ; none: 1. */
+  gradientScale?: (name: string) => Tensor;
 }
 
 export const diffName = (n: string) => `diff.${n}`;
@@ -53,6 +61,18 @@ export interface DiffPruned {
   expectedNonzeros: Tensor;
 }
 
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+/** Σ of a tensor in two stages (rows first: see diffPruned). */
+const sumAll = (t: Tensor, shape: readonly number[]) => g.reduceSum(shape.length > 1 ? g.reduceSum(t, -1) : t);
+
+/** s_τ = mean_τ r / mean r for each tensor, r = gradientScale(τ) (1 while every r is 0, at the first step). */
+function gradientScaleFactors(shapes: Record<string, number[]>, gradientScale: (name: string) => Tensor): (name: string) => Tensor {
+  const sums = new Map(Object.entries(shapes).map(([n, shape]) => [n, sumAll(gradientScale(n), shape)]));
+  const total = g.div([...sums.values()].reduce((a, b) => g.add(a, b)), Object.values(shapes).reduce((a, s) => a + sizeOf(s), 0));
+  const tiny = 1e-30;
+  return (n) => g.div(g.add(g.div(sums.get(n)!, sizeOf(shapes[n])), tiny), g.add(total, tiny));
+}
+
 /** Embedding tables looked up by row (both architectures name them `emb.*`, model/layers.ts). */
 const isLookupTable = (n: string, shape: readonly number[]) => n.startsWith('emb.') && shape.length === 2;
 
@@ -71,6 +91,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
   trainable: (n: string) => Tensor, o: DiffPruningOptions): DiffPruned {
   const penalties: Tensor[] = [], nonzeros: Tensor[] = [];
   const params = new Map<string, Tensor>();
+  const scaleOf = o.gradientScale && gradientScaleFactors(shapes, o.gradientScale);
   for (const [n, shape] of Object.entries(shapes)) {
     const alpha = trainable(gateName(n));
     const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float16', shape));
@@ -78,18 +99,18 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
     // drifts by ~1% (the reported E[L0]); two stages keep it to float32 rounding.
     const open = gateOpenProbability(alpha), w = trainable(diffName(n));
     const rowOpen = shape.length > 1 ? g.reduceSum(open, -1) : open;
-    let expected = g.reduceSum(rowOpen);
+    const counted = g.reduceSum(rowOpen);
+    let expected = scaleOf ? g.mul(counted, scaleOf(n)) : counted;
     const table = isLookupTable(n, shape);
-    let expectedNonzero = table ? g.reduceSum(g.mul(rowOpen, g.cast(g.greater(g.reduceSum(g.abs(w), -1), 0), 'float32'))) : expected;
+    let expectedNonzero = table ? g.reduceSum(g.mul(rowOpen, g.cast(g.greater(g.reduceSum(g.abs(w), -1), 0), 'float32'))) : counted;
     let stretch: Tensor = g.constant(GATE_STRETCH, alpha.dtype);
     if (o.structured) {
       const groupAlpha = trainable(groupGateName(n));
       const groupGate = hardConcreteGate(groupAlpha, g.input(groupNoiseName(n), 'float16', [1]));
       stretch = g.reduceSum(g.mul(groupGate, GATE_STRETCH * GATE_STRETCH));
       const groupOpen = g.reduceSum(gateOpenProbability(groupAlpha));
-      const product = g.mul(expected, groupOpen);
-      expectedNonzero = table ? g.mul(expectedNonzero, groupOpen) : product;
-      expected = o.penalty === 'additive' ? g.add(expected, groupOpen) : product;
+      expectedNonzero = g.mul(expectedNonzero, groupOpen);
+      expected = o.penalty === 'additive' ? g.add(expected, groupOpen) : g.mul(expected, groupOpen);
     }
     const weight = o.penaltyWeight?.(n) ?? 1;
     penalties.push(weight === 1 ? expected : g.mul(expected, weight));

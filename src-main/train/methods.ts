@@ -97,11 +97,16 @@ export interface GraphOptions {
   penalty?: StructuredPenalty;
   /** λ's factor per base tensor (default 1). */
   penaltyWeight?: (name: string) => number;
+  /** The L0 penalty per tensor: as is, or scaled by w's gradient scale (diff-params.ts; default 'none'). */
+  penaltyScale?: PenaltyScale;
   clip?: ClipMode;
   moments?: MomentType;
   /** The module method's module (moduleSpecOf). */
   module?: ModuleSpec;
 }
+
+export const PENALTY_SCALES = ['none', 'gradient'] as const;
+export type PenaltyScale = (typeof PENALTY_SCALES)[number];
 
 /**
  * λ's factor for each base tensor from per-layer factors [embeddings, layer 0, …, layer L−1,
@@ -114,10 +119,10 @@ export function layerPenaltyWeight(factors: readonly number[], names: readonly s
 }
 
 /** A run's graph options. */
-export function graphOptionsOf(base: BaseModel, c: { method: Method; weightDecay: number; penalty: StructuredPenalty; clip: ClipMode; layerPenalty?: readonly number[]; moments: MomentType } & ModuleSizes): GraphOptions {
+export function graphOptionsOf(base: BaseModel, c: { method: Method; weightDecay: number; penalty: StructuredPenalty; penaltyScale: PenaltyScale; clip: ClipMode; layerPenalty?: readonly number[]; moments: MomentType } & ModuleSizes): GraphOptions {
   const module = moduleSpecOf(c.method, c, shapesOf(base));
   return {
-    weightDecay: c.weightDecay, penalty: c.penalty, clip: c.clip, moments: c.moments, ...(module ? { module } : {}),
+    weightDecay: c.weightDecay, penalty: c.penalty, penaltyScale: c.penaltyScale, clip: c.clip, moments: c.moments, ...(module ? { module } : {}),
     ...(c.layerPenalty ? { penaltyWeight: layerPenaltyWeight(c.layerPenalty, [...base.weights.keys()]) } : {}),
   };
 }
@@ -170,13 +175,16 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
     if (!t) frozenInputs.set(n, (t = g.input(frozenName(n), 'float32', shapes[n])));
     return t;
   };
-  const graph = buildStepGraph(trainables, (p): Objective => {
+  const graph = buildStepGraph(trainables, (p, rootSecondMoment): Objective => {
     const inputs = base.inputs(task);
     const metrics: Record<string, Tensor> = {};
     let paramFn: ParamFn;
     let penalty: Tensor | undefined;
     if (kind === 'l0') {
-      const diff = diffPruned(adaptedShapes, frozenOf, p, { structured, penalty: o.penalty, penaltyWeight: o.penaltyWeight });
+      const diff = diffPruned(adaptedShapes, frozenOf, p, {
+        structured, penalty: o.penalty, penaltyWeight: o.penaltyWeight,
+        ...(o.penaltyScale === 'gradient' ? { gradientScale: (n: string) => rootSecondMoment(diffName(n)) } : {}),
+      });
       paramFn = (n) => (n.startsWith('head.') ? p(n) : diff.param(n));
       penalty = diff.expectedL0;
       metrics.expectedL0 = diff.expectedL0;

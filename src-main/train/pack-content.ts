@@ -46,7 +46,7 @@ export function packContentOf(run: FinishedRun): PackContent {
   }
   const hyper = { sparsity: c.sparsity, epochs: c.epochs, maskEpochs: maskEpochsOf(c), maxSteps: c.maxSteps ?? 0, seed: c.seed, batchSize: c.batchSize, maxLength: c.maxLength,
     lambda: c.lambda, lambdaSchedule: c.lambdaSchedule, holdDense: c.holdDense, lrDiff: c.lr.diff, lrGates: c.lr.gates, lrHead: c.lr.head, lrBase: c.lr.base, lrMask: c.lr.mask ?? c.lr.diff, warmup: c.warmup, weightDecay: c.weightDecay,
-    gateSchedule: c.gateSchedule, penalty: c.penalty, clip: c.clip, maskStart: c.maskStart, ...(c.layerPenalty ? { layerPenalty: c.layerPenalty.join(',') } : {}),
+    gateSchedule: c.gateSchedule, penalty: c.penalty, penaltyScale: c.penaltyScale, clip: c.clip, maskStart: c.maskStart, ...(c.layerPenalty ? { layerPenalty: c.layerPenalty.join(',') } : {}),
     alphaInit: c.alphaInit, valueEncoding: c.valueEncoding, moments: c.moments,
     ...(run.modules ? { rank: c.rank, loraAlpha: c.loraAlpha, loraTargets: c.loraTargets, ...(c.bottleneck ? { bottleneck: c.bottleneck } : {}), ...(c.lr.module ? { lrModule: c.lr.module } : {}) } : {}) };
   const modules = [...run.modules?.tensors ?? []].map(([name, t]) => ({ name, dims: [...t.dims], values: quantize(t.data, c.valueEncoding, `module tensor '${name}'`) }));

@@ -13,7 +13,7 @@ import { isHoldDense, LAMBDA_SCHEDULES } from './lambda-schedule.js';
 import type { TaskType } from '../model/base.js';
 import { isGlueTask, type GlueTask } from '../data/glue-tasks.js';
 import { MOMENT_TYPES } from './adamw.js';
-import { CLIP_MODES, METHODS } from './methods.js';
+import { CLIP_MODES, METHODS, PENALTY_SCALES } from './methods.js';
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from './train-config.js';
 import { STRUCTURED_PENALTIES } from './diff-params.js';
 import { RECIPES, type Recipe } from './recipes.js';
@@ -44,6 +44,7 @@ const configSchema = z.object({
   lr: z.object({ diff: positive, gates: positive, head: positive, base: positive, mask: positive.optional(), module: positive.optional() }),
   // Jobs written before these switches ran with today's defaults.
   gateSchedule: z.enum(GATE_SCHEDULES).default('shared'), penalty: z.enum(STRUCTURED_PENALTIES).default('product'),
+  penaltyScale: z.enum(PENALTY_SCALES).default('none'),
   clip: z.enum(CLIP_MODES).default('global'), maskStart: z.enum(MASK_STARTS).default('sampled'),
   layerPenalty: z.array(z.number().nonnegative()).optional(),
   warmup: z.number().min(0).max(1), weightDecay: z.number().nonnegative(), alphaInit: z.number(), evalEvery: z.number().int().nonnegative(),

@@ -40,7 +40,7 @@ export const nextName = (input: string) => `${input}.next`;
 
 export function buildStepGraph(
   trainables: readonly Trainable[],
-  objective: (param: (name: string) => Tensor) => Objective,
+  objective: (param: (name: string) => Tensor, rootSecondMoment: (name: string) => Tensor) => Objective,
   optimizer: AdamWConfig,
 ): StepGraph {
   const params = new Map(trainables.map((t) => [t.name, g.input(paramInput(t.name), 'float32', t.shape)]));
@@ -49,14 +49,21 @@ export function buildStepGraph(
     if (!p) throw new Error(`objective asked for '${name}', which is not a trainable`);
     return p;
   };
-  const { loss, metrics } = objective(param);
+  const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, optimizer.moments ?? 'float32', t.shape)));
+  // Adam's √v of a trainable as this step reads it (before its update), up to one factor
+  // shared by all (float16 moments hold S·√v, adamw.ts): what the gradient's scale has been.
+  const rootSecondMoment = (name: string) => {
+    const v = moments[trainables.findIndex((t) => t.name === name)]?.[1];
+    if (!v) throw new Error(`objective asked for the moments of '${name}', which is not a trainable`);
+    return optimizer.moments === 'float16' ? g.cast(v, 'float32') : g.sqrt(v);
+  };
+  const { loss, metrics } = objective(param, rootSecondMoment);
   if (loss.rank !== 0) throw new Error(`loss must be a scalar, got shape [${loss.shape}]`);
 
   const step = g.input('step', 'float32', []);
   const groups = [...new Set(trainables.map((t) => t.group))];
   const lr = new Map(groups.map((k) => [k, g.input(`lr.${k}`, 'float32', [])]));
   const grads = g.grad(loss, trainables.map((t) => param(t.name)));
-  const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, optimizer.moments ?? 'float32', t.shape)));
   const { updates, gradNorm } = adamw(trainables.map((t, i) => ({
     param: param(t.name), grad: grads[i], m: moments[i][0], v: moments[i][1], lr: lr.get(t.group)!, decay: t.decay, clipSet: t.clipSet,
   })), step, optimizer);

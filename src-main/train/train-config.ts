@@ -15,7 +15,7 @@ import type { ValueEncoding } from '../packs/values.js';
 import type { MomentType } from './adamw.js';
 import type { StructuredPenalty } from './diff-params.js';
 import type { LambdaSchedule } from './lambda-schedule.js';
-import type { ClipMode, Method, ModuleMethod } from './methods.js';
+import type { ClipMode, Method, ModuleMethod, PenaltyScale } from './methods.js';
 
 export interface TrainConfig {
   method: Method;
@@ -49,6 +49,8 @@ export interface TrainConfig {
   gateSchedule: GateSchedule;
   /** The structured L0 penalty: the official code's sum (the default: docs/results.md) or the paper's product (diff-params.ts). */
   penalty: StructuredPenalty;
+  /** Each tensor's L0 penalty as is, or scaled by w's gradient scale (diff-params.ts). */
+  penaltyScale: PenaltyScale;
   /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
   clip: ClipMode;
   /** The fixed-mask phase's w: the projection's sampled z ⊙ w, or the L0 phase's dense w (the official code's). */
@@ -66,7 +68,7 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   sparsity: 0.005, epochs: 3, seed: 1, batchSize: 32, maxLength: 128, lambda: 1e-7, lambdaSchedule: 'constant', holdDense: 0,
-  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'additive', clip: 'global', maskStart: 'sampled',
+  lr: { diff: 1e-3, gates: 0.1, head: 1e-3, base: 1e-4 }, warmup: 0.1, gateSchedule: 'shared', penalty: 'additive', penaltyScale: 'none', clip: 'global', maskStart: 'sampled',
   weightDecay: 0.01, moments: 'float32', alphaInit: 5, rank: 8, loraAlpha: 8, loraTargets: 'qv',
   evalEvery: 0, valueEncoding: 'float16',
 };

@@ -36,8 +36,9 @@ for (const structured of [false, true]) {
 // ORT rounds float32 values to float16, the interpreter float64 ones: a moment an ulp apart
 // (2⁻¹¹ relative) moves a parameter by up to 2⁻¹¹·lr more that step, ≤ 5e-5 at the gates'
 // lr 0.1, so over 20 steps the state is held to 1e-3 with float16 moments, 1e-4 without.
-for (const moments of MOMENT_TYPES) test(`composite step (${moments} moments): 20 AdamW steps on ORT track the float64 interpreter and reduce the loss`, async () => {
-  const task = syntheticTask({ method: 'diff-structured', optimizer: { ...DEFAULT_ADAMW, moments } });
+// The gradient-scaled penalty reads the moments' √v into the loss (S·√v cast up, or √v).
+for (const moments of MOMENT_TYPES) for (const gradientScaledPenalty of [false, true]) test(`composite step (${moments} moments${gradientScaledPenalty ? ', penalty scaled by w\'s gradient scale' : ''}): 20 AdamW steps on ORT track the float64 interpreter and reduce the loss`, async () => {
+  const task = syntheticTask({ method: 'diff-structured', optimizer: { ...DEFAULT_ADAMW, moments }, gradientScaledPenalty });
   const { bytes } = compileStep(task.graph);
   const state0 = task.initialState();
   const loop = await openStepLoop(bytes, { provider: 'cpu' }, task.graph.stateBinding, toHostAll(state0));
@@ -113,3 +114,26 @@ async function assertStatesClose(a: HostStepLoop, b: HostStepLoop, tol: number, 
     assert.ok(worst <= tol, `${name} ${when}: WebGPU vs CPU max deviation ${worst.toExponential(2)} (tolerance ${tol})`);
   }
 }
+
+test('penalty scaled by w\'s gradient scale: with every √v of w alike the step is the unscaled one (float64), and the penalty moves with √v apart', () => {
+  const plain = syntheticTask({ method: 'diff-structured' }), scaled = syntheticTask({ method: 'diff-structured', gradientScaledPenalty: true });
+  const outs = Object.keys(plain.graph.outputs);
+  const stepOf = (task: typeof plain, v: (name: string) => number) => {
+    const state = task.initialState();
+    for (const [name, t] of Object.entries(state)) if (name.startsWith('v.diff.')) t.data.fill(v(name));
+    // Gates alike too would leave the penalty unchanged: s's mean over all elements is 1.
+    Object.entries(state).find(([name]) => name.startsWith('p.gate.'))![1].data.fill(1);
+    const values = g.evaluate(outs.map((k) => task.graph.outputs[k]), { ...state, ...task.stepFeeds(1) });
+    return Object.fromEntries(outs.map((k, i) => [k, values[i].data]));
+  };
+  const alike = stepOf(scaled, () => 0.37), reference = stepOf(plain, () => 0.37);
+  for (const k of outs) {
+    const worst = Array.from(reference[k]).reduce((w, x, i) => Math.max(w, Math.abs(alike[k][i] - x) / Math.max(1, Math.abs(x))), 0);
+    assert.ok(worst <= 1e-12, `${k}: ${worst}`);
+  }
+  // One tensor's gradient scale 10 × the rest's: its gates' penalty share grows, the rest's falls.
+  let first = '';
+  const apart = stepOf(scaled, (name) => ((first ||= name) === name ? 3.7 : 0.37));
+  assert.ok(Math.abs(apart.expectedL0[0] - reference.expectedL0[0]) > 1e-6 * reference.expectedL0[0], 'the penalty reads √v');
+  assert.deepEqual(Array.from(stepOf(plain, (name) => ((first ||= name) === name ? 3.7 : 0.37)).expectedL0), Array.from(reference.expectedL0), 'unscaled, it does not');
+});

@@ -29,6 +29,9 @@ const VARIANTS: { name: string; o: DiffPruningOptions }[] = [
   { name: 'structured, product penalty', o: { structured: true } },
   { name: 'structured, additive penalty', o: { structured: true, penalty: 'additive' } },
   { name: 'structured, additive penalty, per-tensor λ factors', o: { structured: true, penalty: 'additive', penaltyWeight: (n) => WEIGHTS[n] } },
+  // w's gradient scale r (Adam's √v) comes in as inputs `r.<n>`, fed below.
+  { name: 'unstructured, penalty scaled by w\'s gradient scale', o: { structured: false, gradientScale: (n) => g.input(`r.${n}`, 'float32', SHAPES[n]) } },
+  { name: 'structured, product penalty scaled by w\'s gradient scale', o: { structured: true, penalty: 'product', gradientScale: (n) => g.input(`r.${n}`, 'float32', SHAPES[n]) } },
 ];
 
 for (const [k, { name: variant, o }] of VARIANTS.entries()) {
@@ -48,6 +51,7 @@ for (const [k, { name: variant, o }] of VARIANTS.entries()) {
       feeds[`p.${diffName(n)}`] = f64(shape, () => 0.5 * rng.normal());
       feeds[`p.${gateName(n)}`] = f64(shape, () => 2 * rng.uniform() - 1);
       if (structured) feeds[`p.${groupGateName(n)}`] = f64([1], () => 2 * rng.uniform() - 1);
+      if (o.gradientScale) feeds[`r.${n}`] = f64(shape, () => 3 * rng.uniform());
     }
     feeds[`p.${diffName('emb.tok')}`].data.fill(0, 6, 9);
     // Noise: logistic draws L = log(u/(1 − u)) keeping every stretched gate 0.05 away from
@@ -84,15 +88,20 @@ for (const [k, { name: variant, o }] of VARIANTS.entries()) {
     }
     assert.ok(r.relErr <= 1e-6, `jvp ${r.jvp} vs vjp ${r.vjp}: rel ${r.relErr.toExponential(2)}`);
     // The penalty's value against its definition, computed here independently: the
-    // paper's product Σ_j σ(α^j)·Σ_i σ(α_i), or the official code's sum Σ_j [Σ_i σ(α_i) + σ(α^j)].
+    // paper's product Σ_j σ(α^j)·Σ_i σ(α_i), or the official code's sum Σ_j [Σ_i σ(α_i) + σ(α^j)];
+    // gradient-scaled, each Σ_i σ(α_i) times s_j = mean_j r / mean r.
     const [penalty] = g.evaluate([diff.expectedL0], feeds);
+    const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+    const allR = o.gradientScale ? Object.keys(SHAPES).flatMap((n) => Array.from(feeds[`r.${n}`].data)) : [];
+    const scaleOf = (n: string) => (o.gradientScale ? mean(feeds[`r.${n}`].data) / mean(allR) : 1);
     let want = 0, wantPenalty = 0;
     for (const n of Object.keys(SHAPES)) {
       const groupOpen = structured ? sigmoid(feeds[`p.${groupGateName(n)}`].data[0] - Math.log(1.5 / 1.5)) : 1;
       let open = 0;
       for (const a of feeds[`p.${gateName(n)}`].data) open += sigmoid(a - L0_SHIFT);
       want += open * groupOpen;
-      wantPenalty += (o.penaltyWeight?.(n) ?? 1) * (o.penalty === 'additive' ? open + groupOpen : open * groupOpen);
+      const scaled = open * scaleOf(n);
+      wantPenalty += (o.penaltyWeight?.(n) ?? 1) * (o.penalty === 'additive' ? scaled + groupOpen : scaled * groupOpen);
     }
     assert.ok(Math.abs(penalty.data[0] - wantPenalty) <= 1e-12 * wantPenalty, `penalty ${penalty.data[0]} vs ${wantPenalty}`);
     // E[nnz δ]: the same less the open gates of the table's all-zero row.
