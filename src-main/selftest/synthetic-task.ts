@@ -8,7 +8,7 @@ import * as g from '../graph/index.js';
 import type { NDArray, Tensor } from '../graph/index.js';
 import { classifierLogits, encoderInputs, encoderParamShapes, headParamShapes, initParams, type EncoderConfig } from '../model/encoder.js';
 import { DEFAULT_ADAMW, type AdamWConfig } from '../train/adamw.js';
-import { diffName, diffPruned, diffTrainables } from '../train/diff-params.js';
+import { diffPruned, diffTrainables } from '../train/diff-params.js';
 import { GateNoise, noiseInputs } from '../train/gate-noise.js';
 import { STRETCH_LEFT, STRETCH_RIGHT } from '../train/hard-concrete.js';
 import { correctCount, softmaxCrossEntropy } from '../train/losses.js';
@@ -99,7 +99,7 @@ export function syntheticTask(o: SyntheticTaskOptions = {}): SyntheticTask {
       return { loss: taskLoss, metrics: { taskLoss, correct: correctCount(logits, labels) } };
     }
     const frozen = (n: string) => g.constant({ dtype: 'float32', shape: baseShapes[n], data: base[n] }, 'float32', `base.${n}`);
-    const diff = diffPruned(baseShapes, frozen, p, { structured, ...(o.gradientScaledPenalty ? { gradientScale: (n: string) => rootSecondMoment(diffName(n)) } : {}) });
+    const diff = diffPruned(baseShapes, frozen, p, { structured, ...(o.gradientScaledPenalty ? { gradientScale: rootSecondMoment } : {}) });
     const paramFn = (n: string): Tensor => (n.startsWith('head.') ? p(n) : diff.param(n));
     const logits = classifierLogits(cfg, paramFn, x);
     const taskLoss = softmaxCrossEntropy(logits, labels);

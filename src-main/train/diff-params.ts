@@ -28,8 +28,8 @@ export interface DiffPruningOptions {
   penalty?: StructuredPenalty;
   /** λ's factor for a base tensor's penalty (per-layer penalties; default 1). */
   penaltyWeight?: (name: string) => number;
-  /** w's gradient scale (Adam's √v, any positive factor common to all) for the penalty's s_τ; none: 1. */
-  gradientScale?: (name: string) => Tensor;
+  /** A trainable's gradient scale (Adam's √v, any positive factor common to all), read at w's name for the penalty's s_τ; none: 1. */
+  gradientScale?: (trainable: string) => Tensor;
 }
 
 export const diffName = (n: string) => `diff.${n}`;
@@ -61,16 +61,15 @@ export interface DiffPruned {
   expectedNonzeros: Tensor;
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** Σ of a tensor in two stages (rows first: see diffPruned). */
 const sumAll = (t: Tensor, shape: readonly number[]) => g.reduceSum(shape.length > 1 ? g.reduceSum(t, -1) : t);
 
 /** s_τ = mean_τ r / mean r for each tensor, r = gradientScale(τ) (1 while every r is 0, at the first step). */
 function gradientScaleFactors(shapes: Record<string, number[]>, gradientScale: (name: string) => Tensor): (name: string) => Tensor {
   const sums = new Map(Object.entries(shapes).map(([n, shape]) => [n, sumAll(gradientScale(n), shape)]));
-  const total = g.div([...sums.values()].reduce((a, b) => g.add(a, b)), Object.values(shapes).reduce((a, s) => a + sizeOf(s), 0));
+  const total = g.div([...sums.values()].reduce((a, b) => g.add(a, b)), Object.values(shapes).reduce((a, s) => a + g.sizeOf(s), 0));
   const tiny = 1e-30;
-  return (n) => g.div(g.add(g.div(sums.get(n)!, sizeOf(shapes[n])), tiny), g.add(total, tiny));
+  return (n) => g.div(g.add(g.div(sums.get(n)!, g.sizeOf(shapes[n])), tiny), g.add(total, tiny));
 }
 
 /** Embedding tables looked up by row (both architectures name them `emb.*`, model/layers.ts). */
@@ -91,7 +90,7 @@ export function diffPruned(shapes: Record<string, number[]>, base: (n: string) =
   trainable: (n: string) => Tensor, o: DiffPruningOptions): DiffPruned {
   const penalties: Tensor[] = [], nonzeros: Tensor[] = [];
   const params = new Map<string, Tensor>();
-  const scaleOf = o.gradientScale && gradientScaleFactors(shapes, o.gradientScale);
+  const scaleOf = o.gradientScale && gradientScaleFactors(shapes, (n) => o.gradientScale!(diffName(n)));
   for (const [n, shape] of Object.entries(shapes)) {
     const alpha = trainable(gateName(n));
     const c = hardConcreteGate(alpha, g.input(noiseName(n), 'float16', shape));

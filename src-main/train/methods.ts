@@ -183,7 +183,7 @@ export function buildPhaseGraph(base: BaseModel, task: TaskSpec, method: Method,
     if (kind === 'l0') {
       const diff = diffPruned(adaptedShapes, frozenOf, p, {
         structured, penalty: o.penalty, penaltyWeight: o.penaltyWeight,
-        ...(o.penaltyScale === 'gradient' ? { gradientScale: (n: string) => rootSecondMoment(diffName(n)) } : {}),
+        ...(o.penaltyScale === 'gradient' ? { gradientScale: rootSecondMoment } : {}),
       });
       paramFn = (n) => (n.startsWith('head.') ? p(n) : diff.param(n));
       penalty = diff.expectedL0;

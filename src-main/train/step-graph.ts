@@ -50,10 +50,11 @@ export function buildStepGraph(
     return p;
   };
   const moments = trainables.map((t) => momentInputs(t.name).map((n) => g.input(n, optimizer.moments ?? 'float32', t.shape)));
+  const secondMoments = new Map(trainables.map((t, i) => [t.name, moments[i][1]]));
   // Adam's √v of a trainable as this step reads it (before its update), up to one factor
   // shared by all (float16 moments hold S·√v, adamw.ts): what the gradient's scale has been.
   const rootSecondMoment = (name: string) => {
-    const v = moments[trainables.findIndex((t) => t.name === name)]?.[1];
+    const v = secondMoments.get(name);
     if (!v) throw new Error(`objective asked for the moments of '${name}', which is not a trainable`);
     return optimizer.moments === 'float16' ? g.cast(v, 'float32') : g.sqrt(v);
   };

@@ -24,14 +24,15 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 // Per-tensor penalty factors (the per-layer penalty) for the last variant.
 const WEIGHTS: Record<string, number> = { 'emb.tok': 0.5, 'l0.w': 2, 'l0.b': 1 };
+// w's gradient scale r (Adam's √v), asked for at w's name, comes in as inputs `r.<n>`, fed below.
+const scaleInput = (trainable: string) => { const n = trainable.slice(diffName('').length); return g.input(`r.${n}`, 'float32', SHAPES[n]); };
 const VARIANTS: { name: string; o: DiffPruningOptions }[] = [
   { name: 'unstructured', o: { structured: false } },
   { name: 'structured, product penalty', o: { structured: true } },
   { name: 'structured, additive penalty', o: { structured: true, penalty: 'additive' } },
   { name: 'structured, additive penalty, per-tensor λ factors', o: { structured: true, penalty: 'additive', penaltyWeight: (n) => WEIGHTS[n] } },
-  // w's gradient scale r (Adam's √v) comes in as inputs `r.<n>`, fed below.
-  { name: 'unstructured, penalty scaled by w\'s gradient scale', o: { structured: false, gradientScale: (n) => g.input(`r.${n}`, 'float32', SHAPES[n]) } },
-  { name: 'structured, product penalty scaled by w\'s gradient scale', o: { structured: true, penalty: 'product', gradientScale: (n) => g.input(`r.${n}`, 'float32', SHAPES[n]) } },
+  { name: 'unstructured, penalty scaled by w\'s gradient scale', o: { structured: false, gradientScale: scaleInput } },
+  { name: 'structured, product penalty scaled by w\'s gradient scale', o: { structured: true, penalty: 'product', gradientScale: scaleInput } },
 ];
 
 for (const [k, { name: variant, o }] of VARIANTS.entries()) {
