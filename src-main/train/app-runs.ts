@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../durable/atomic.js';
 import { discardRunWithoutCheckpoint, hasCheckpoint, isRunId, lockRun, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';
-import { defaultMoments, methodPhases } from './methods.js';
+import { defaultMoments, defaultPenaltyScale, methodPhases } from './methods.js';
 import { defaultLambdaSchedule } from './lambda-schedule.js';
 import type { ImportChoices } from '../data/inspect.js';
 import type { FileBytes } from '../data/uploaded.js';
@@ -89,7 +89,7 @@ export class TrainingRuns {
         columns: request.columns ?? {},
         config: {
           ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
-          lambdaSchedule: defaultLambdaSchedule(request.method), moments: defaultMoments(request.method),
+          lambdaSchedule: defaultLambdaSchedule(request.method), moments: defaultMoments(request.method), penaltyScale: defaultPenaltyScale(request.method),
           ...Object.fromEntries(Object.entries(request.modules ?? {}).filter(([, v]) => v !== undefined)),
         },
         provider: request.provider ?? 'cpu', taskName: request.taskName,

@@ -107,6 +107,15 @@ export interface GraphOptions {
 
 export const PENALTY_SCALES = ['none', 'gradient'] as const;
 export type PenaltyScale = (typeof PENALTY_SCALES)[number];
+/**
+ * 'gradient' for diff-structured: the gates' default allocation follows the raw gradient's
+ * scale (the pooler and LayerNorm take a third of the budget on CoLA, magnitude pruning's
+ * seeds a few hundred positions); scaled, it moves most of the way to magnitude pruning's and
+ * every task's three-seed mean rises (docs/results.md, "the penalty in the gradient's units"),
+ * SST-2's too (85.9 against 85.6). Unstructured gates do not gain from it (CoLA 13.0 against
+ * 13.3, RTE 60.5 against 60.0, inside the seeds' spread), so `diff` keeps one λ for every gate.
+ */
+export const defaultPenaltyScale = (m: Method): PenaltyScale => (m === 'diff-structured' ? 'gradient' : 'none');
 
 /**
  * λ's factor for each base tensor from per-layer factors [embeddings, layer 0, …, layer L−1,

@@ -12,6 +12,7 @@
  * | w and α clipped apart to norm 1 | clip 'separate' | – |
  * | batch 8 | batchSize 8 | – |
  * | λ 1.25e-7, constant | lambda 1.25e-7, lambdaSchedule 'constant' | λ·σ′ weighs one gate against its own weight's gradient: no size factor |
+ * | one λ for every gate | penaltyScale 'none' | – |
  * | fixed-mask phase from the L0 phase's dense w, at 5e-5 (5 × the L0 phase's w rate) | maskStart 'dense', lr.mask 5e-4 | the same 5 × |
  *
  * The official per-layer penalty (`--sparsity_penalty_per_layer`) is off by default there
@@ -31,7 +32,7 @@ export const RECIPE_FIELDS: Record<Recipe, RecipeFields> = {
   default: {},
   reference: {
     penalty: 'additive', gateSchedule: 'constant', clip: 'separate', batchSize: 8, warmup: 0, weightDecay: 0,
-    lambda: 1.25e-7, lambdaSchedule: 'constant', maskStart: 'dense', lr: { diff: 1e-4, head: 1e-4, gates: 0.1, mask: 5e-4 },
+    lambda: 1.25e-7, lambdaSchedule: 'constant', penaltyScale: 'none', maskStart: 'dense', lr: { diff: 1e-4, head: 1e-4, gates: 0.1, mask: 5e-4 },
   },
 };
 

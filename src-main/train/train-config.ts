@@ -49,7 +49,7 @@ export interface TrainConfig {
   gateSchedule: GateSchedule;
   /** The structured L0 penalty: the official code's sum (the default: docs/results.md) or the paper's product (diff-params.ts). */
   penalty: StructuredPenalty;
-  /** Each tensor's L0 penalty as is, or scaled by w's gradient scale (diff-params.ts). */
+  /** Each tensor's L0 penalty as is, or scaled by w's gradient scale (diff-params.ts; the CLI's and the app's default is defaultPenaltyScale(method)). */
   penaltyScale: PenaltyScale;
   /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
   clip: ClipMode;

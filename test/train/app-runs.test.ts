@@ -56,6 +56,9 @@ test('a wizard run reports progress and installs its pack', { timeout: 900_000 }
   assert.ok(done.projection && done.projection.nnz === Math.ceil(0.005 * done.projection.total));
   const installed = store.find(done.result!.packId);
   assert.equal(installed.task.name, 'tiny sentiment');
+  // The wizard trains with the method's defaults, as the CLI does (methods.ts, lambda-schedule.ts).
+  const hyper = decodePack(store.read(installed.id).bytes).provenance.hyperParameters;
+  assert.deepEqual([hyper.lambdaSchedule, hyper.penaltyScale], ['target', 'gradient']);
   assert.equal(installed.nnz, done.result!.nonzeros);
   assert.deepEqual(installed.devMetrics, done.result!.devMetrics);
   assert.deepEqual(runs.list().map((r) => r.runId), [started.runId]);

@@ -93,11 +93,11 @@ test('CLI: bad train arguments are refused with a specific error and write nothi
   assert.ok(!existsSync(join(home, 'runs')) || readdirSync(join(home, 'runs')).length === 0);
 });
 
-test('CLI: --recipe reference sets its switches in job.json, explicit options override it, and a bad switch is refused', async () => {
+test('CLI: --recipe reference sets its switches in job.json, explicit options override it and each method\'s defaults, and a bad switch is refused', async () => {
   const { home } = tinyBert();
   const train = writeSyntheticSentiment(home, 'train.tsv', 64, 1);
   const args = ['train', '--train', train, '--base', 'tiny', '--max-steps', '1', '--max-length', '16', '--json'];
-  const t = await cli(home, ...args, '--recipe', 'reference', '--clip', 'global', '--alpha-init', '2', '--hold-dense', '0.25', '--penalty-scale', 'gradient', '--run-id', 'ref', '--out', join(home, 'ref.taskpack'));
+  const t = await cli(home, ...args, '--recipe', 'reference', '--clip', 'global', '--alpha-init', '2', '--hold-dense', '0.25', '--run-id', 'ref', '--out', join(home, 'ref.taskpack'));
   assert.equal(t.code, EXIT_OK, t.stderr);
   const job = JSON.parse(readFileSync(join(home, 'runs', 'ref', 'job.json'), 'utf8'));
   assert.equal(job.recipe, 'reference');
@@ -107,12 +107,15 @@ test('CLI: --recipe reference sets its switches in job.json, explicit options ov
   assert.deepEqual(job.config.lr, { diff: 1e-4, gates: 0.1, head: 1e-4, base: 1e-4, mask: 5e-4 });
   assert.equal(job.config.alphaInit, 2);
   assert.equal(job.config.holdDense, 0.25);
-  assert.equal(job.config.penaltyScale, 'gradient');
+  assert.equal(job.config.penaltyScale, 'none', 'the official code weighs every gate alike');
   assert.match(t.stderr, /gates at step \d+: \{"sqrtV":\{"mean":/);
   const d = await cli(home, ...args, '--run-id', 'def', '--out', join(home, 'def.taskpack'));
   assert.equal(d.code, EXIT_OK, d.stderr);
   const def = JSON.parse(readFileSync(join(home, 'runs', 'def', 'job.json'), 'utf8'));
-  assert.deepEqual([def.config.method, def.config.penalty, def.config.lambdaSchedule, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask, def.config.alphaInit, def.config.holdDense, def.config.penaltyScale], ['diff-structured', 'additive', 'target', 'shared', 'global', 'sampled', undefined, 5, 0, 'none']);
+  assert.deepEqual([def.config.method, def.config.penalty, def.config.lambdaSchedule, def.config.gateSchedule, def.config.clip, def.config.maskStart, def.config.lr.mask, def.config.alphaInit, def.config.holdDense, def.config.penaltyScale], ['diff-structured', 'additive', 'target', 'shared', 'global', 'sampled', undefined, 5, 0, 'gradient']);
+  const u = await cli(home, ...args, '--method', 'diff', '--penalty-scale', 'gradient', '--run-id', 'unstructured', '--out', join(home, 'u.taskpack'));
+  assert.equal(u.code, EXIT_OK, u.stderr);
+  assert.equal(JSON.parse(readFileSync(join(home, 'runs', 'unstructured', 'job.json'), 'utf8')).config.penaltyScale, 'gradient', 'set where the method\'s default is none');
   for (const [flag, value, message] of [['--penalty', 'sum', /--penalty must be one of product, additive, got 'sum'/], ['--recipe', 'paper', /--recipe must be one of default, reference/],
     ['--layer-penalty', '1,x', /--layer-penalty must be comma-separated/], ['--alpha-init', 'open', /--alpha-init must be in \[-20, 20\], got 'open'/], ['--hold-dense', '0.5', /--hold-dense must be in \[0, 0\.5\), got '0\.5'/],
     ['--penalty-scale', 'adam', /--penalty-scale must be one of none, gradient, got 'adam'/],

@@ -21,7 +21,7 @@ import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../.
 import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
 import { MOMENT_TYPES } from '../../train/adamw.js';
-import { CLIP_MODES, defaultMoments, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf, PENALTY_SCALES } from '../../train/methods.js';
+import { CLIP_MODES, defaultMoments, defaultPenaltyScale, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf, PENALTY_SCALES } from '../../train/methods.js';
 import { moduleParams, type ModuleSpec } from '../../model/modules.js';
 import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
@@ -111,7 +111,7 @@ export const trainCommand: CommandSpec = {
       warmup: num(values, 'warmup', d.warmup, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
       weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
       alphaInit: num(values, 'alpha-init', d.alphaInit, (x) => Math.abs(x) <= 20, 'in [-20, 20]'),
-      penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), penaltyScale: choice(values, 'penalty-scale', d.penaltyScale, PENALTY_SCALES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
+      penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), penaltyScale: choice(values, 'penalty-scale', RECIPE_FIELDS[recipe].penaltyScale ?? defaultPenaltyScale(method), PENALTY_SCALES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
       clip: choice(values, 'clip', d.clip, CLIP_MODES), maskStart: choice(values, 'mask-start', d.maskStart, MASK_STARTS),
       moments: choice(values, 'moments', defaultMoments(method), MOMENT_TYPES),
       ...layerPenaltyOf(str(values['layer-penalty'])),
