@@ -18,14 +18,13 @@ import { writeFileAtomic } from '../durable/atomic.js';
 import { discardRunWithoutCheckpoint, hasCheckpoint, isRunId, lockRun, runDir, runsDir } from './checkpoint.js';
 import { checkTargets } from './explore.js';
 import { hasL0State } from './l0-state.js';
-import { defaultMoments, defaultPenaltyScale, methodPhases } from './methods.js';
-import { defaultLambdaSchedule } from './lambda-schedule.js';
+import { methodPhases } from './methods.js';
 import type { ImportChoices } from '../data/inspect.js';
 import type { FileBytes } from '../data/uploaded.js';
 import type { Method } from './methods.js';
 import { readRunJob, refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from './run-job.js';
 import type { RunStatus } from './run-status.js';
-import { DEFAULT_CONFIG, type TrainConfig } from './train-config.js';
+import { DEFAULT_CONFIG, methodDefaults, type TrainConfig } from './train-config.js';
 import { TrainingWorker, type JobEvent } from './training-worker.js';
 
 export interface StartRun {
@@ -88,8 +87,7 @@ export class TrainingRuns {
         baseId, trainPath: save('train', request.train), ...(request.dev ? { devPath: save('dev', request.dev) } : {}),
         columns: request.columns ?? {},
         config: {
-          ...DEFAULT_CONFIG, method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
-          lambdaSchedule: defaultLambdaSchedule(request.method), moments: defaultMoments(request.method), penaltyScale: defaultPenaltyScale(request.method),
+          ...DEFAULT_CONFIG, ...methodDefaults(request.method), method: request.method, sparsity: request.sparsity, epochs: request.epochs, seed: request.seed,
           ...Object.fromEntries(Object.entries(request.modules ?? {}).filter(([, v]) => v !== undefined)),
         },
         provider: request.provider ?? 'cpu', taskName: request.taskName,

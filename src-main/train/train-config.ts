@@ -14,8 +14,8 @@
 import type { ValueEncoding } from '../packs/values.js';
 import type { MomentType } from './adamw.js';
 import type { StructuredPenalty } from './diff-params.js';
-import type { LambdaSchedule } from './lambda-schedule.js';
-import type { ClipMode, Method, ModuleMethod, PenaltyScale } from './methods.js';
+import { defaultLambdaSchedule, type LambdaSchedule } from './lambda-schedule.js';
+import { defaultMoments, defaultPenaltyScale, type ClipMode, type Method, type ModuleMethod, type PenaltyScale } from './methods.js';
 
 export interface TrainConfig {
   method: Method;
@@ -31,7 +31,7 @@ export interface TrainConfig {
   maxLength: number;
   /** λ of the expected-L0 penalty: all through the L0 phase ('constant') or where it starts ('target'). */
   lambda: number;
-  /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's default is defaultLambdaSchedule(method)). */
+  /** How λ moves through the L0 phase (lambda-schedule.ts; the CLI's and the app's default: methodDefaults). */
   lambdaSchedule: LambdaSchedule;
   /** 'target' only: the share of the L0 phase held dense, λ at its start value, before the fall (lambda-schedule.ts). */
   holdDense: number;
@@ -49,7 +49,7 @@ export interface TrainConfig {
   gateSchedule: GateSchedule;
   /** The structured L0 penalty: the official code's sum (the default: docs/results.md) or the paper's product (diff-params.ts). */
   penalty: StructuredPenalty;
-  /** Each tensor's L0 penalty as is, or scaled by w's gradient scale (diff-params.ts; the CLI's and the app's default is defaultPenaltyScale(method)). */
+  /** Each tensor's L0 penalty as is, or scaled by w's gradient scale (diff-params.ts; the CLI's and the app's default: methodDefaults). */
   penaltyScale: PenaltyScale;
   /** Gradient clipping: one global norm, or the gates apart from the rest (methods.ts). */
   clip: ClipMode;
@@ -58,7 +58,7 @@ export interface TrainConfig {
   /** λ's factor per layer: [embeddings, layer 0, …, layer L−1, the rest] (the official --sparsity_penalty_per_layer); none: 1. */
   layerPenalty?: number[];
   weightDecay: number;
-  /** How Adam's moments are stored (adamw.ts; the CLI's and the app's default is defaultMoments(method)). */
+  /** How Adam's moments are stored (adamw.ts; the CLI's and the app's default: methodDefaults). */
   moments: MomentType;
   alphaInit: number;
   /** Evaluate on dev every this many steps (0: at the end of each epoch). */
@@ -72,6 +72,11 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'method'> = {
   weightDecay: 0.01, moments: 'float32', alphaInit: 5, rank: 8, loraAlpha: 8, loraTargets: 'qv',
   evalEvery: 0, valueEncoding: 'float16',
 };
+
+/** The defaults that depend on the method: the CLI and the app's wizard lay them over DEFAULT_CONFIG (and a recipe's fields over them). */
+export const methodDefaults = (method: Method): Pick<TrainConfig, 'lambdaSchedule' | 'moments' | 'penaltyScale'> => ({
+  lambdaSchedule: defaultLambdaSchedule(method), moments: defaultMoments(method), penaltyScale: defaultPenaltyScale(method),
+});
 
 export const GATE_SCHEDULES = ['shared', 'constant'] as const;
 export type GateSchedule = (typeof GATE_SCHEDULES)[number];

@@ -16,14 +16,14 @@ import { VALUE_ENCODINGS, type ValueEncoding } from '../../packs/values.js';
 import { writeFileAtomic } from '../../durable/atomic.js';
 import { discardRunWithoutCheckpoint, isRunId, runDir } from '../../train/checkpoint.js';
 import { estimateTrainingPeak } from '../../train/memory-estimate.js';
-import { defaultLambdaSchedule, isLambdaSchedule, isHoldDense, LAMBDA_SCHEDULES, SCHEDULE_END } from '../../train/lambda-schedule.js';
+import { isLambdaSchedule, isHoldDense, LAMBDA_SCHEDULES, SCHEDULE_END } from '../../train/lambda-schedule.js';
 import { refuseFinishedRun, runResultPath, writeRunJob, type RunJob } from '../../train/run-job.js';
-import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, type TrainConfig } from '../../train/train-config.js';
+import { DEFAULT_CONFIG, GATE_SCHEDULES, MASK_STARTS, methodDefaults, type TrainConfig } from '../../train/train-config.js';
 import { STRUCTURED_PENALTIES } from '../../train/diff-params.js';
 import { MOMENT_TYPES } from '../../train/adamw.js';
-import { CLIP_MODES, defaultMoments, defaultPenaltyScale, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf, PENALTY_SCALES } from '../../train/methods.js';
+import { CLIP_MODES, isMethod, layerPenaltyWeight, METHODS, moduleSpecOf, PENALTY_SCALES } from '../../train/methods.js';
 import { moduleParams, type ModuleSpec } from '../../model/modules.js';
-import { isRecipe, RECIPE_FIELDS, RECIPES, withRecipe } from '../../train/recipes.js';
+import { isRecipe, RECIPES, withRecipe } from '../../train/recipes.js';
 import { TrainingWorker, type JobEvent } from '../../train/training-worker.js';
 import type { ProviderName } from '../../runtime/index.js';
 import { glueOption, outcomeStoppableByCtrlC, UsageError, type CommandSpec, type OptionValues } from '../command.js';
@@ -83,8 +83,8 @@ export const trainCommand: CommandSpec = {
     if (provider !== 'cpu' && provider !== 'webgpu') throw new UsageError('--provider must be cpu or webgpu');
     const recipe = str(values.recipe) ?? 'default';
     if (!isRecipe(recipe)) throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')}, got '${recipe}'`);
-    const d = withRecipe(DEFAULT_CONFIG, recipe);
-    const lambdaSchedule = str(values['lambda-schedule']) ?? RECIPE_FIELDS[recipe].lambdaSchedule ?? defaultLambdaSchedule(method);
+    const d = withRecipe({ ...DEFAULT_CONFIG, ...methodDefaults(method) }, recipe);
+    const lambdaSchedule = str(values['lambda-schedule']) ?? d.lambdaSchedule;
     if (!isLambdaSchedule(lambdaSchedule)) throw new UsageError(`--lambda-schedule must be one of ${LAMBDA_SCHEDULES.join(', ')}, got '${lambdaSchedule}'`);
     const maxStepsRaw = str(values['max-steps']);
     const maskEpochsRaw = str(values['mask-epochs']);
@@ -111,9 +111,9 @@ export const trainCommand: CommandSpec = {
       warmup: num(values, 'warmup', d.warmup, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
       weightDecay: num(values, 'weight-decay', d.weightDecay, (x) => x >= 0, 'non-negative'),
       alphaInit: num(values, 'alpha-init', d.alphaInit, (x) => Math.abs(x) <= 20, 'in [-20, 20]'),
-      penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), penaltyScale: choice(values, 'penalty-scale', RECIPE_FIELDS[recipe].penaltyScale ?? defaultPenaltyScale(method), PENALTY_SCALES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
+      penalty: choice(values, 'penalty', d.penalty, STRUCTURED_PENALTIES), penaltyScale: choice(values, 'penalty-scale', d.penaltyScale, PENALTY_SCALES), gateSchedule: choice(values, 'gate-schedule', d.gateSchedule, GATE_SCHEDULES),
       clip: choice(values, 'clip', d.clip, CLIP_MODES), maskStart: choice(values, 'mask-start', d.maskStart, MASK_STARTS),
-      moments: choice(values, 'moments', defaultMoments(method), MOMENT_TYPES),
+      moments: choice(values, 'moments', d.moments, MOMENT_TYPES),
       ...layerPenaltyOf(str(values['layer-penalty'])),
     };
     const runId = str(values['run-id']) ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
